@@ -1,0 +1,209 @@
+"""The ``infolettre`` command: one subcommand per stage, and the one place errors are caught.
+
+Every error reaches the person as French sentences (what, where, how to fix); a traceback is
+shown only with ``--debug``. Exit codes: 0 fine, 1 content problems, 2 an error that stopped
+the command, 3 an unexpected failure (a bug: please report it with ``--debug``).
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from datetime import date
+from pathlib import Path
+from typing import Optional
+
+import click
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from . import i18n
+from .errors import InfolettreError, Problem, Severity
+from .i18n import _
+from .settings import Settings, load_settings
+from .store import check_month, latest_month
+
+console = Console(highlight=False)
+errors = Console(stderr=True, highlight=False)
+app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
+                  help=_("Infolettre mensuelle : vérifier, produire et envoyer un numéro."))
+
+
+class _State:
+    debug = False
+    strict = False
+    config: Optional[Path] = None
+
+
+state = _State()
+
+
+@app.callback()
+def _options(
+    config: Optional[Path] = typer.Option(None, "--config", "-c", envvar="INFOLETTRE_CONFIG",
+                                          help=_("Fichier de configuration (défaut : "
+                                                 "./infolettre.toml).")),
+    debug: bool = typer.Option(False, "--debug", help=_("Afficher le détail technique des "
+                                                        "erreurs.")),
+    strict: bool = typer.Option(False, "--strict", help=_("Traiter les avertissements comme "
+                                                          "des erreurs.")),
+) -> None:
+    state.config, state.debug, state.strict = config, debug, strict
+
+
+def _settings() -> Settings:
+    settings = load_settings(state.config)
+    i18n.activate(settings.identity.langue)
+    return settings
+
+
+def _month(settings: Settings, month: Optional[str]) -> str:
+    return check_month(month) if month else latest_month(settings)
+
+
+def _parse_day(value: Optional[str]) -> Optional[date]:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InfolettreError(_("date de parution invalide : {value}.").format(value=value),
+                              fix=_("Écrivez-la ainsi : 2026-12-01.")) from None
+
+
+def show_problems(problems: list[Problem]) -> int:
+    """Print the problems as a table; return the exit code they call for (0 or 1)."""
+    if not problems:
+        return 0
+    table = Table(title=_("À vérifier"), show_lines=False, expand=True)
+    table.add_column(_("Gravité"), no_wrap=True)
+    table.add_column(_("Où"), overflow="fold")
+    table.add_column(_("Quoi et comment corriger"), overflow="fold")
+    styles = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.NOTICE: "cyan"}
+    for p in problems:
+        text = p.message + (f"\n{p.fix}" if p.fix else "")
+        table.add_row(f"[{styles[p.severity]}]{p.severity.value}[/]", p.where, text)
+    console.print(table)
+    counts = {s: sum(p.severity is s for p in problems) for s in Severity}
+    console.print(_("{e} erreur(s), {w} avertissement(s), {n} note(s).").format(
+        e=counts[Severity.ERROR], w=counts[Severity.WARNING], n=counts[Severity.NOTICE]))
+    failing = counts[Severity.ERROR] or (state.strict and counts[Severity.WARNING])
+    if state.strict and counts[Severity.WARNING] and not counts[Severity.ERROR]:
+        console.print(_("--strict : les avertissements font échouer la commande."))
+    return 1 if failing else 0
+
+
+@app.command("check")
+def check(month: Optional[str] = typer.Argument(None, metavar="AAAA-MM",
+                                                help=_("Numéro à vérifier (défaut : le plus "
+                                                       "récent)."))) -> None:
+    """Vérifier les nouvelles d'un numéro et la configuration, sans rien produire."""
+    from .gather.files import gather_files
+    from .organize import organize
+
+    settings = _settings()
+    month = _month(settings, month)
+    items, problems = gather_files(settings, month)
+    issue = organize(items, settings, month)
+    approved = sum(i.approved for i in items)
+    console.print(_("Numéro {month} : {n} nouvelle(s) lue(s), dont {a} approuvée(s) ; "
+                    "{k} retenue(s) pour les éditions.").format(
+        month=month, n=len(items), a=approved, k=len(issue.items)))
+    raise typer.Exit(show_problems(problems + list(issue.notices)))
+
+
+@app.command("build")
+def build(
+    month: Optional[str] = typer.Argument(None, metavar="AAAA-MM",
+                                          help=_("Numéro à produire (défaut : le plus récent).")),
+    out: Optional[Path] = typer.Option(None, "--out", "-o",
+                                       help=_("Dossier de sortie (défaut : build/AAAA-MM).")),
+    preview: bool = typer.Option(False, "--preview", help=_("Inclure les nouvelles non "
+                                                            "approuvées, avec leur statut.")),
+    parution: Optional[str] = typer.Option(None, "--parution", metavar="AAAA-MM-JJ",
+                                           help=_("Date de parution (défaut : le 1er du mois).")),
+    pdf: bool = typer.Option(True, "--pdf/--sans-pdf", help=_("Produire aussi print.pdf.")),
+) -> None:
+    """Produire toutes les éditions d'un numéro : courriel, texte, impression."""
+    from .pipeline import build as run_build
+
+    settings = _settings()
+    month = _month(settings, month)
+    with console.status(_("Production du numéro {month}…").format(month=month)):
+        result = run_build(settings, month, out=out, parution=_parse_day(parution),
+                           preview=preview, pdf=pdf)
+    table = Table(title=_("Numéro {month} produit dans {out}").format(month=month,
+                                                                       out=result.out_dir))
+    table.add_column(_("Édition"))
+    table.add_column(_("Éléments"), justify="right")
+    table.add_column(_("Poids du courriel"), justify="right")
+    for edition in result.rendered.editions:
+        size = len(edition.html.encode("utf-8")) / 1024
+        table.add_row(edition.titre, str(len(result.rendered.issue.edition(edition.slug).items)),
+                      f"{size:.1f} Ko")
+    console.print(table)
+    console.print(_("Aperçu : {path}").format(path=result.out_dir / "index.html"))
+    raise typer.Exit(show_problems(result.problems))
+
+
+@app.command("send")
+def send(
+    month: str = typer.Argument(..., metavar="AAAA-MM", help=_("Numéro à envoyer.")),
+    outbox: Optional[Path] = typer.Option(None, "--outbox",
+                                          help=_("Écrire les messages (.eml) dans ce dossier "
+                                                 "au lieu de les envoyer (défaut sans serveur "
+                                                 "SMTP : outbox/).")),
+) -> None:
+    """Envoyer un numéro : à chaque personne l'édition de son territoire."""
+    from .pipeline import send as run_send
+
+    settings = _settings()
+    check_month(month)
+    with console.status(_("Préparation des messages du numéro {month}…").format(month=month)):
+        report, problems = run_send(settings, month, outbox=outbox)
+    console.print(report.summary())
+    raise typer.Exit(max(show_problems(problems), 1 if report.failed else 0))
+
+
+def _report(exc: BaseException) -> int:
+    if isinstance(exc, InfolettreError):
+        errors.print(f"[bold red]{_('Erreur')}[/] : {exc.where + ' : ' if exc.where else ''}"
+                     f"{exc.message}", markup=True, soft_wrap=True)
+        if exc.fix:
+            errors.print(f"[bold]{_('Pour corriger')}[/] : {exc.fix}", soft_wrap=True)
+        if state.debug:
+            errors.print(traceback.format_exc())
+        return 2
+    errors.print(f"[bold red]{_('Erreur inattendue')}[/] : {type(exc).__name__}: {exc}",
+                 soft_wrap=True)
+    errors.print(_("C'est probablement un défaut du programme. Relancez la commande avec "
+                   "--debug et transmettez le message complet à l'équipe technique."))
+    if state.debug:
+        errors.print(traceback.format_exc())
+    return 3
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; every error is reported here, once, in French."""
+    i18n.activate()
+    args = list(sys.argv[1:] if argv is None else argv)
+    state.debug = "--debug" in args
+    command = typer.main.get_command(app)
+    try:
+        code = command.main(args=args, prog_name="infolettre", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.exceptions.Abort:
+        errors.print(_("Interrompu."))
+        return 130
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except Exception as exc:  # the one place errors are caught
+        return _report(exc)
+    return code if isinstance(code, int) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

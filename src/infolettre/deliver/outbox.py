@@ -1,0 +1,132 @@
+"""The embedded default sender: one ``.eml`` file per recipient in ``outbox/<YYYY-MM>/``.
+
+Like a file email backend, it lets the whole pipeline run with no mail server, and the
+files open in any mail client. Writes are durable (temporary file in the same folder,
+fsync, then an atomic link into place), and a file already present for a recipient is
+never rewritten: running ``send`` again delivers nothing twice.
+
+File names come from the address but can never escape the folder: every character outside
+``[a-z0-9.+-]`` is replaced, and a name that had to be changed gets a hash of the address,
+so two different addresses never share a file (one would otherwise be skipped as done).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+from pathlib import Path
+
+from ..errors import DeliveryError
+from ..i18n import _
+from . import DeliveryResult, Envelope, Outcome
+
+_UNSAFE = re.compile(r"[^a-z0-9.+-]")
+_MAX_STEM = 120
+
+
+def outbox_name(address: str) -> str:
+    """Return a safe, unique file name for an address (``jean_at_example.org.eml``)."""
+    lowered = address.strip().lower()
+    local, at, domain = lowered.rpartition("@")
+    clean = f"{local}_at_{domain}" if at else lowered
+    clean = _UNSAFE.sub("_", clean).lstrip(".")[:_MAX_STEM]
+    readable = f"{local}_at_{domain}"
+    exact = at and clean == readable and "_" not in local + domain and "." in domain
+    if not exact:
+        digest = hashlib.sha256(lowered.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+        clean = f"{clean}_h{digest}"
+    return f"{clean}.eml"
+
+
+class OutboxSender:
+    """Write each message as a ``.eml`` file, once, durably (see the module docstring)."""
+
+    concurrency = 1
+
+    def __init__(self, root: Path, month: str):
+        if not re.fullmatch(r"\d{4}-\d{2}", month):
+            raise DeliveryError(_("mois invalide : {month!r}.").format(month=month),
+                                fix=_("Donnez le mois sous la forme AAAA-MM, par exemple "
+                                      "2026-12."))
+        self.folder = Path(root) / month
+
+    def path_for(self, address: str) -> Path:
+        """Return where the message for ``address`` is (or will be) written."""
+        return self.folder / outbox_name(address)
+
+    async def open(self) -> None:
+        """Create the month's folder, or say clearly why it cannot be."""
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise self._error(exc, self.folder) from None
+
+    async def send(self, envelope: Envelope) -> DeliveryResult:
+        """Write the message unless this recipient already has a file this month."""
+        target = self.path_for(envelope.recipient)
+        if target.exists():
+            return DeliveryResult(envelope, Outcome.SKIPPED, str(target))
+        try:
+            written = self._write_new(target, envelope.message)
+        except OSError as exc:
+            raise self._error(exc, target) from None
+        outcome = Outcome.SENT if written else Outcome.SKIPPED
+        return DeliveryResult(envelope, outcome, str(target))
+
+    async def close(self) -> None:
+        """Flush the folder's entries, so the new files survive a power cut."""
+        _fsync_dir(self.folder)
+
+    def _write_new(self, target: Path, data: bytes) -> bool:
+        """Write ``data`` to ``target`` atomically; return False if it appeared meanwhile."""
+        fd, temp = tempfile.mkstemp(dir=self.folder, prefix=".", suffix=".part")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            return _link_no_clobber(temp, target)
+        finally:
+            if os.path.exists(temp):
+                os.unlink(temp)
+
+    @staticmethod
+    def _error(exc: OSError, where: Path) -> DeliveryError:
+        return DeliveryError(
+            _("impossible d'écrire dans la boîte d'envoi ({detail}).").format(
+                detail=exc.strerror or exc),
+            where=str(where),
+            fix=_("Vérifiez que le dossier existe, qu'il est accessible en écriture et que le "
+                  "disque n'est pas plein, ou changez [chemins] boite_envoi dans "
+                  "infolettre.toml. Relancez ensuite : les messages déjà écrits ne seront "
+                  "pas refaits."))
+
+
+def _link_no_clobber(temp: str, target: Path) -> bool:
+    """Put ``temp`` at ``target`` only if nothing is there yet (never overwrite a delivery)."""
+    try:
+        os.link(temp, target)
+    except FileExistsError:
+        return False
+    except OSError:
+        # Filesystems without hard links: the check in ``send`` already ruled out a file.
+        if target.exists():
+            return False
+        os.replace(temp, target)
+    return True
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make renames and links in ``folder`` durable (a no-op where unsupported)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

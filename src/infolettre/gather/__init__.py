@@ -1,0 +1,1 @@
+"""Gather stage: every source (files, mail, feeds) yields the same ``Item``."""

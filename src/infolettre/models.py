@@ -1,0 +1,196 @@
+"""The model every stage passes along: Item → Issue (sections, editions) → rendered outputs.
+
+Every source (file, email, feed) yields the same ``Item``; organize turns approved items into
+an ``Issue``; render turns each ``Edition`` into email, text and print outputs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import Enum
+from pathlib import Path
+
+from typing import TYPE_CHECKING
+
+from .errors import Problem
+
+if TYPE_CHECKING:
+    from .render.personalize import Placeholders
+
+#: Territory slug of items and recipients that concern the whole region.
+REGIONAL = "regional"
+#: Slug of the edition with every section (regional bodies, print, web archive).
+COMPLETE = "complete"
+#: Rubriques with a section of their own, ordered by date rather than by territory.
+AGENDA = "agenda"
+FUNDING = "financement"
+
+
+class Status(str, Enum):
+    """Review status, written back in the front matter as ``statut:``."""
+
+    SUBMITTED = "soumis"
+    APPROVED = "approuve"
+    REFUSED = "refuse"
+    HELD = "retenu"
+
+
+class Source(str, Enum):
+    FILE = "fichier"
+    MAIL = "courriel"
+    FEED = "rss"
+
+
+@dataclass(frozen=True)
+class Event:
+    """When and where an agenda item happens (times are aware, America/Montreal)."""
+
+    debut: datetime
+    fin: datetime | None = None
+    lieu: str | None = None
+
+    @property
+    def all_day(self) -> bool:
+        return self.debut.hour == 0 and self.debut.minute == 0 and self.fin is None
+
+
+@dataclass(frozen=True)
+class Item:
+    """One news item, event, call for projects or resource, whatever its source."""
+
+    slug: str
+    month: str  # "YYYY-MM", the issue it belongs to
+    titre: str
+    organisme: str
+    territoire: str  # a territory slug or REGIONAL
+    rubrique: str
+    date: date
+    corps: str = ""  # Markdown, as written
+    statut: Status = Status.SUBMITTED
+    source: Source = Source.FILE
+    evenement: Event | None = None
+    echeance: date | None = None
+    lien: str | None = None
+    image: str | None = None
+    image_alt: str | None = None
+    path: Path | None = field(default=None, compare=False)
+
+    @property
+    def approved(self) -> bool:
+        return self.statut is Status.APPROVED
+
+
+class SectionKind(str, Enum):
+    """How a section is laid out: full items, headlines, dated events or deadlines."""
+
+    FULL = "complet"
+    HEADLINES = "manchettes"
+    AGENDA = "agenda"
+    FUNDING = "financement"
+
+
+@dataclass(frozen=True)
+class Group:
+    """Items under one subheading (a rubrique, or a territory in headlines)."""
+
+    key: str
+    titre: str
+    items: tuple[Item, ...]
+
+
+@dataclass(frozen=True)
+class Section:
+    """A titled part of an edition."""
+
+    key: str
+    titre: str
+    kind: SectionKind
+    groups: tuple[Group, ...]
+    intro: str = ""
+
+    @property
+    def items(self) -> tuple[Item, ...]:
+        return tuple(i for g in self.groups for i in g.items)
+
+    def __bool__(self) -> bool:
+        return any(g.items for g in self.groups)
+
+
+@dataclass(frozen=True)
+class Edition:
+    """What one set of readers receives: a territory's edition or the complete one."""
+
+    slug: str  # territory slug or COMPLETE
+    titre: str
+    sections: tuple[Section, ...]
+
+    @property
+    def items(self) -> tuple[Item, ...]:
+        return tuple(i for s in self.sections for i in s.items)
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One month's numéro, organized: the input of render."""
+
+    month: str
+    parution: date
+    items: tuple[Item, ...]
+    editions: tuple[Edition, ...]
+    notices: tuple[Problem, ...] = ()
+    preview: bool = False
+
+    def edition(self, slug: str) -> Edition:
+        return next(e for e in self.editions if e.slug == slug)
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """One line of ``recipients.csv``."""
+
+    email: str
+    nom: str = ""
+    organisme: str = ""
+    territoire: str = REGIONAL
+    format: str = "courriel"  # courriel | poste | les-deux
+    langue: str = "fr_CA"
+    adresse_postale: str = ""
+
+    @property
+    def wants_email(self) -> bool:
+        return self.format in ("courriel", "les-deux")
+
+    @property
+    def wants_paper(self) -> bool:
+        return self.format in ("poste", "les-deux")
+
+
+@dataclass(frozen=True)
+class RenderedEdition:
+    """An edition rendered once; per-recipient values are filled in later by ``personalize``."""
+
+    slug: str
+    titre: str
+    subject: str
+    html: str
+    text: str
+
+
+@dataclass(frozen=True)
+class RenderedIssue:
+    """Everything render produced for one issue."""
+
+    issue: Issue
+    editions: tuple[RenderedEdition, ...]
+    print_html: str
+    placeholders: Placeholders = field(default_factory=lambda: _new_placeholders())
+
+    def edition(self, slug: str) -> RenderedEdition:
+        return next(e for e in self.editions if e.slug == slug)
+
+
+def _new_placeholders() -> Placeholders:
+    from .render.personalize import Placeholders  # render imports models: import late
+
+    return Placeholders()

@@ -1,0 +1,162 @@
+"""Items → Issue: sections, editions, agenda and calls for funding. Pure: no I/O.
+
+Which items: only ``statut: approuve`` ones, unless ``preview`` (then every item, shown with
+its status). Events that ended before the publication date and calls whose deadline passed
+are left out, each with a note for the pivot; same-day events in one territory are reported
+as possible clashes.
+
+Editions: one per territory — *Régional*, *Chez vous* (that territory), *Agenda* and
+*Financement* (regional and that territory's), *Ailleurs dans la région* (headlines from the
+other territories) — and the *complete* edition: *Régional*, every territory, the whole
+agenda and every open call.
+
+Stable order (documented for the pivot):
+- news sections: by rubrique in the order of ``[rubriques]``, then newest ``date`` first,
+  then title (case-insensitive), then file name;
+- agenda: by start time, then title; financement: by deadline, then title;
+- headlines: by territory in the order of ``[territoires]``, then as news sections.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+from itertools import groupby
+
+from .errors import Problem, Severity
+from .i18n import _
+from .models import (AGENDA, COMPLETE, FUNDING, REGIONAL, Edition, Group, Issue, Item,
+                     Section, SectionKind)
+from .render.dates import long_date
+from .settings import Settings
+
+SPECIAL = (AGENDA, FUNDING)
+
+
+def default_parution(month: str) -> date:
+    """Return the default publication date of an issue: the first day of its month."""
+    year, mon = (int(p) for p in month.split("-"))
+    return date(year, mon, 1)
+
+
+def organize(items: list[Item], settings: Settings, month: str, *,
+             parution: date | None = None, preview: bool = False) -> Issue:
+    """Build the issue of ``month`` from its items (the organize stage)."""
+    parution = parution or default_parution(month)
+    chosen = [i for i in items if preview or i.approved]
+    notices: list[Problem] = []
+    events = upcoming_events(chosen, parution, notices)
+    calls = open_calls(chosen, parution, notices)
+    notices += clashes(events, settings)
+    news = [i for i in chosen if i.rubrique not in SPECIAL]
+    kept = sorted(news, key=lambda i: news_key(i, settings)) + events + calls
+    editions = [territorial_edition(t, news, events, calls, settings) for t in settings.territories]
+    editions.append(complete_edition(news, events, calls, settings))
+    return Issue(month=month, parution=parution, items=tuple(kept), editions=tuple(editions),
+                 notices=tuple(notices), preview=preview)
+
+
+def news_key(item: Item, settings: Settings) -> tuple:
+    """Sort key of news sections: rubrique order, newest first, title, file name."""
+    return (settings.rubrique_rank(item.rubrique), -item.date.toordinal(),
+            item.titre.casefold(), item.slug)
+
+
+def upcoming_events(items: list[Item], parution: date, notices: list[Problem]) -> list[Item]:
+    """Keep agenda items that have not ended by the publication date, in start order."""
+    kept = []
+    for item in (i for i in items if i.rubrique == AGENDA and i.evenement):
+        end = item.evenement.fin or item.evenement.debut
+        if end.date() < parution:
+            notices.append(Problem(Severity.NOTICE, _("événement passé (le {day}), retiré du "
+                                                      "numéro.").format(day=long_date(end)),
+                                   item.path))
+        else:
+            kept.append(item)
+    return sorted(kept, key=lambda i: (i.evenement.debut, i.titre.casefold(), i.slug))
+
+
+def open_calls(items: list[Item], parution: date, notices: list[Problem]) -> list[Item]:
+    """Keep calls for projects still open at the publication date, by deadline."""
+    kept = []
+    for item in (i for i in items if i.rubrique == FUNDING and i.echeance):
+        if item.echeance < parution:
+            notices.append(Problem(Severity.NOTICE, _("appel échu (le {day}), retiré du numéro.")
+                                   .format(day=long_date(item.echeance)), item.path))
+        else:
+            kept.append(item)
+    return sorted(kept, key=lambda i: (i.echeance, i.titre.casefold(), i.slug))
+
+
+def clashes(events: list[Item], settings: Settings) -> list[Problem]:
+    """Report events on the same day in the same territory: organizers may want to know."""
+    found = []
+    same_day = groupby(sorted(events, key=lambda i: (i.territoire, i.evenement.debut.date())),
+                       key=lambda i: (i.territoire, i.evenement.debut.date()))
+    for (territory, day), group in same_day:
+        group = list(group)
+        if len(group) > 1:
+            titles = " ; ".join(f"« {i.titre} » ({i.organisme})" for i in group)
+            found.append(Problem(
+                Severity.NOTICE,
+                _("conflit d'horaire possible le {day} ({territory}) : {titles}.").format(
+                    day=long_date(day), territory=settings.territory_name(territory), titles=titles),
+                group[0].path,
+                fix=_("Prévenez les organisateurs si leurs publics se recoupent.")))
+    return found
+
+
+def by_rubrique(items: list[Item], settings: Settings) -> tuple[Group, ...]:
+    """Group news under their rubrique, in the configured order."""
+    buckets: dict[str, list[Item]] = defaultdict(list)
+    for item in sorted(items, key=lambda i: news_key(i, settings)):
+        buckets[item.rubrique].append(item)
+    return tuple(Group(r, settings.rubriques[r], tuple(buckets[r]))
+                 for r in settings.rubriques if buckets.get(r))
+
+
+def news_section(key: str, titre: str, items: list[Item], settings: Settings) -> Section:
+    return Section(key, titre, SectionKind.FULL, by_rubrique(items, settings))
+
+
+def dated_section(rubrique: str, kind: SectionKind, items: list[Item],
+                  settings: Settings) -> Section:
+    return Section(rubrique, settings.rubriques.get(rubrique, rubrique), kind,
+                   (Group(rubrique, "", tuple(items)),))
+
+
+def in_territories(items: list[Item], *slugs: str) -> list[Item]:
+    return [i for i in items if i.territoire in slugs]
+
+
+def territorial_edition(slug: str, news: list[Item], events: list[Item], calls: list[Item],
+                        settings: Settings) -> Edition:
+    """Build the edition read in one territory."""
+    name = settings.territories[slug]
+    elsewhere = [Group(t, settings.territories[t],
+                       tuple(sorted(in_territories(news + events + calls, t),
+                                    key=lambda i: news_key(i, settings))))
+                 for t in settings.territories if t != slug]
+    sections = [
+        news_section(REGIONAL, _("Régional"), in_territories(news, REGIONAL), settings),
+        news_section("chez-vous", _("Chez vous — {name}").format(name=name),
+                     in_territories(news, slug), settings),
+        dated_section(AGENDA, SectionKind.AGENDA, in_territories(events, REGIONAL, slug), settings),
+        dated_section(FUNDING, SectionKind.FUNDING, in_territories(calls, REGIONAL, slug),
+                      settings),
+        Section("ailleurs", _("Ailleurs dans la région"), SectionKind.HEADLINES,
+                tuple(g for g in elsewhere if g.items)),
+    ]
+    keep = [s for s in sections if s or s.key == "chez-vous"]
+    return Edition(slug, _("Édition {name}").format(name=name), tuple(keep))
+
+
+def complete_edition(news: list[Item], events: list[Item], calls: list[Item],
+                     settings: Settings) -> Edition:
+    """Build the edition with every section: regional bodies, print, web archive."""
+    sections = [news_section(REGIONAL, _("Régional"), in_territories(news, REGIONAL), settings)]
+    sections += [news_section(t, name, in_territories(news, t), settings)
+                 for t, name in settings.territories.items()]
+    sections += [dated_section(AGENDA, SectionKind.AGENDA, events, settings),
+                 dated_section(FUNDING, SectionKind.FUNDING, calls, settings)]
+    return Edition(COMPLETE, _("Édition complète"), tuple(s for s in sections if s))

@@ -1,0 +1,32 @@
+"""Render stage: an organized ``Issue`` → email HTML, plain text and print, per edition.
+
+Each edition is rendered once (Jinja2 → MJML → HTML, and its text part); per-recipient
+values stay as placeholders until delivery. ``render_issue`` is the stage's one entry point.
+"""
+
+from __future__ import annotations
+
+from ..models import Issue, RenderedEdition, RenderedIssue
+from ..settings import Settings
+from .context import base_context, edition_context
+from .email import render_email_html
+from .environment import make_environment
+from .personalize import Placeholders
+from .print import render_print_html
+from .text import render_text
+
+
+def render_issue(issue: Issue, settings: Settings,
+                 placeholders: Placeholders | None = None) -> RenderedIssue:
+    """Render every edition of ``issue`` and its print version."""
+    placeholders = placeholders or Placeholders()
+    env = make_environment(settings.paths.gabarits)
+    base = base_context(issue, settings, placeholders)
+    editions = []
+    for edition in issue.editions:
+        ctx = edition_context(base, issue, edition, settings)
+        editions.append(RenderedEdition(
+            slug=edition.slug, titre=edition.titre, subject=ctx["subject"],
+            html=render_email_html(env, ctx, settings), text=render_text(env, ctx)))
+    return RenderedIssue(issue=issue, editions=tuple(editions),
+                         print_html=render_print_html(env, base), placeholders=placeholders)

@@ -1,0 +1,54 @@
+"""What every template sees: the issue, the bulletin's identity and a few helpers.
+
+Built once per issue; an edition's templates add ``edition``. Per-recipient values appear
+only as placeholders (``placeholder('salutation')``), filled in at delivery.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..models import COMPLETE, Edition, Issue, Item, SectionKind
+from ..settings import Settings
+from . import dates
+from .personalize import Placeholders
+
+#: Where images are copied next to the rendered files (build/<YYYY-MM>/images/).
+IMAGES_DIR = "images"
+
+
+def image_src(item: Item) -> str:
+    """Return the relative URL of an item's image in the build folder."""
+    return f"{IMAGES_DIR}/{item.image}"
+
+
+def subject(issue: Issue, edition: Edition, settings: Settings) -> str:
+    """« Le Fil régional — décembre 2026 · Les Etchemins » (no territory for the complete one)."""
+    head = f"{settings.identity.nom} — {dates.month_title(issue.month)}"
+    if edition.slug != COMPLETE:
+        head += f" · {settings.territories[edition.slug]}"
+    return head
+
+
+def base_context(issue: Issue, settings: Settings, placeholders: Placeholders) -> dict[str, Any]:
+    """Return the context shared by every template of one issue."""
+    return {
+        "issue": issue,
+        "settings": settings,
+        "identity": settings.identity,
+        "month_title": dates.month_title(issue.month),
+        "preview": issue.preview,
+        "placeholder": placeholders.token,
+        "territory_name": settings.territory_name,
+        "rubrique_title": lambda slug: settings.rubriques.get(slug, slug),
+        "image_src": image_src,
+        "SectionKind": SectionKind,
+        "COMPLETE": COMPLETE,
+        "paper": settings.paper,
+    }
+
+
+def edition_context(base: dict[str, Any], issue: Issue, edition: Edition,
+                    settings: Settings) -> dict[str, Any]:
+    """Add one edition (and its subject line) to the shared context."""
+    return {**base, "edition": edition, "subject": subject(issue, edition, settings)}

@@ -1,0 +1,2 @@
+def render_email_html(env, ctx, settings):
+    raise NotImplementedError

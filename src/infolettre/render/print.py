@@ -1,0 +1,200 @@
+"""Print version: the complete edition as paged-media HTML, and its PDF (WeasyPrint).
+
+Some readers only get the bulletin on paper. ``print.html`` holds every section of the
+issue (the *complete* edition) with CSS for pages: US Letter by default, A4 when
+``[impression] format = "a4"``, page numbers, the bulletin's name in the running header, no
+heading left alone at the bottom of a page. Paper cannot be clicked, so every link is also
+written out as text (« En savoir plus : https://… »), including links inside item bodies.
+
+``write_pdf`` turns that HTML into a PDF offline: only ``file:`` and ``data:`` URLs are
+fetched, and only files under the build folder (where ``images/`` is copied). The PDF is
+written to a temporary file, then moved into place, so a failed build never leaves a
+half-written ``print.pdf``.
+"""
+
+from __future__ import annotations
+
+import html as html_lib
+import logging
+import os
+import re
+import tempfile
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+from urllib.request import url2pathname
+
+import jinja2
+from markupsafe import Markup
+
+from ..errors import BuildError
+from ..i18n import _
+from ..models import COMPLETE, Item
+from .environment import render_template
+from .markdown import markdown_to_html
+
+log = logging.getLogger(__name__)
+
+TEMPLATE = "print.html.j2"
+#: CSS ``@page`` size for each ``[impression] format`` value.
+PAGE_SIZES = {"letter": "letter", "a4": "A4"}
+
+# nh3's output is normalized HTML: one quoted href per <a>, no nested links.
+_LINK_RE = re.compile(r'(<a\b[^>]*?\bhref="([^"]*)"[^>]*>)(.*?)(</a>)', re.S | re.I)
+_TAG_RE = re.compile(r"<[^>]+>")
+
+
+# --- helpers the template uses --------------------------------------------------------------
+
+def printable_url(url: str) -> str:
+    """Return a URL as a reader would type it: « mailto:a@b » → « a@b », « tel: » dropped."""
+    url = url.strip()
+    for scheme in ("mailto:", "tel:"):
+        if url.lower().startswith(scheme):
+            return unquote(url[len(scheme):])
+    return url
+
+
+def _same(text: str, url: str) -> bool:
+    """True when a link's text already shows its address (« example.org/x » for https://…)."""
+    def norm(value: str) -> str:
+        value = value.strip().lower().rstrip("/")
+        return re.sub(r"^(https?://)?(www\.)?", "", value)
+    return norm(text) == norm(printable_url(url))
+
+
+def write_out_links(body_html: str) -> str:
+    """After each link of sanitized HTML, add its address as text (« texte (https://…) »)."""
+    def add_url(match: re.Match[str]) -> str:
+        opening, href, inner, closing = match.groups()
+        url = printable_url(html_lib.unescape(href))
+        text = html_lib.unescape(_TAG_RE.sub("", inner))
+        if not url or _same(text, url):
+            return match.group(0)
+        return (f'{opening}{inner}{closing} <span class="url">'
+                f'({html_lib.escape(url, quote=False)})</span>')
+    return _LINK_RE.sub(add_url, body_html)
+
+
+def print_body(item: Item) -> Markup:
+    """Return an item's body for paper: sanitized Markdown with every link written out."""
+    return Markup(write_out_links(markdown_to_html(item.corps)))
+
+
+def css_string(text: str) -> Markup:
+    """Quote ``text`` as a CSS string (for ``content:``), safe inside a ``<style>`` block."""
+    out = []
+    for ch in str(text):
+        if ch in '"\\<>&' or ord(ch) < 0x20:
+            out.append(f"\\{ord(ch):X} ")
+        else:
+            out.append(ch)
+    return Markup('"' + "".join(out) + '"')
+
+
+# --- HTML --------------------------------------------------------------------------------
+
+def render_print_html(env: jinja2.Environment, ctx: dict[str, Any]) -> str:
+    """Render ``print.html.j2``: the complete edition, laid out for paper."""
+    paper = ctx.get("paper", "letter")
+    if paper not in PAGE_SIZES:
+        raise BuildError(_("format de papier inconnu : {paper}.").format(paper=paper),
+                         fix=_("Dans infolettre.toml, [impression] format vaut « letter » "
+                               "ou « a4 »."))
+    issue = ctx["issue"]
+    return render_template(
+        env, TEMPLATE, **{
+            **ctx,
+            "edition": issue.edition(COMPLETE),
+            "page_size": PAGE_SIZES[paper],
+            "print_body": print_body,
+            "printable_url": printable_url,
+            "css_string": css_string,
+        })
+
+
+# --- PDF ---------------------------------------------------------------------------------
+
+def _weasyprint():
+    """Import WeasyPrint, explaining in French what to install when it cannot load."""
+    try:
+        import weasyprint
+    except (ImportError, OSError) as exc:
+        raise BuildError(
+            _("WeasyPrint n'a pas pu être chargé ({detail}) : la version PDF ne peut pas être "
+              "produite.").format(detail=exc),
+            fix=_("Installez les bibliothèques système : sudo apt-get install libpango-1.0-0 "
+                  "libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core, puis relancez "
+                  "la commande.")) from None
+    return weasyprint
+
+
+@lru_cache(maxsize=1)
+def _font_config():
+    """One FontConfiguration for the whole process (building it scans the system fonts)."""
+    from weasyprint.text.fonts import FontConfiguration
+    return FontConfiguration()
+
+
+@lru_cache(maxsize=1)
+def _fetcher_class():
+    weasyprint = _weasyprint()
+
+    class LocalFetcher(weasyprint.URLFetcher):
+        """Fetch ``data:`` URLs and files under one folder; anything else is refused."""
+
+        def __init__(self, root: Path):
+            super().__init__(allowed_protocols={"file", "data"}, timeout=5)
+            self.root = root.resolve()
+
+        def fetch(self, url, headers=None):
+            if url.lower().startswith("file:"):
+                path = Path(url2pathname(urlsplit(url).path)).resolve()
+                if not path.is_relative_to(self.root):
+                    raise ValueError(f"file outside the build folder: {url}")
+            return super().fetch(url, headers)
+
+    return LocalFetcher
+
+
+def write_pdf(html: str, base_dir: Path, out: Path) -> None:
+    """Write the PDF of ``html`` to ``out``; ``images/…`` resolve against ``base_dir``."""
+    weasyprint = _weasyprint()
+    base_dir = Path(base_dir).resolve()
+    out = Path(out)
+    tmp_name = None
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        document = weasyprint.HTML(string=html, base_url=base_dir.as_uri() + "/",
+                                   url_fetcher=_fetcher_class()(base_dir))
+        with tempfile.NamedTemporaryFile(dir=out.parent, prefix=f".{out.stem}-",
+                                         suffix=".pdf.tmp", delete=False) as tmp:
+            tmp_name = tmp.name
+            document.write_pdf(tmp, font_config=_font_config())
+        os.replace(tmp_name, out)
+        tmp_name = None
+    except BuildError:
+        raise
+    except OSError as exc:
+        raise BuildError(
+            _("impossible d'écrire la version PDF ({detail}).").format(
+                detail=exc.strerror or exc),
+            where=str(out),
+            fix=_("Vérifiez que le dossier de sortie existe, qu'il est accessible en écriture, "
+                  "que le disque n'est pas plein et que le PDF n'est pas ouvert dans un autre "
+                  "programme.")) from exc
+    except Exception as exc:  # WeasyPrint raises many kinds; all mean "no PDF".
+        raise BuildError(
+            _("la mise en page du PDF a échoué ({kind} : {detail}).").format(
+                kind=type(exc).__name__, detail=exc),
+            where=str(out),
+            fix=_("Vérifiez le gabarit templates/print.html.j2 ; relancez avec --debug pour "
+                  "voir le détail, et signalez-le à la personne qui maintient l'infolettre.")
+        ) from exc
+    finally:
+        if tmp_name is not None:
+            try:
+                os.unlink(tmp_name)
+            except OSError:
+                pass

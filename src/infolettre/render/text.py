@@ -1,0 +1,2 @@
+def render_text(env, ctx):
+    raise NotImplementedError

@@ -1,0 +1,280 @@
+"""Typed settings read once from ``infolettre.toml``.
+
+The file is edited by the network's staff, so its keys are French. Every key is checked here,
+once, at load: an error names the key, the value found and what is expected, and unknown keys
+are refused (a typo must not pass silently). Paths are relative to the file's folder.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from email.headerregistry import Address
+from email.utils import parseaddr
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .errors import ConfigError
+from .i18n import _
+from .models import REGIONAL
+
+ENV_CONFIG = "INFOLETTRE_CONFIG"
+DEFAULT_CONFIG = Path("infolettre.toml")
+SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+PAPER_SIZES = ("letter", "a4")
+#: Gmail clips a message whose HTML is over 102 KB (102 × 1024 bytes).
+GMAIL_CLIP_BYTES = 102 * 1024
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who publishes the bulletin: shown in every footer (Canada's anti-spam law)."""
+
+    nom: str
+    region: str
+    expediteur: str
+    repondre_a: str
+    adresse_postale: str
+    site: str | None = None
+    langue: str = "fr_CA"
+    fuseau: str = "America/Montreal"
+
+    @property
+    def sender_address(self) -> str:
+        """Return the bare address of ``expediteur`` (``a@b``)."""
+        return parseaddr(self.expediteur)[1]
+
+    @property
+    def timezone(self) -> ZoneInfo:
+        return ZoneInfo(self.fuseau)
+
+
+@dataclass(frozen=True)
+class Organization:
+    """A member organization or table allowed to publish."""
+
+    nom: str
+    courriels: tuple[str, ...]
+    territoire: str
+    table: str | None = None
+
+
+@dataclass(frozen=True)
+class Paths:
+    """Where things live; every path is absolute once loaded."""
+
+    contenu: Path
+    gabarits: Path
+    sortie: Path
+    boite_envoi: Path
+    destinataires: Path
+    donnees: Path
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything ``infolettre.toml`` says, validated."""
+
+    identity: Identity
+    territories: dict[str, str]
+    rubriques: dict[str, str]
+    organizations: tuple[Organization, ...]
+    paths: Paths
+    paper: str = "letter"
+    max_email_bytes: int = GMAIL_CLIP_BYTES
+    source: Path | None = field(default=None, compare=False)
+
+    def territory_name(self, slug: str) -> str:
+        """Return the display name of a territory slug (``regional`` included)."""
+        if slug == REGIONAL:
+            return _("Régional")
+        return self.territories[slug]
+
+    def organization(self, name: str) -> Organization | None:
+        """Find an organization by name, ignoring case and surrounding spaces."""
+        wanted = name.strip().casefold()
+        return next((o for o in self.organizations if o.nom.casefold() == wanted), None)
+
+    def rubrique_rank(self, slug: str) -> int:
+        """Return the display position of a rubrique (its order in the file)."""
+        return list(self.rubriques).index(slug)
+
+
+def config_path(explicit: str | Path | None = None) -> Path:
+    """Choose the configuration file: ``--config``, then ``INFOLETTRE_CONFIG``, then ./infolettre.toml."""
+    return Path(explicit or os.environ.get(ENV_CONFIG) or DEFAULT_CONFIG)
+
+
+def load_settings(path: str | Path | None = None) -> Settings:
+    """Read and validate the configuration file; raise ``ConfigError`` with key and fix."""
+    path = config_path(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(
+            _("le fichier de configuration est introuvable."),
+            where=str(path),
+            fix=_("Copiez infolettre.toml à partir de l'exemple du dépôt, ou indiquez son "
+                  "chemin avec --config ou la variable INFOLETTRE_CONFIG."),
+        ) from None
+    except UnicodeDecodeError:
+        raise ConfigError(_("le fichier n'est pas en UTF-8."), where=str(path),
+                          fix=_("Enregistrez-le en UTF-8 dans votre éditeur.")) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(_("syntaxe TOML invalide ({detail}).").format(detail=exc),
+                          where=str(path),
+                          fix=_("Vérifiez les guillemets, les crochets et les signes = "
+                                "à la ligne indiquée.")) from None
+    return _Reader(path, raw).settings()
+
+
+class _Reader:
+    """Walk the parsed TOML and build ``Settings``, naming the key of each error."""
+
+    def __init__(self, path: Path, raw: dict[str, Any]):
+        self.path = path
+        self.raw = raw
+        self.base = path.resolve().parent
+
+    def fail(self, key: str, value: Any, expected: str) -> ConfigError:
+        return ConfigError(
+            _("la clé « {key} » vaut {value!r} ; attendu : {expected}.").format(
+                key=key, value=value, expected=expected),
+            where=str(self.path),
+            fix=_("Corrigez cette valeur dans le fichier de configuration."))
+
+    def table(self, name: str, *, required: bool = True) -> dict[str, Any]:
+        value = self.raw.get(name)
+        if value is None and not required:
+            return {}
+        if not isinstance(value, dict):
+            raise self.fail(f"[{name}]", value, _("une table [{name}]").format(name=name))
+        return value
+
+    def check_keys(self, where: str, table: dict[str, Any], allowed: set[str]) -> None:
+        for key in table:
+            if key not in allowed:
+                raise ConfigError(
+                    _("clé inconnue « {key} » dans {where}.").format(key=key, where=where),
+                    where=str(self.path),
+                    fix=_("Clés permises : {keys}. Vérifiez l'orthographe.").format(
+                        keys=", ".join(sorted(allowed))))
+
+    def text(self, where: str, table: dict[str, Any], key: str, default: str | None = None,
+             *, required: bool = True) -> str | None:
+        value = table.get(key, default)
+        if value is None and not required:
+            return None
+        if not isinstance(value, str) or not value.strip():
+            raise self.fail(f"{where}.{key}", value, _("un texte non vide"))
+        return value.strip()
+
+    def settings(self) -> Settings:
+        self.check_keys(_("le fichier"), self.raw, {
+            "infolettre", "territoires", "rubriques", "organismes", "chemins", "impression"})
+        territories = self.slug_table("territoires")
+        if REGIONAL in territories:
+            raise self.fail("territoires.regional", territories[REGIONAL],
+                            _("un autre identifiant : « regional » est réservé"))
+        rubriques = self.slug_table("rubriques")
+        return Settings(
+            identity=self.identity(),
+            territories=territories,
+            rubriques=rubriques,
+            organizations=self.organizations(territories),
+            paths=self.paths(),
+            paper=self.paper(),
+            source=self.path,
+        )
+
+    def identity(self) -> Identity:
+        t = self.table("infolettre")
+        w = "infolettre"
+        self.check_keys("[infolettre]", t, {"nom", "region", "expediteur", "repondre_a",
+                                            "adresse_postale", "site", "langue", "fuseau"})
+        expediteur = self.text(w, t, "expediteur")
+        if "@" not in parseaddr(expediteur)[1]:
+            raise self.fail(f"{w}.expediteur", expediteur,
+                            _("« Nom <adresse@domaine> » ou une adresse courriel"))
+        repondre_a = self.text(w, t, "repondre_a")
+        self.address(f"{w}.repondre_a", repondre_a)
+        site = self.text(w, t, "site", required=False)
+        if site and not site.startswith(("https://", "http://")):
+            raise self.fail(f"{w}.site", site, _("une adresse web commençant par https://"))
+        fuseau = self.text(w, t, "fuseau", "America/Montreal")
+        try:
+            ZoneInfo(fuseau)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise self.fail(f"{w}.fuseau", fuseau, _("un fuseau horaire, par exemple "
+                                                     "« America/Montreal »")) from None
+        return Identity(
+            nom=self.text(w, t, "nom"), region=self.text(w, t, "region"),
+            expediteur=expediteur, repondre_a=repondre_a,
+            adresse_postale=self.text(w, t, "adresse_postale"), site=site,
+            langue=self.text(w, t, "langue", "fr_CA"), fuseau=fuseau)
+
+    def address(self, key: str, value: str) -> str:
+        try:
+            Address(addr_spec=value)
+        except (ValueError, IndexError, TypeError):
+            raise self.fail(key, value, _("une adresse courriel")) from None
+        if "@" not in value:
+            raise self.fail(key, value, _("une adresse courriel"))
+        return value
+
+    def slug_table(self, name: str) -> dict[str, str]:
+        t = self.table(name)
+        if not t:
+            raise self.fail(f"[{name}]", t, _("au moins une entrée"))
+        for slug, label in t.items():
+            if not SLUG_RE.match(slug):
+                raise self.fail(f"{name}.{slug}", slug, _("un identifiant en minuscules sans "
+                                                          "accents ni espaces (ex. « les-etchemins »)"))
+            if not isinstance(label, str) or not label.strip():
+                raise self.fail(f"{name}.{slug}", label, _("un nom affiché non vide"))
+        return {slug: label.strip() for slug, label in t.items()}
+
+    def organizations(self, territories: dict[str, str]) -> tuple[Organization, ...]:
+        entries = self.raw.get("organismes", [])
+        if not isinstance(entries, list):
+            raise self.fail("[[organismes]]", entries, _("une liste de tables [[organismes]]"))
+        seen: set[str] = set()
+        result = []
+        for i, t in enumerate(entries, start=1):
+            w = f"organismes[{i}]"
+            self.check_keys(f"[[organismes]] n° {i}", t, {"nom", "courriels", "territoire", "table"})
+            nom = self.text(w, t, "nom")
+            if nom.casefold() in seen:
+                raise self.fail(f"{w}.nom", nom, _("un nom qui n'apparaît qu'une fois"))
+            seen.add(nom.casefold())
+            courriels = t.get("courriels", [])
+            if not isinstance(courriels, list):
+                raise self.fail(f"{w}.courriels", courriels, _("une liste d'adresses"))
+            territoire = self.text(w, t, "territoire")
+            if territoire != REGIONAL and territoire not in territories:
+                raise self.fail(f"{w}.territoire", territoire, _("« regional » ou l'un de : {choices}")
+                                .format(choices=", ".join(territories)))
+            result.append(Organization(
+                nom=nom,
+                courriels=tuple(self.address(f"{w}.courriels", c).lower() for c in courriels),
+                territoire=territoire,
+                table=self.text(w, t, "table", required=False)))
+        return tuple(result)
+
+    def paths(self) -> Paths:
+        t = self.table("chemins", required=False)
+        defaults = {"contenu": "content", "gabarits": "templates", "sortie": "build",
+                    "boite_envoi": "outbox", "destinataires": "recipients.csv", "donnees": "data"}
+        self.check_keys("[chemins]", t, set(defaults))
+        return Paths(**{k: self.base / self.text("chemins", t, k, d) for k, d in defaults.items()})
+
+    def paper(self) -> str:
+        t = self.table("impression", required=False)
+        self.check_keys("[impression]", t, {"format"})
+        value = t.get("format", "letter")
+        if value not in PAPER_SIZES:
+            raise self.fail("impression.format", value, " | ".join(PAPER_SIZES))
+        return value

@@ -1,0 +1,285 @@
+"""Content files ↔ Items: ``content/<YYYY-MM>/<slug>.md`` is where every item lives.
+
+Reading validates each file against the settings (registry, territories, rubriques, dates)
+and reports every problem with its file and line; a bad file is skipped, the others go on.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from .errors import ContentError, Problem
+from .frontmatter_reader import RawDocument, read_document
+from .i18n import _
+from .models import AGENDA, FUNDING, REGIONAL, Event, Item, Source, Status
+from .settings import Settings
+
+MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+KNOWN_KEYS = ("titre", "organisme", "territoire", "rubrique", "date", "evenement", "echeance",
+              "lien", "image", "image_alt", "statut", "source", "flux")
+DATETIME_RE = re.compile(
+    r"^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{1,2})\s*(?::|h)\s*(\d{2})?(?::\d{2})?)?\s*$", re.I)
+
+
+def months(settings: Settings) -> list[str]:
+    """List the issue months present in ``content/``, oldest first."""
+    root = settings.paths.contenu
+    if not root.is_dir():
+        return []
+    return sorted(p.name for p in root.iterdir() if p.is_dir() and MONTH_RE.match(p.name))
+
+
+def latest_month(settings: Settings) -> str:
+    """Return the most recent month folder, the default issue of every command."""
+    found = months(settings)
+    if not found:
+        raise ContentError(_("aucun dossier de numéro (AAAA-MM) dans {path}.")
+                           .format(path=settings.paths.contenu),
+                           fix=_("Créez par exemple content/2026-12/ et placez-y les "
+                                 "nouvelles en Markdown."))
+    return found[-1]
+
+
+def check_month(month: str) -> str:
+    """Validate a ``YYYY-MM`` argument."""
+    if not MONTH_RE.match(month or ""):
+        raise ContentError(_("« {month} » n'est pas un numéro valide.").format(month=month),
+                           fix=_("Écrivez l'année et le mois ainsi : 2026-12."))
+    return month
+
+
+def load_month(settings: Settings, month: str) -> tuple[list[Item], list[Problem]]:
+    """Read every item of one month; return the valid items and all problems found."""
+    folder = settings.paths.contenu / check_month(month)
+    if not folder.is_dir():
+        raise ContentError(_("le dossier du numéro {month} est introuvable.").format(month=month),
+                           where=str(folder),
+                           fix=_("Vérifiez le mois demandé ou créez le dossier."))
+    items, problems = [], []
+    for path in sorted(folder.glob("*.md")):
+        item, found = read_item(path, settings, month)
+        problems.extend(found)
+        if item is not None:
+            items.append(item)
+    return items, problems
+
+
+def read_item(path: Path, settings: Settings, month: str) -> tuple[Item | None, list[Problem]]:
+    """Read and validate one content file; the item is None when it has an error."""
+    doc = read_document(path)
+    if not doc.ok:
+        return None, doc.problems
+    item = _Validator(doc, settings, month).item()
+    return (item if doc.ok else None), doc.problems
+
+
+def to_datetime(value: Any, tz: ZoneInfo) -> datetime | None:
+    """Accept a date, a datetime or « 2026-12-05 10:00 » / « 2026-12-05 10h30 »; None if not."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=tz)
+    if isinstance(value, date):
+        return datetime.combine(value, time(0, 0), tz)
+    match = DATETIME_RE.match(str(value)) if isinstance(value, str) else None
+    if not match:
+        return None
+    y, m, d, hh, mm = match.groups()
+    try:
+        return datetime(int(y), int(m), int(d), int(hh or 0), int(mm or 0), tzinfo=tz)
+    except ValueError:
+        return None
+
+
+def to_date(value: Any) -> date | None:
+    """Accept a date (or a datetime's date) or an « AAAA-MM-JJ » string; None if not."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            return None
+    return None
+
+
+def _choices(options) -> str:
+    return ", ".join(f"« {o} »" for o in options)
+
+
+class _Validator:
+    """Turn a RawDocument into an Item, recording each problem with its line."""
+
+    def __init__(self, doc: RawDocument, settings: Settings, month: str):
+        self.doc, self.settings, self.month = doc, settings, month
+        self.v = doc.values
+        self.tz = settings.identity.timezone
+
+    def text(self, key: str, *, required: bool = False) -> str | None:
+        value = self.v.get(key)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            if required:
+                self.doc.error(_("le champ « {key} » est obligatoire.").format(key=key),
+                               line=1, fix=_("Ajoutez une ligne « {key}: … » dans l'en-tête.")
+                               .format(key=key))
+            return None
+        if isinstance(value, (dict, list)):
+            self.doc.error(_("« {key} » doit être un texte simple.").format(key=key), key=key,
+                           fix=_("Écrivez la valeur sur la même ligne, entre guillemets au "
+                                 "besoin."))
+            return None
+        return str(value).strip()
+
+    def item(self) -> Item | None:
+        self.unknown_keys()
+        titre = self.text("titre", required=True)
+        organisme = self.organization()
+        territoire = self.territory(organisme)
+        rubrique = self.rubrique()
+        when = self.date_field("date", required=True)
+        event = self.event(rubrique)
+        echeance = self.date_field("echeance", required=rubrique == FUNDING)
+        statut = self.enum("statut", Status, Status.SUBMITTED)
+        source = self.enum("source", Source, Source.FILE)
+        lien = self.link()
+        image, image_alt = self.image()
+        if not self.doc.ok:
+            return None
+        return Item(slug=self.doc.path.stem, month=self.month, titre=titre, organisme=organisme,
+                    territoire=territoire, rubrique=rubrique, date=when, corps=self.doc.body,
+                    statut=statut, source=source, evenement=event, echeance=echeance, lien=lien,
+                    image=image, image_alt=image_alt, path=self.doc.path)
+
+    def unknown_keys(self) -> None:
+        for key in self.v:
+            if key not in KNOWN_KEYS:
+                close = difflib.get_close_matches(key, KNOWN_KEYS, n=1)
+                hint = (_("Vouliez-vous dire « {k} » ?").format(k=close[0]) if close
+                        else _("Champs reconnus : {keys}.").format(keys=", ".join(KNOWN_KEYS)))
+                self.doc.warn(_("champ inconnu « {key} », ignoré.").format(key=key), key=key,
+                              fix=hint)
+
+    def organization(self) -> str | None:
+        name = self.text("organisme", required=True)
+        if name is None:
+            return None
+        org = self.settings.organization(name)
+        if org is None:
+            names = [o.nom for o in self.settings.organizations]
+            close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
+            hint = (_("Vouliez-vous dire « {name} » ?").format(name=close[0]) if close else
+                    _("Organismes inscrits : {names}.").format(names=_choices(names)))
+            self.doc.error(_("organisme « {name} » absent du registre.").format(name=name),
+                           key="organisme",
+                           fix=hint + " " + _("Un nouvel organisme s'ajoute dans "
+                                              "[[organismes]] de infolettre.toml."))
+            return None
+        return org.nom
+
+    def territory(self, organisme: str | None) -> str | None:
+        slug = self.text("territoire")
+        if slug is None:
+            org = self.settings.organization(organisme) if organisme else None
+            return org.territoire if org else None
+        if slug != REGIONAL and slug not in self.settings.territories:
+            self.doc.error(_("territoire « {slug} » inconnu.").format(slug=slug), key="territoire",
+                           fix=_("Choix possibles : {choices}.").format(
+                               choices=_choices([REGIONAL, *self.settings.territories])))
+            return None
+        return slug
+
+    def rubrique(self) -> str | None:
+        slug = self.text("rubrique", required=True)
+        if slug is not None and slug not in self.settings.rubriques:
+            self.doc.error(_("rubrique « {slug} » inconnue.").format(slug=slug), key="rubrique",
+                           fix=_("Choix possibles : {choices}.").format(
+                               choices=_choices(self.settings.rubriques)))
+            return None
+        return slug
+
+    def date_field(self, key: str, *, required: bool = False) -> date | None:
+        raw = self.v.get(key)
+        if raw is None:
+            if required:
+                self.doc.error(_("le champ « {key} » est obligatoire ici.").format(key=key),
+                               line=1, fix=_("Ajoutez « {key}: AAAA-MM-JJ » dans l'en-tête.")
+                               .format(key=key))
+            return None
+        value = to_date(raw)
+        if value is None:
+            self.doc.error(_("« {key} » n'est pas une date valide : {raw!s}.").format(
+                               key=key, raw=raw), key=key,
+                           fix=_("Écrivez une date qui existe, ainsi : 2026-12-05."))
+        return value
+
+    def event(self, rubrique: str | None) -> Event | None:
+        raw = self.v.get("evenement")
+        if raw is None:
+            if rubrique == AGENDA:
+                self.doc.error(_("un élément de l'agenda doit avoir un « evenement »."), line=1,
+                               fix=_("Ajoutez par exemple : evenement: {{debut: \"2026-12-05 "
+                                     "10:00\", fin: \"2026-12-05 14:00\", lieu: \"Salle "
+                                     "municipale\"}}"))
+            return None
+        if not isinstance(raw, dict) or "debut" not in raw:
+            self.doc.error(_("« evenement » doit indiquer au moins « debut »."), key="evenement",
+                           fix=_("Exemple : evenement: {{debut: \"2026-12-05 10:00\", fin: "
+                                 "\"2026-12-05 14:00\", lieu: \"Salle municipale\"}}"))
+            return None
+        debut = to_datetime(raw.get("debut"), self.tz)
+        fin = to_datetime(raw["fin"], self.tz) if raw.get("fin") is not None else None
+        if debut is None or (raw.get("fin") is not None and fin is None):
+            self.doc.error(_("date ou heure d'événement invalide."), key="evenement",
+                           fix=_("Écrivez « AAAA-MM-JJ HH:MM », par exemple "
+                                 "« 2026-12-05 10:00 », avec une date qui existe."))
+            return None
+        if fin is not None and fin < debut:
+            self.doc.error(_("l'événement finit avant de commencer."), key="evenement",
+                           fix=_("Vérifiez « debut » et « fin »."))
+            return None
+        lieu = raw.get("lieu")
+        return Event(debut=debut, fin=fin, lieu=str(lieu).strip() if lieu else None)
+
+    def enum(self, key: str, kind, default):
+        raw = self.text(key)
+        if raw is None:
+            return default
+        try:
+            return kind(raw)
+        except ValueError:
+            self.doc.error(_("« {key} » vaut « {raw} »").format(key=key, raw=raw), key=key,
+                           fix=_("Choix possibles : {choices}.").format(
+                               choices=_choices(m.value for m in kind)))
+            return default
+
+    def link(self) -> str | None:
+        lien = self.text("lien")
+        if lien and not re.match(r"^(https?://|mailto:)[^\s<>\"]+$", lien):
+            self.doc.error(_("lien invalide : {lien}.").format(lien=lien), key="lien",
+                           fix=_("Un lien commence par https:// (ou mailto:) et n'a pas "
+                                 "d'espace."))
+            return None
+        return lien
+
+    def image(self) -> tuple[str | None, str | None]:
+        image, alt = self.text("image"), self.text("image_alt")
+        if image is None:
+            return None, None
+        if "/" in image or "\\" in image or image.startswith("."):
+            self.doc.error(_("nom d'image invalide : {image}.").format(image=image), key="image",
+                           fix=_("Placez l'image à côté du fichier .md et indiquez seulement "
+                                 "son nom (ex. frigo.jpg)."))
+        elif not (self.doc.path.parent / image).is_file():
+            self.doc.error(_("image introuvable : {image}.").format(image=image), key="image",
+                           fix=_("Placez le fichier image dans le même dossier que la "
+                                 "nouvelle, ou retirez la ligne « image: »."))
+        if not alt:
+            self.doc.error(_("l'image n'a pas de texte alternatif."), key="image",
+                           fix=_("Ajoutez « image_alt: » avec une courte description de "
+                                 "l'image, pour les personnes qui ne la voient pas."))
+        return image, alt

@@ -1,0 +1,75 @@
+"""Configuration: typed, validated once, errors that name the key and the fix."""
+
+from __future__ import annotations
+
+import pytest
+
+from infolettre.errors import ConfigError
+from infolettre.settings import load_settings
+
+
+def test_sample_configuration_loads(sample_settings):
+    """The repository's infolettre.toml is valid and complete."""
+    assert sample_settings.identity.nom == "Le Fil régional"
+    assert sample_settings.identity.sender_address == "infolettre@example.org"
+    assert "les-etchemins" in sample_settings.territories
+    assert list(sample_settings.rubriques)[0] == "nouvelles"
+    assert sample_settings.organization("cdc des etchemins").territoire == "les-etchemins"
+    assert sample_settings.paper == "letter"
+
+
+def _broken(project, old: str, new: str):
+    text = project.config.read_text(encoding="utf-8")
+    assert old in text
+    project.config.write_text(text.replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_settings(project.config)
+    return str(info.value)
+
+
+def test_unknown_key_is_refused_with_allowed_keys(project):
+    """A typo in a key fails at load and lists the keys that exist."""
+    message = _broken(project, "region =", "regoin =")
+    assert "regoin" in message and "region" in message
+
+
+def test_bad_territory_of_organization_names_key_value_and_choices(project):
+    """An organization in an unknown territory: key, value and valid choices are named."""
+    message = _broken(project, 'territoire = "les-etchemins"', 'territoire = "etchemins"')
+    assert "organismes[" in message and "'etchemins'" in message and "les-etchemins" in message
+
+
+def test_reserved_regional_territory(project):
+    """« regional » cannot be declared as a territory."""
+    message = _broken(project, 'bellechasse = "Bellechasse"', 'regional = "Régional"')
+    assert "réservé" in message
+
+
+def test_bad_sender_address(project):
+    """The sender must be an email address."""
+    message = _broken(project, '"Le Fil régional <infolettre@example.org>"', '"Le Fil régional"')
+    assert "expediteur" in message
+
+
+def test_bad_paper_size(project):
+    """Paper is letter or a4, nothing else."""
+    assert "letter | a4" in _broken(project, 'format = "letter"', 'format = "legal"')
+
+
+def test_toml_syntax_error_is_explained(project):
+    """A TOML syntax error says where and how to fix, never a traceback."""
+    message = _broken(project, 'nom = "Le Fil régional"', 'nom = "Le Fil régional')
+    assert "TOML" in message and "guillemets" in message
+
+
+def test_missing_file_explains_config_option(tmp_path):
+    """A missing configuration file tells how to point at one."""
+    with pytest.raises(ConfigError) as info:
+        load_settings(tmp_path / "absent.toml")
+    assert "--config" in str(info.value) and "INFOLETTRE_CONFIG" in str(info.value)
+
+
+def test_config_from_environment(project, monkeypatch):
+    """INFOLETTRE_CONFIG is used when no path is given."""
+    monkeypatch.setenv("INFOLETTRE_CONFIG", str(project.config))
+    assert load_settings().source == project.config

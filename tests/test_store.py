@@ -1,0 +1,171 @@
+"""Content files → Items: every problem reported with file and line; bad files never stop others."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from infolettre.errors import Severity
+from infolettre.models import Status
+from infolettre.store import load_month, read_item
+
+GOOD = """---
+titre: Ouverture d'un frigo communautaire
+organisme: CDC des Etchemins
+rubrique: bons-coups
+date: 2026-11-18
+lien: https://example.org/frigo
+statut: approuve
+---
+Texte en **Markdown**, avec des accents : éàçô.
+"""
+
+
+def _read(project, text, name="item.md"):
+    path = project.write(name, text)
+    return read_item(path, project.settings(), "2026-12")
+
+
+def _errors(problems):
+    return [p for p in problems if p.severity is Severity.ERROR]
+
+
+def test_good_item_is_read_with_defaults(project):
+    """A valid file gives an Item; the territory defaults to the organization's."""
+    item, problems = _read(project, GOOD)
+    assert problems == []
+    assert item.titre == "Ouverture d'un frigo communautaire"
+    assert item.territoire == "les-etchemins"
+    assert item.statut is Status.APPROVED
+    assert item.date == date(2026, 11, 18)
+    assert "éàçô" in item.corps
+
+
+def test_unknown_organization_lists_registry_and_suggests(project):
+    """An unknown organization is an error at its line, with a close match suggested."""
+    item, problems = _read(project, GOOD.replace("CDC des Etchemins", "CDC Etchemins"))
+    assert item is None
+    [error] = _errors(problems)
+    assert error.line == 3 and "CDC Etchemins" in error.message
+    assert "CDC des Etchemins" in error.fix
+
+
+def test_unknown_territory_and_rubrique_list_choices(project):
+    """Unknown territory and rubrique each give an error listing the valid choices."""
+    text = GOOD.replace("rubrique: bons-coups", "rubrique: potins\nterritoire: beauce")
+    item, problems = _read(project, text)
+    errors = {p.line: p for p in _errors(problems)}
+    assert item is None
+    assert "potins" in errors[4].message and "« nouvelles »" in errors[4].fix
+    assert "beauce" in errors[5].message and "« les-etchemins »" in errors[5].fix
+
+
+def test_impossible_date_is_reported_at_its_line(project):
+    """February 30th is an error on the line of « date »."""
+    item, problems = _read(project, GOOD.replace("2026-11-18", "2026-02-30"))
+    assert item is None
+    [error] = _errors(problems)
+    assert error.line == 5 and "date" in error.message
+
+
+def test_missing_title(project):
+    """A missing title is an error that says which line to add."""
+    item, problems = _read(project, GOOD.replace("titre: Ouverture d'un frigo communautaire\n", ""))
+    assert item is None and "titre" in _errors(problems)[0].message
+
+
+def test_image_without_alt_text(project):
+    """An image needs alt text for people who cannot see it."""
+    project.write("frigo.jpg", b"\xff\xd8\xff")
+    item, problems = _read(project, GOOD.replace("statut:", "image: frigo.jpg\nstatut:"))
+    assert item is None
+    assert "texte alternatif" in _errors(problems)[0].message
+
+
+def test_image_path_tricks_are_refused(project):
+    """An image name with a path is refused (no reading outside the item's folder)."""
+    text = GOOD.replace("statut:", "image: ../../etc/passwd\nimage_alt: x\nstatut:")
+    item, problems = _read(project, text)
+    assert item is None and "invalide" in _errors(problems)[0].message
+
+
+def test_event_end_before_start(project):
+    """An event that ends before it starts is refused."""
+    text = GOOD.replace("rubrique: bons-coups", "rubrique: agenda").replace(
+        "statut:", 'evenement: {debut: "2026-12-05 14:00", fin: "2026-12-05 10:00"}\nstatut:')
+    item, problems = _read(project, text)
+    assert item is None and "finit avant" in _errors(problems)[0].message
+
+
+def test_event_times_in_quebec_style(project):
+    """« 10h30 » and « 10:30 » both read as local times in America/Montreal."""
+    text = GOOD.replace("rubrique: bons-coups", "rubrique: agenda").replace(
+        "statut:", 'evenement: {debut: "2026-12-05 10h30", fin: "2026-12-05 14:00", lieu: Salle}\nstatut:')
+    item, problems = _read(project, text)
+    assert problems == []
+    assert item.evenement.debut == datetime(2026, 12, 5, 10, 30, tzinfo=item.evenement.debut.tzinfo)
+    assert str(item.evenement.debut.tzinfo) == "America/Montreal"
+
+
+def test_agenda_needs_event_and_funding_needs_deadline(project):
+    """Agenda items need « evenement », calls for projects need « echeance »."""
+    _, p1 = _read(project, GOOD.replace("bons-coups", "agenda"), "a.md")
+    _, p2 = _read(project, GOOD.replace("bons-coups", "financement"), "b.md")
+    assert "evenement" in _errors(p1)[0].message and "echeance" in _errors(p2)[0].message
+
+
+def test_bom_and_crlf_are_read(project):
+    """A UTF-8 file with a BOM and Windows line endings reads like any other."""
+    item, problems = _read(project, ("\ufeff" + GOOD).replace("\n", "\r\n").encode("utf-8"))
+    assert problems == [] and item.titre.startswith("Ouverture")
+    assert "\r" not in item.corps
+
+
+def test_latin1_file_is_read_with_a_warning(project):
+    """A Latin-1 file is read with its accents and a warning to save it as UTF-8."""
+    item, problems = _read(project, GOOD.encode("latin-1"))
+    assert item is not None and "éàçô" in item.corps
+    assert [p.severity for p in problems] == [Severity.WARNING]
+    assert "UTF-8" in problems[0].fix
+
+
+def test_binary_file_is_rejected(project):
+    """A binary file renamed .md is rejected clearly."""
+    item, problems = _read(project, b"\x89PNG\r\n\x1a\n\x00\x00")
+    assert item is None and "octets nuls" in _errors(problems)[0].message
+
+
+def test_yaml_syntax_error_points_at_line(project):
+    """Broken YAML gives the line and a hint about colons and quotes."""
+    item, problems = _read(project, GOOD.replace("date: 2026-11-18", "date: [2026-11-18"))
+    assert item is None
+    [error] = _errors(problems)
+    assert error.line and error.line >= 5 and "guillemets" in error.fix
+
+
+def test_missing_front_matter(project):
+    """A file with no front matter is rejected with an example of one."""
+    item, problems = _read(project, "Juste du texte.\n")
+    assert item is None and "---" in _errors(problems)[0].fix
+
+
+def test_unknown_key_warns_with_suggestion(project):
+    """A misspelled key is a warning that suggests the right one."""
+    item, problems = _read(project, GOOD.replace("lien:", "lein:"))
+    assert item is not None
+    assert "lien" in problems[0].fix and problems[0].severity is Severity.WARNING
+
+
+def test_duplicate_key_is_an_error(project):
+    """A key written twice is an error naming both lines."""
+    item, problems = _read(project, GOOD.replace("statut: approuve", "statut: approuve\ntitre: Autre"))
+    assert item is None and "deux fois" in _errors(problems)[0].message
+
+
+def test_bad_file_does_not_stop_the_others(project):
+    """One broken file is reported; the other files of the month are still read."""
+    project.write("a-bon.md", GOOD)
+    project.write("b-mauvais.md", GOOD.replace("2026-11-18", "pas une date"))
+    project.write("c-bon.md", GOOD.replace("frigo communautaire", "jardin collectif"))
+    items, problems = load_month(project.settings(), "2026-12")
+    assert [i.slug for i in items] == ["a-bon", "c-bon"]
+    assert len(_errors(problems)) == 1 and problems[0].path.name == "b-mauvais.md"
