@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import email
 import email.policy
+from dataclasses import replace
 from datetime import datetime
+from email.header import decode_header, make_header
 from pathlib import Path
 
 import pytest
 
 from infolettre.deliver.message import EditionMessage, UnsubscribeLinks
+from infolettre.errors import DeliveryError
 from infolettre.models import Recipient, RenderedEdition
 from infolettre.render.personalize import Placeholders
 from infolettre.settings import load_settings
@@ -184,3 +187,63 @@ def test_https_unsubscribe_adds_one_click_headers(settings, placeholders):
     assert 'href="https://infolettre.example.org/d/genevieve.bedard@example.org?t=1&amp;u=2"' \
         in html
     assert "?t=1&u=2" in text
+
+
+NAMES = ["Geneviève Bédard", "Tremblay, Jean", 'Jean "Ti-Jean" Roy', "O'Neil (CDC) <x>",
+         "back\\slash", "=?utf-8?q?Faux?=", "Ève-Éloïse Côté-Lévesque " * 8, "😀 Émoji",
+         "x" * 950, "  espaces   en trop  ", "Ça"]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_to_header_round_trips_any_name(message, name):
+    """Any name (quotes, commas, emoji, 200 accented characters) decodes back exactly from To.
+
+    Long names take several RFC 2047 words: an RFC decoder (``email.header``) gives them
+    back exactly; Python's address parser adds spaces between words, nothing else.
+    """
+    data = message.personalize(Recipient(email="x@example.org", nom=name)).data
+    expected = " ".join(name.split())
+    [to] = parse(data)["To"].addresses
+    assert to.addr_spec == "x@example.org"
+    assert to.display_name.replace(" ", "") == expected.replace(" ", "")
+    header = data.split(b"\r\nTo: ", 1)[1].split(b"\r\nDate:", 1)[0]
+    assert all(len(line) <= 78 for line in header.split(b"\r\n"))
+    if b"=?utf-8?" in header:
+        phrase = header.decode("ascii").rsplit("<", 1)[0].replace("\r\n", "")
+        assert str(make_header(decode_header(phrase))).strip() == expected
+    if len(expected.encode()) <= 45:
+        assert to.display_name == expected
+
+
+@pytest.mark.parametrize("layout", [
+    "{s}", "{s}{c}{d}", "  {s}  \n", "fin avec espace {c} ", "été\n\n{d}\n", "=?{c}?=",
+    "x" * 75 + "{s}" + "é" * 40, "{s}\r\nligne CRLF\r\n",
+])
+def test_prepared_body_decodes_to_exactly_the_filled_text(settings, placeholders, layout):
+    """Pieces encoded once and joined per recipient decode to what Placeholders.fill gives."""
+    t = placeholders.token
+    rendered = layout.format(s=t("salutation"), c=t("courriel"), d=t("desabonnement"))
+    edition = RenderedEdition(slug="complete", titre="Complète", subject="Test",
+                              html=rendered, text=rendered)
+    message = EditionMessage(edition, placeholders, settings, "2026-12")
+    data = message.personalize(GENEVIEVE).data
+    values = {"salutation": "Bonjour Geneviève Bédard,", "courriel": GENEVIEVE.email,
+              "desabonnement": parse(data)["List-Unsubscribe"][1:-1]}
+    expected = placeholders.fill(rendered, values, escape_html=False).replace("\r\n", "\n")
+    assert bodies(data)[0] == expected
+    body = data.split(b"quoted-printable\r\n\r\n", 1)[1]
+    assert max(len(line) for line in body.split(b"\r\n")) <= 76
+
+
+def test_address_unfit_for_a_header_is_refused(message):
+    """An address that could inject headers is refused with a fix, not written."""
+    with pytest.raises(DeliveryError, match="destinataires"):
+        message.personalize(Recipient(email="x@example.org\r\nBcc: y@example.org"))
+
+
+def test_placeholder_in_subject_is_refused(settings, placeholders):
+    """A subject holding a per-recipient token stops the build: it is encoded only once."""
+    edition = replace(make_edition(placeholders),
+                      subject=f"Nouvelles pour {placeholders.token('salutation')}")
+    with pytest.raises(DeliveryError, match="objet"):
+        EditionMessage(edition, placeholders, settings, "2026-12")

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Optional
 
 import click
-import typer
 from rich.console import Console
 from rich.table import Table
 
@@ -26,8 +25,6 @@ from .store import check_month, latest_month
 
 console = Console(highlight=False)
 errors = Console(stderr=True, highlight=False)
-app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
-                  help=_("Infolettre mensuelle : vérifier, produire et envoyer un numéro."))
 
 
 class _State:
@@ -39,16 +36,13 @@ class _State:
 state = _State()
 
 
-@app.callback()
-def _options(
-    config: Optional[Path] = typer.Option(None, "--config", "-c", envvar="INFOLETTRE_CONFIG",
-                                          help=_("Fichier de configuration (défaut : "
-                                                 "./infolettre.toml).")),
-    debug: bool = typer.Option(False, "--debug", help=_("Afficher le détail technique des "
-                                                        "erreurs.")),
-    strict: bool = typer.Option(False, "--strict", help=_("Traiter les avertissements comme "
-                                                          "des erreurs.")),
-) -> None:
+@click.group(help=_("Infolettre mensuelle : vérifier, produire et envoyer un numéro."),
+             context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", "-c", type=click.Path(path_type=Path), envvar="INFOLETTRE_CONFIG",
+              help=_("Fichier de configuration (défaut : ./infolettre.toml)."))
+@click.option("--debug", is_flag=True, help=_("Afficher le détail technique des erreurs."))
+@click.option("--strict", is_flag=True, help=_("Traiter les avertissements comme des erreurs."))
+def app(config: Optional[Path], debug: bool, strict: bool) -> None:
     state.config, state.debug, state.strict = config, debug, strict
 
 
@@ -73,32 +67,32 @@ def _parse_day(value: Optional[str]) -> Optional[date]:
 
 
 def show_problems(problems: list[Problem]) -> int:
-    """Print the problems as a table; return the exit code they call for (0 or 1)."""
+    """Print each problem (where, what, how to fix); return the exit code they call for."""
     if not problems:
         return 0
-    table = Table(title=_("À vérifier"), show_lines=False, expand=True)
-    table.add_column(_("Gravité"), no_wrap=True)
-    table.add_column(_("Où"), overflow="fold")
-    table.add_column(_("Quoi et comment corriger"), overflow="fold")
     styles = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.NOTICE: "cyan"}
+    console.print(f"\n[bold]{_('À vérifier')}[/]")
     for p in problems:
-        text = p.message + (f"\n{p.fix}" if p.fix else "")
-        table.add_row(f"[{styles[p.severity]}]{p.severity.value}[/]", p.where, text)
-    console.print(table)
+        where = f"{p.where} : " if p.where else ""
+        console.print(f"[{styles[p.severity]}]{p.severity.value}[/] {where}{p.message}",
+                      soft_wrap=True, markup=True)
+        if p.fix:
+            console.print(f"    → {p.fix}", soft_wrap=True, markup=False)
     counts = {s: sum(p.severity is s for p in problems) for s in Severity}
     console.print(_("{e} erreur(s), {w} avertissement(s), {n} note(s).").format(
         e=counts[Severity.ERROR], w=counts[Severity.WARNING], n=counts[Severity.NOTICE]))
-    failing = counts[Severity.ERROR] or (state.strict and counts[Severity.WARNING])
     if state.strict and counts[Severity.WARNING] and not counts[Severity.ERROR]:
         console.print(_("--strict : les avertissements font échouer la commande."))
-    return 1 if failing else 0
+    return 1 if counts[Severity.ERROR] or (state.strict and counts[Severity.WARNING]) else 0
 
 
-@app.command("check")
-def check(month: Optional[str] = typer.Argument(None, metavar="AAAA-MM",
-                                                help=_("Numéro à vérifier (défaut : le plus "
-                                                       "récent)."))) -> None:
-    """Vérifier les nouvelles d'un numéro et la configuration, sans rien produire."""
+MONTH = click.argument("month", required=False, metavar="[AAAA-MM]")
+
+
+@app.command("check", help=_("Vérifier les nouvelles d'un numéro (défaut : le plus récent) et "
+                             "la configuration, sans rien produire."))
+@MONTH
+def check(month: Optional[str]) -> None:
     from .gather.files import gather_files
     from .organize import organize
 
@@ -110,22 +104,21 @@ def check(month: Optional[str] = typer.Argument(None, metavar="AAAA-MM",
     console.print(_("Numéro {month} : {n} nouvelle(s) lue(s), dont {a} approuvée(s) ; "
                     "{k} retenue(s) pour les éditions.").format(
         month=month, n=len(items), a=approved, k=len(issue.items)))
-    raise typer.Exit(show_problems(problems + list(issue.notices)))
+    raise click.exceptions.Exit(show_problems(problems + list(issue.notices)))
 
 
-@app.command("build")
-def build(
-    month: Optional[str] = typer.Argument(None, metavar="AAAA-MM",
-                                          help=_("Numéro à produire (défaut : le plus récent).")),
-    out: Optional[Path] = typer.Option(None, "--out", "-o",
-                                       help=_("Dossier de sortie (défaut : build/AAAA-MM).")),
-    preview: bool = typer.Option(False, "--preview", help=_("Inclure les nouvelles non "
-                                                            "approuvées, avec leur statut.")),
-    parution: Optional[str] = typer.Option(None, "--parution", metavar="AAAA-MM-JJ",
-                                           help=_("Date de parution (défaut : le 1er du mois).")),
-    pdf: bool = typer.Option(True, "--pdf/--sans-pdf", help=_("Produire aussi print.pdf.")),
-) -> None:
-    """Produire toutes les éditions d'un numéro : courriel, texte, impression."""
+@app.command("build", help=_("Produire toutes les éditions d'un numéro (défaut : le plus "
+                             "récent) : courriel, texte, impression."))
+@MONTH
+@click.option("--out", "-o", type=click.Path(path_type=Path),
+              help=_("Dossier de sortie (défaut : build/AAAA-MM)."))
+@click.option("--preview", is_flag=True,
+              help=_("Inclure les nouvelles non approuvées, avec leur statut."))
+@click.option("--parution", metavar="AAAA-MM-JJ",
+              help=_("Date de parution (défaut : le 1er du mois)."))
+@click.option("--pdf/--sans-pdf", default=True, help=_("Produire aussi print.pdf."))
+def build(month: Optional[str], out: Optional[Path], preview: bool, parution: Optional[str],
+          pdf: bool) -> None:
     from .pipeline import build as run_build
 
     settings = _settings()
@@ -144,18 +137,16 @@ def build(
                       f"{size:.1f} Ko")
     console.print(table)
     console.print(_("Aperçu : {path}").format(path=result.out_dir / "index.html"))
-    raise typer.Exit(show_problems(result.problems))
+    raise click.exceptions.Exit(show_problems(result.problems))
 
 
-@app.command("send")
-def send(
-    month: str = typer.Argument(..., metavar="AAAA-MM", help=_("Numéro à envoyer.")),
-    outbox: Optional[Path] = typer.Option(None, "--outbox",
-                                          help=_("Écrire les messages (.eml) dans ce dossier "
-                                                 "au lieu de les envoyer (défaut sans serveur "
-                                                 "SMTP : outbox/).")),
-) -> None:
-    """Envoyer un numéro : à chaque personne l'édition de son territoire."""
+@app.command("send", help=_("Envoyer un numéro : à chaque personne l'édition de son "
+                            "territoire."))
+@click.argument("month", metavar="AAAA-MM")
+@click.option("--outbox", type=click.Path(path_type=Path),
+              help=_("Écrire les messages (.eml) dans ce dossier au lieu de les envoyer "
+                     "(défaut sans serveur SMTP : outbox/)."))
+def send(month: str, outbox: Optional[Path]) -> None:
     from .pipeline import send as run_send
 
     settings = _settings()
@@ -163,7 +154,7 @@ def send(
     with console.status(_("Préparation des messages du numéro {month}…").format(month=month)):
         report, problems = run_send(settings, month, outbox=outbox)
     console.print(report.summary())
-    raise typer.Exit(max(show_problems(problems), 1 if report.failed else 0))
+    raise click.exceptions.Exit(max(show_problems(problems), 1 if report.failed else 0))
 
 
 def _report(exc: BaseException) -> int:
@@ -189,9 +180,8 @@ def main(argv: list[str] | None = None) -> int:
     i18n.activate()
     args = list(sys.argv[1:] if argv is None else argv)
     state.debug = "--debug" in args
-    command = typer.main.get_command(app)
     try:
-        code = command.main(args=args, prog_name="infolettre", standalone_mode=False)
+        code = app.main(args=args, prog_name="infolettre", standalone_mode=False)
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except click.exceptions.Abort:

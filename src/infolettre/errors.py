@@ -63,8 +63,17 @@ class Problem:
     def where(self) -> str:
         if self.path is None:
             return ""
-        return f"{self.path}:{self.line}" if self.line else str(self.path)
+        shown = _relative(self.path)
+        return f"{shown}:{self.line}" if self.line else shown
 
     def __str__(self) -> str:
         head = f"{self.where} : {self.message}" if self.where else self.message
         return f"{head} {self.fix}" if self.fix else head
+
+
+def _relative(path: Path) -> str:
+    """Show a path relative to the working folder when it is inside it (shorter to read)."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)

@@ -12,7 +12,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from .errors import BuildError, Problem, Severity
+from .deliver import DeliveryReport
+from .deliver.outbox import OutboxSender
+from .deliver.recipients import load_recipients
+from .deliver.run import deliver_issue
+from .errors import BuildError, DeliveryError, Problem, Severity
 from .fsutil import atomic_write_text
 from .gather.files import gather_files
 from .i18n import _
@@ -112,3 +116,25 @@ def render_index(result: BuildResult, settings: Settings) -> str:
                            identity=settings.identity, issue=result.rendered.issue,
                            limit=settings.max_email_bytes,
                            paper=_("Letter (8,5 × 11 po)") if settings.paper == "letter" else "A4")
+
+
+def send(settings: Settings, month: str, *, outbox: Path | None = None,
+         parution: date | None = None) -> tuple[DeliveryReport, list[Problem]]:
+    """Deliver one issue: each email recipient gets their territory's edition.
+
+    With no SMTP server configured, messages go to ``outbox/<YYYY-MM>/`` as ``.eml`` files.
+    An issue with items in error is not sent: a bad file must be fixed, not silently left out.
+    """
+    rendered, problems = prepare(settings, month, parution=parution)
+    if any(p.severity is Severity.ERROR for p in problems):
+        raise DeliveryError(
+            _("le numéro {month} contient des nouvelles en erreur ; rien n'a été envoyé.")
+            .format(month=month),
+            fix=_("Lancez « infolettre check {month} », corrigez les fichiers indiqués, puis "
+                  "relancez l'envoi.").format(month=month))
+    recipients, found = load_recipients(settings.paths.destinataires, settings)
+    problems += found
+    # --- reading ends here; sending begins ---
+    sender = OutboxSender(outbox or settings.paths.boite_envoi, month)
+    report = deliver_issue(rendered, recipients, sender, settings)
+    return report, problems

@@ -24,8 +24,8 @@ from ..settings import Settings
 
 COLUMNS = ("courriel", "nom", "organisme", "territoire", "format", "langue", "adresse_postale")
 FORMATS = ("courriel", "poste", "les-deux")
-_ATOM = r"[a-z0-9!#$%&'*+/=?^_`{|}~-]+"
-_LOCAL = re.compile(rf"{_ATOM}(?:\.{_ATOM})*", re.IGNORECASE)
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_LOCAL = re.compile(rf"{_ATOM}(?:\.{_ATOM})*")
 _LABEL = r"(?!-)[a-z0-9-]{1,63}(?<!-)"
 _DOMAIN = re.compile(rf"{_LABEL}(?:\.{_LABEL})+")
 _LANG = re.compile(r"[a-z]{2,3}(?:_[A-Z]{2})?")
@@ -53,12 +53,13 @@ def check_address(value: str) -> str:
                                                              "colonne courriel."))
     if not at or not _LOCAL.fullmatch(local) or len(local) > 64:
         raise LineError(_("adresse courriel invalide : « {value} ».").format(value=value), fix)
+    bad_domain = LineError(_("domaine invalide dans « {value} ».").format(value=value), fix)
     try:
         domain = domain.lower().encode("idna").decode("ascii")
     except UnicodeError:
-        raise LineError(_("domaine invalide dans « {value} ».").format(value=value), fix) from None
+        raise bad_domain from None
     if not _DOMAIN.fullmatch(domain) or len(local) + len(domain) >= 254:
-        raise LineError(_("domaine invalide dans « {value} ».").format(value=value), fix)
+        raise bad_domain
     return f"{local}@{domain}"
 
 

@@ -22,46 +22,46 @@ from .message import EditionMessage, Unsubscriber
 Progress = Callable[[DeliveryResult], None]
 
 
-def edition_for(recipient: Recipient, rendered: RenderedIssue) -> RenderedEdition:
-    """Pick the recipient's edition: their territory's, else the complete one.
-
-    Regional recipients (and territories with no edition this month) get the complete
-    edition, so nobody is left without a bulletin.
-    """
-    slugs = {e.slug: e for e in rendered.editions}
-    if recipient.territoire != REGIONAL and recipient.territoire in slugs:
-        return slugs[recipient.territoire]
-    if COMPLETE not in slugs:
-        raise DeliveryError(
-            _("le numéro {month} n'a pas d'édition complète.").format(month=rendered.issue.month),
-            fix=_("Relancez « infolettre build {month} » avant l'envoi.").format(
-                month=rendered.issue.month))
-    return slugs[COMPLETE]
-
-
 class MessageFactory:
     """Build each edition's message on first use, then personalize it per recipient."""
 
     def __init__(self, rendered: RenderedIssue, settings: Settings,
                  placeholders: Placeholders, unsubscriber: Unsubscriber | None):
-        self.rendered = rendered
+        self.month = rendered.issue.month
+        self.editions = {e.slug: e for e in rendered.editions}
+        if COMPLETE not in self.editions:  # checked before anything is sent
+            raise DeliveryError(
+                _("le numéro {month} n'a pas d'édition complète.").format(month=self.month),
+                where=self.month,
+                fix=_("Relancez « infolettre build {month} » avant l'envoi.").format(
+                    month=self.month))
         self.settings = settings
         self.placeholders = placeholders
         self.unsubscriber = unsubscriber
         self.cache: dict[str, EditionMessage] = {}
 
+    def edition_for(self, recipient: Recipient) -> RenderedEdition:
+        """Pick the recipient's edition: their territory's, else the complete one.
+
+        Regional recipients (and territories with no edition this month) get the complete
+        edition, so nobody is left without a bulletin.
+        """
+        if recipient.territoire != REGIONAL and recipient.territoire in self.editions:
+            return self.editions[recipient.territoire]
+        return self.editions[COMPLETE]
+
     def envelope(self, recipient: Recipient, now: datetime | None = None) -> Envelope:
         """Return the recipient's envelope, with a fresh Message-ID."""
-        edition = edition_for(recipient, self.rendered)
+        edition = self.edition_for(recipient)
         message = self.cache.get(edition.slug)
         if message is None:
             message = self.cache[edition.slug] = EditionMessage(
-                edition, self.placeholders, self.settings, self.rendered.issue.month,
+                edition, self.placeholders, self.settings, self.month,
                 unsubscriber=self.unsubscriber)
         personal = message.personalize(recipient, now=now)
         return Envelope(sender=self.settings.identity.sender_address, recipient=recipient.email,
-                        message=personal.data, month=self.rendered.issue.month,
-                        edition=edition.slug, message_id=personal.message_id)
+                        message=personal.data, month=self.month, edition=edition.slug,
+                        message_id=personal.message_id)
 
 
 def _envelopes(recipients: Iterable[Recipient], factory: MessageFactory,

@@ -12,6 +12,7 @@ from ..models import COMPLETE, Edition, Issue, Item, SectionKind
 from ..settings import Settings
 from . import dates
 from .personalize import Placeholders
+from .text import safe_link
 
 #: Where images are copied next to the rendered files (build/<YYYY-MM>/images/).
 IMAGES_DIR = "images"
@@ -42,6 +43,7 @@ def base_context(issue: Issue, settings: Settings, placeholders: Placeholders) -
         "territory_name": settings.territory_name,
         "rubrique_title": lambda slug: settings.rubriques.get(slug, slug),
         "image_src": image_src,
+        "safe_link": safe_link,
         "SectionKind": SectionKind,
         "COMPLETE": COMPLETE,
         "paper": settings.paper,

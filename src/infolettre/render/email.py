@@ -1,2 +1,126 @@
-def render_email_html(env, ctx, settings):
-    raise NotImplementedError
+"""Email HTML of one edition: Jinja2 → MJML → HTML, content CSS inlined, weight checked.
+
+Each edition is compiled once (never per recipient): ``email.mjml.j2`` gives MJML, which
+mjml-python (MRML) turns into table-based HTML. MRML emits ``<mj-style inline>`` as a plain
+``<style>`` block, and Gmail with a non-Google account ignores ``<style>``, so our content CSS
+(``_email_inline.css.j2``: titles, links, badges…) is inlined with css-inline; MJML's own head
+CSS stays in ``<style>`` (inlining it too would add ~20 %). Gmail clips a message whose HTML
+is over 102 KB, so a heavier edition stops the build with a message saying what to cut.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import css_inline
+import jinja2
+from babel.numbers import format_decimal
+from markupsafe import Markup
+from mjml import mjml2html
+
+from ..errors import BuildError
+from ..i18n import _, current_locale
+from ..models import Edition, Item
+from ..settings import Settings
+from .environment import render_template
+from .markdown import markdown_to_html
+from .text import excerpt_markdown, safe_link, upfirst
+
+TEMPLATE = "email.mjml.j2"
+#: Our content CSS, inlined into the compiled HTML (a template: it sits next to the markup).
+INLINE_CSS = "_email_inline.css.j2"
+#: Agenda and funding items show at most this many words when they link to more.
+SHORT_WORDS = 45
+_MJ_TAG = re.compile(r"<mj-[a-z]", re.I)
+
+
+def render_email_html(env: jinja2.Environment, ctx: dict[str, Any], settings: Settings) -> str:
+    """Render one edition's email HTML; raise BuildError if invalid or over the size limit."""
+    source = render_template(env, TEMPLATE, **ctx, **email_helpers())
+    html = compile_mjml(source, name=TEMPLATE)
+    html = inline_css(html, render_template(env, INLINE_CSS, **ctx))
+    check_size(html, ctx["edition"], settings)
+    return html
+
+
+def email_helpers() -> dict[str, Any]:
+    """Return the functions ``email.mjml.j2`` calls besides the shared context."""
+    return {"short_body": short_body, "upfirst": upfirst}
+
+
+def short_body(item: Item, words: int = SHORT_WORDS) -> Markup:
+    """Return an agenda or funding item's text, shortened when its link tells the rest.
+
+    Its opening paragraphs up to ``words`` words (see ``text.excerpt_markdown``); the
+    whole text when it is short, or when there is no link to read the rest.
+    """
+    excerpt = excerpt_markdown(item.corps, words) if safe_link(item.lien) else None
+    return Markup(markdown_to_html(excerpt if excerpt is not None else item.corps))
+
+
+def compile_mjml(src: str, *, name: str = TEMPLATE) -> str:
+    """Compile MJML to HTML with MRML; a rejected document becomes a BuildError naming it."""
+    try:
+        html = mjml2html(src, fonts={}, disable_comments=True)
+    except ValueError as exc:
+        raise _mjml_error(name, exc) from None
+    except BaseException as exc:  # a Rust panic surfaces as pyo3's PanicException
+        if type(exc).__name__ != "PanicException":
+            raise
+        raise _mjml_error(name, exc) from None
+    if _MJ_TAG.search(html):
+        raise BuildError(_("le HTML compilé contient encore une balise MJML ({tag}…)."
+                           ).format(tag=_MJ_TAG.search(html).group(0)),
+                         where=name,
+                         fix=_("Vérifiez l'orthographe des balises <mj-…> du gabarit : "
+                               "MRML laisse passer les balises inconnues."))
+    return html
+
+
+def _mjml_error(name: str, exc: BaseException) -> BuildError:
+    return BuildError(_("MJML invalide : {detail}.").format(detail=str(exc).strip() or
+                                                              type(exc).__name__),
+                      where=name,
+                      fix=_("Corrigez le gabarit MJML (balise mal fermée ou inconnue, "
+                            "élément mal placé) à la position indiquée."))
+
+
+def inline_css(html: str, css: str) -> str:
+    """Copy ``css`` into the style attributes of the elements it selects."""
+    inliner = css_inline.CSSInliner(inline_style_tags=False, keep_style_tags=True,
+                                    load_remote_stylesheets=False, extra_css=css)
+    try:
+        return inliner.inline(html)
+    except (css_inline.InlineError, ValueError) as exc:
+        raise BuildError(_("CSS à incorporer invalide : {detail}.").format(detail=exc),
+                         where=INLINE_CSS,
+                         fix=_("Corrigez la feuille de style du courriel.")) from None
+
+
+def kilobytes(size: int) -> str:
+    """« 103,4 » : a byte count in KB (1 KB = 1024 bytes), in the active locale."""
+    return format_decimal(round(size / 1024, 1), "#,##0.0", locale=current_locale())
+
+
+#: Room kept for what each recipient's copy adds (greeting, address, unsubscribe link).
+PERSONAL_RESERVE = 1024
+
+
+def check_size(html: str, edition: Edition, settings: Settings) -> int:
+    """Return the HTML's weight in bytes; raise BuildError when a recipient's copy could clip.
+
+    The check runs on the edition before per-recipient values are filled in, so it keeps
+    ``PERSONAL_RESERVE`` bytes for them.
+    """
+    size = len(html.encode("utf-8"))
+    if size + PERSONAL_RESERVE > settings.max_email_bytes:
+        raise BuildError(
+            _("le courriel de l'édition « {edition} » pèse {size} Ko, plus que la limite de "
+              "{limit} Ko : Gmail couperait le message et cacherait la fin, dont le lien de "
+              "désabonnement.").format(edition=edition.titre, size=kilobytes(size),
+                                       limit=kilobytes(settings.max_email_bytes)),
+            where=edition.slug,
+            fix=_("Raccourcissez les textes les plus longs, retirez des nouvelles ou reportez-"
+                  "en au numéro suivant (ou passez-les en manchettes), puis relancez."))
+    return size

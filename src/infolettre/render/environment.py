@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import jinja2
+from markupsafe import Markup
 
 from .. import i18n
 from ..errors import BuildError
@@ -39,7 +40,7 @@ def make_environment(template_dir: Path) -> jinja2.Environment:
         short_date=dates.short_date,
         clock=dates.clock,
         month_title=dates.month_title,
-        markdown=markdown_to_html,
+        markdown=lambda text: Markup(markdown_to_html(text)),
     )
     env.globals.update(event_when=dates.event_when)
     return env

@@ -12,6 +12,7 @@ from functools import lru_cache
 
 import nh3
 from markdown_it import MarkdownIt
+from markdown_it.common.utils import escapeHtml as escape_html
 
 ALLOWED_TAGS = {"p", "br", "strong", "b", "em", "i", "a", "ul", "ol", "li",
                 "blockquote", "h3", "h4", "code", "hr"}
@@ -28,6 +29,8 @@ def _parser() -> MarkdownIt:
     # Headings inside an item stay below the item's own title.
     md.add_render_rule("heading_open", _heading_open)
     md.add_render_rule("heading_close", _heading_close)
+    # Images in a body are not fetched (no remote loads in a mail client): keep their alt text.
+    md.add_render_rule("image", _image_alt)
     return md
 
 
@@ -41,6 +44,11 @@ def _heading_open(self, tokens, idx, options, env) -> str:
 
 def _heading_close(self, tokens, idx, options, env) -> str:
     return f"</{_demote(tokens[idx].tag)}>\n"
+
+
+def _image_alt(self, tokens, idx, options, env) -> str:
+    alt = "".join(t.content for t in tokens[idx].children or ()) or tokens[idx].content
+    return f"[{escape_html(alt)}]" if alt else ""
 
 
 def sanitize_html(html: str) -> str:

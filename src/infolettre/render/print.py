@@ -15,7 +15,6 @@ half-written ``print.pdf``.
 from __future__ import annotations
 
 import html as html_lib
-import logging
 import os
 import re
 import tempfile
@@ -33,8 +32,6 @@ from ..i18n import _
 from ..models import COMPLETE, Item
 from .environment import render_template
 from .markdown import markdown_to_html
-
-log = logging.getLogger(__name__)
 
 TEMPLATE = "print.html.j2"
 #: CSS ``@page`` size for each ``[impression] format`` value.
@@ -172,6 +169,7 @@ def write_pdf(html: str, base_dir: Path, out: Path) -> None:
                                          suffix=".pdf.tmp", delete=False) as tmp:
             tmp_name = tmp.name
             document.write_pdf(tmp, font_config=_font_config())
+        os.chmod(tmp_name, 0o644)  # mkstemp's 0600 would hide the PDF from a web server
         os.replace(tmp_name, out)
         tmp_name = None
     except BuildError:
