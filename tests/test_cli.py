@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 
 from infolettre import cli
 from .conftest import SAMPLE_CONFIG

@@ -12,13 +12,12 @@ import email
 import email.policy
 import os
 import re
-from pathlib import Path
 
 import pytest
 
 from infolettre.pipeline import build, send
 
-from .conftest import DATA, SAMPLE_CONFIG
+from .conftest import DATA
 
 GOLDEN = DATA / "golden" / "2026-12"
 UPDATE = os.environ.get("INFOLETTRE_UPDATE_GOLDEN") == "1"

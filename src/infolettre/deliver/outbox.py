@@ -13,12 +13,11 @@ so two different addresses never share a file (one would otherwise be skipped as
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-import tempfile
 from pathlib import Path
 
 from ..errors import DeliveryError
+from ..fsutil import fsync_dir, write_durably
 from ..i18n import _
 from . import DeliveryResult, Envelope, Outcome
 
@@ -69,7 +68,8 @@ class OutboxSender:
         if target.exists():
             return DeliveryResult(envelope, Outcome.SKIPPED, str(target))
         try:
-            written = self._write_new(target, envelope.message)
+            written = write_durably(target, lambda handle: handle.write(envelope.message),
+                                    mode=0o600, no_clobber=True, sync_dir=False)
         except OSError as exc:
             raise self._error(exc, target) from None
         outcome = Outcome.SENT if written else Outcome.SKIPPED
@@ -77,20 +77,7 @@ class OutboxSender:
 
     async def close(self) -> None:
         """Flush the folder's entries, so the new files survive a power cut."""
-        _fsync_dir(self.folder)
-
-    def _write_new(self, target: Path, data: bytes) -> bool:
-        """Write ``data`` to ``target`` atomically; return False if it appeared meanwhile."""
-        fd, temp = tempfile.mkstemp(dir=self.folder, prefix=".", suffix=".part")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            return _link_no_clobber(temp, target)
-        finally:
-            if os.path.exists(temp):
-                os.unlink(temp)
+        fsync_dir(self.folder)
 
     @staticmethod
     def _error(exc: OSError, where: Path) -> DeliveryError:
@@ -102,31 +89,3 @@ class OutboxSender:
                   "disque n'est pas plein, ou changez [chemins] boite_envoi dans "
                   "infolettre.toml. Relancez ensuite : les messages déjà écrits ne seront "
                   "pas refaits."))
-
-
-def _link_no_clobber(temp: str, target: Path) -> bool:
-    """Put ``temp`` at ``target`` only if nothing is there yet (never overwrite a delivery)."""
-    try:
-        os.link(temp, target)
-    except FileExistsError:
-        return False
-    except OSError:
-        # Filesystems without hard links: the check in ``send`` already ruled out a file.
-        if target.exists():
-            return False
-        os.replace(temp, target)
-    return True
-
-
-def _fsync_dir(folder: Path) -> None:
-    """Make renames and links in ``folder`` durable (a no-op where unsupported)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)

@@ -15,9 +15,7 @@ half-written ``print.pdf``.
 from __future__ import annotations
 
 import html as html_lib
-import os
 import re
-import tempfile
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -28,6 +26,7 @@ import jinja2
 from markupsafe import Markup
 
 from ..errors import BuildError
+from ..fsutil import write_durably
 from ..i18n import _
 from ..models import COMPLETE, Item
 from .environment import render_template
@@ -160,18 +159,11 @@ def write_pdf(html: str, base_dir: Path, out: Path) -> None:
     weasyprint = _weasyprint()
     base_dir = Path(base_dir).resolve()
     out = Path(out)
-    tmp_name = None
     try:
-        out.parent.mkdir(parents=True, exist_ok=True)
         document = weasyprint.HTML(string=html, base_url=base_dir.as_uri() + "/",
                                    url_fetcher=_fetcher_class()(base_dir))
-        with tempfile.NamedTemporaryFile(dir=out.parent, prefix=f".{out.stem}-",
-                                         suffix=".pdf.tmp", delete=False) as tmp:
-            tmp_name = tmp.name
-            document.write_pdf(tmp, font_config=_font_config())
-        os.chmod(tmp_name, 0o644)  # mkstemp's 0600 would hide the PDF from a web server
-        os.replace(tmp_name, out)
-        tmp_name = None
+        # 0644, not mkstemp's 0600: a web server may publish the PDF with the archive.
+        write_durably(out, lambda handle: document.write_pdf(handle, font_config=_font_config()))
     except BuildError:
         raise
     except OSError as exc:
@@ -190,9 +182,3 @@ def write_pdf(html: str, base_dir: Path, out: Path) -> None:
             fix=_("Vérifiez le gabarit templates/print.html.j2 ; relancez avec --debug pour "
                   "voir le détail, et signalez-le à la personne qui maintient l'infolettre.")
         ) from exc
-    finally:
-        if tmp_name is not None:
-            try:
-                os.unlink(tmp_name)
-            except OSError:
-                pass
