@@ -120,6 +120,7 @@ def check(month: Optional[str]) -> None:
 def build(month: Optional[str], out: Optional[Path], preview: bool, parution: Optional[str],
           pdf: bool) -> None:
     from .pipeline import build as run_build
+    from .render.email import kilobytes
 
     settings = _settings()
     month = _month(settings, month)
@@ -132,9 +133,8 @@ def build(month: Optional[str], out: Optional[Path], preview: bool, parution: Op
     table.add_column(_("Éléments"), justify="right")
     table.add_column(_("Poids du courriel"), justify="right")
     for edition in result.rendered.editions:
-        size = len(edition.html.encode("utf-8")) / 1024
         table.add_row(edition.titre, str(len(result.rendered.issue.edition(edition.slug).items)),
-                      f"{size:.1f} Ko")
+                      f"{kilobytes(len(edition.html.encode('utf-8')))} Ko")
     console.print(table)
     console.print(_("Aperçu : {path}").format(path=result.out_dir / "index.html"))
     raise click.exceptions.Exit(show_problems(result.problems))
@@ -154,7 +154,9 @@ def send(month: str, outbox: Optional[Path]) -> None:
     with console.status(_("Préparation des messages du numéro {month}…").format(month=month)):
         report, problems = run_send(settings, month, outbox=outbox)
     console.print(report.summary())
-    raise click.exceptions.Exit(max(show_problems(problems), 1 if report.failed else 0))
+    # The pivot's notes (past events, clashes) were shown by check and build: not again here.
+    shown = [p for p in problems if p.severity is not Severity.NOTICE]
+    raise click.exceptions.Exit(max(show_problems(shown), 0 if report.complete else 1))
 
 
 def _report(exc: BaseException) -> int:

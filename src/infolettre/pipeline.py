@@ -24,6 +24,7 @@ from .models import RenderedIssue
 from .organize import organize
 from .render import render_issue
 from .render.context import IMAGES_DIR
+from .render.email import kilobytes
 from .render.environment import make_environment, render_template
 from .render.print import write_pdf
 from .settings import Settings
@@ -114,7 +115,7 @@ def render_index(result: BuildResult, settings: Settings) -> str:
     editions = [(e, len(e.html.encode("utf-8"))) for e in result.rendered.editions]
     return render_template(env, "index.html.j2", result=result, editions=editions,
                            identity=settings.identity, issue=result.rendered.issue,
-                           limit=settings.max_email_bytes,
+                           limit=settings.max_email_bytes, kilobytes=kilobytes,
                            paper=_("Letter (8,5 × 11 po)") if settings.paper == "letter" else "A4")
 
 
