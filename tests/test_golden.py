@@ -79,3 +79,15 @@ def test_outbox_message_matches_golden(tmp_path, sample_settings):
     compare("outbox-first.eml.txt", normalize_eml(first.read_bytes()))
     parsed = email.message_from_bytes(first.read_bytes(), policy=email.policy.default)
     assert parsed["Subject"].startswith("Le Fil régional — décembre 2026")
+
+
+def test_sent_images_load_from_the_published_archive(tmp_path, sample_settings):
+    """In a sent message, photos point at the archive (site/<month>/images/), not a local path."""
+    send(sample_settings, "2026-12", outbox=tmp_path)
+    found = []
+    for path in (tmp_path / "2026-12").glob("*.eml"):
+        parsed = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        html = parsed.get_body(("html",)).get_content()
+        found += re.findall(r'<img[^>]+src="([^"]+)"', html)
+    assert found, "no recipient of Les Etchemins or the complete edition got the photo"
+    assert set(found) == {"https://infolettre.example.org/2026-12/images/frigo-communautaire.jpg"}

@@ -61,7 +61,7 @@ def prepare(settings: Settings, month: str, *, parution: date | None = None,
 def preview_values(settings: Settings) -> dict[str, str]:
     """Return the per-recipient values shown in the files of ``build/`` (no real person)."""
     return {"salutation": _("Bonjour,"), "courriel": "",
-            "desabonnement": f"mailto:{settings.identity.repondre_a}"}
+            "desabonnement": f"mailto:{settings.identity.repondre_a}", "images": f"{IMAGES_DIR}/"}
 
 
 def build(settings: Settings, month: str, *, out: Path | None = None,

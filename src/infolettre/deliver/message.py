@@ -29,6 +29,7 @@ from urllib.parse import quote
 from ..errors import DeliveryError
 from ..i18n import _
 from ..models import Recipient, RenderedEdition
+from ..render.context import published_images
 from ..render.personalize import FIELDS, Placeholders
 from ..settings import Settings
 
@@ -173,6 +174,7 @@ class EditionMessage:
         identity = settings.identity
         self.edition = edition
         self.month = month
+        self.images = published_images(settings, month)
         self.placeholders = placeholders
         self.timezone = identity.timezone
         self.domain = identity.sender_address.rpartition("@")[2]
@@ -232,7 +234,7 @@ class EditionMessage:
         message_id = message_id or self.new_message_id()
         links = self.unsubscriber.links(recipient)
         values = {"salutation": salutation(recipient), "courriel": recipient.email,
-                  "desabonnement": links.preferred}
+                  "desabonnement": links.preferred, "images": self.images}
         text, html = self.text.encode(values), self.html.encode(values)
         data = b"".join([
             self.head, self._recipient_headers(recipient, message_id, links, now),

@@ -19,8 +19,13 @@ IMAGES_DIR = "images"
 
 
 def image_src(item: Item) -> str:
-    """Return the relative URL of an item's image in the build folder."""
+    """Return the relative URL of an item's image in the build folder (print, preview)."""
     return f"{IMAGES_DIR}/{item.image}"
+
+
+def published_images(settings: Settings, month: str) -> str:
+    """Return where a sent message loads images from: the archive published at ``site``."""
+    return f"{settings.identity.site}/{month}/{IMAGES_DIR}/" if settings.identity.site else ""
 
 
 def subject(issue: Issue, edition: Edition, settings: Settings) -> str:
@@ -43,6 +48,9 @@ def base_context(issue: Issue, settings: Settings, placeholders: Placeholders) -
         "territory_name": settings.territory_name,
         "rubrique_title": lambda slug: settings.rubriques.get(slug, slug),
         "image_src": image_src,
+        # Email images load from the published archive: none without [infolettre] site.
+        "email_image_src": (lambda item: placeholders.token("images") + item.image)
+        if settings.identity.site else None,
         "safe_link": safe_link,
         "SectionKind": SectionKind,
         "COMPLETE": COMPLETE,

@@ -11,8 +11,10 @@ import html
 import secrets
 from dataclasses import dataclass, field
 
-#: The per-recipient fields templates may use, through ``placeholder(name)``.
-FIELDS = ("salutation", "courriel", "desabonnement")
+#: The per-recipient fields templates may use, through ``placeholder(name)``. ``images`` is
+#: the base URL of the issue's images: ``images/`` beside the files of build/, the published
+#: archive (``[infolettre] site``) in a sent message.
+FIELDS = ("salutation", "courriel", "desabonnement", "images")
 
 
 @dataclass(frozen=True)
