@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import Enum
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 from .errors import Problem

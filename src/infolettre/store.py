@@ -17,6 +17,7 @@ from .errors import ContentError, Problem
 from .frontmatter_reader import RawDocument, read_document
 from .i18n import _
 from .models import AGENDA, FUNDING, REGIONAL, Event, Item, Source, Status
+from .render.markdown import safe_link
 from .settings import Settings
 
 MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
@@ -259,7 +260,7 @@ class _Validator:
 
     def link(self) -> str | None:
         lien = self.text("lien")
-        if lien and not re.match(r"^(https?://|mailto:)[^\s<>\"]+$", lien):
+        if lien and not safe_link(lien):
             self.doc.error(_("lien invalide : {lien}.").format(lien=lien), key="lien",
                            fix=_("Un lien commence par https:// (ou mailto:) et n'a pas "
                                  "d'espace."))

@@ -11,8 +11,8 @@ from typing import Any
 from ..models import COMPLETE, Edition, Issue, Item, SectionKind
 from ..settings import Settings
 from . import dates
+from .markdown import safe_link
 from .personalize import Placeholders
-from .text import safe_link
 
 #: Where images are copied next to the rendered files (build/<YYYY-MM>/images/).
 IMAGES_DIR = "images"

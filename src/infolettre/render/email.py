@@ -24,8 +24,8 @@ from ..i18n import _, current_locale
 from ..models import Edition, Item
 from ..settings import Settings
 from .environment import render_template
-from .markdown import markdown_to_html
-from .text import excerpt_markdown, safe_link, upfirst
+from .markdown import markdown_to_html, safe_link
+from .text import excerpt_markdown, upfirst
 
 TEMPLATE = "email.mjml.j2"
 #: Our content CSS, inlined into the compiled HTML (a template: it sits next to the markup).

@@ -8,6 +8,7 @@ stays plain text: templates receive this HTML as data and never evaluate it.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 import nh3
@@ -18,10 +19,13 @@ ALLOWED_TAGS = {"p", "br", "strong", "b", "em", "i", "a", "ul", "ol", "li",
                 "blockquote", "h3", "h4", "code", "hr"}
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}}
 URL_SCHEMES = {"http", "https", "mailto", "tel"}
+#: What an item's ``lien`` may be: checked by the store, and again at render for other sources.
+SAFE_LINK = re.compile(r"^(https?://|mailto:)[^\s<>\"]+$", re.I)
 
 
 @lru_cache(maxsize=1)
-def _parser() -> MarkdownIt:
+def parser() -> MarkdownIt:
+    """Return the one Markdown parser of user text (HTML part and text part agree)."""
     md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False,
                                    "breaks": False})
     # MRML drops a newline between two inline tags: render soft breaks as a space.
@@ -58,6 +62,16 @@ def sanitize_html(html: str) -> str:
                      strip_comments=True)
 
 
+@lru_cache(maxsize=4096)
 def markdown_to_html(text: str) -> str:
-    """Render user Markdown to sanitized HTML."""
-    return sanitize_html(_parser().render(text or "")).strip()
+    """Render user Markdown to sanitized HTML (cached: an item shows in several editions)."""
+    return sanitize_html(parser().render(text or "")).strip()
+
+
+def safe_link(url: str | None) -> str | None:
+    """Return ``url`` if it may be shown as a link (https, http, mailto), else None.
+
+    The store refuses other links; render checks again so a bad one that came by another
+    path (a feed, a future source) never reaches an ``href`` or the text part.
+    """
+    return url if url and SAFE_LINK.match(url) else None

@@ -17,13 +17,12 @@ from typing import Any
 import jinja2
 
 from .environment import render_template
-from .markdown import _parser
+from .markdown import parser
 
 TEMPLATE = "email.txt.j2"
 WIDTH = 72
 #: Link schemes written out in text; anything else keeps its words and loses its address.
 URL_SCHEMES = ("http://", "https://", "mailto:", "tel:")
-_SAFE_URL = re.compile(r"^(https?://|mailto:)[^\s<>\"]+$", re.I)
 _TAG = re.compile(r"<!--.*?-->|</?[A-Za-z!][^<>]*>", re.S)
 _OPEN_TAG = re.compile(r"<(?=[A-Za-z/!])")
 _SCRIPT_SCHEME = re.compile(r"\b(javascript|vbscript|livescript|mocha|data(?=:\s*text/html))"
@@ -46,15 +45,6 @@ def text_helpers() -> dict[str, Any]:
     """Return the functions ``email.txt.j2`` calls besides the shared context."""
     return {"md_text": markdown_to_text, "wrap": wrap, "excerpt": excerpt_markdown,
             "rule": lambda char="-": char * WIDTH, "upfirst": upfirst}
-
-
-def safe_link(url: str | None) -> str | None:
-    """Return ``url`` if it may be shown as a link (https, http, mailto), else None.
-
-    The store already refuses other links; this keeps a bad one that came by another path
-    (a feed, a future source) out of an ``href`` and out of the text part.
-    """
-    return url if url and _SAFE_URL.match(url) else None
 
 
 def upfirst(text: str) -> str:
@@ -117,7 +107,7 @@ def excerpt_markdown(source: str, words: int) -> str | None:
     lines = source.splitlines()
     kept: list[tuple[str, str]] = []  # (markdown, plain text)
     count = 0
-    for token in _parser().parse(source):
+    for token in parser().parse(source):
         if token.level != 0 or token.nesting < 0 or not token.map:
             continue
         block = "\n".join(lines[token.map[0]:token.map[1]]).strip("\n")
@@ -143,7 +133,7 @@ def _escape(text: str) -> str:
 
 def markdown_to_text(source: str, width: int | None = WIDTH, urls: bool = True) -> str:
     """Turn user Markdown into readable plain text: paragraphs, bullets, links written out."""
-    return _TextWriter(width, urls).write(_parser().parse(source or ""))
+    return _TextWriter(width, urls).write(parser().parse(source or ""))
 
 
 class _TextWriter:
