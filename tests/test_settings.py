@@ -73,3 +73,18 @@ def test_config_from_environment(project, monkeypatch):
     """INFOLETTRE_CONFIG is used when no path is given."""
     monkeypatch.setenv("INFOLETTRE_CONFIG", str(project.config))
     assert load_settings().source == project.config
+
+
+def test_smtp_table_is_typed_and_password_comes_from_environment(project, monkeypatch):
+    """An [smtp] table becomes typed settings; the password is read from the environment."""
+    monkeypatch.setenv("INFOLETTRE_SMTP_PASSWORD", "s3cret")
+    with project.config.open("a", encoding="utf-8") as handle:
+        handle.write('\n[smtp]\nhote = "smtp.example.org"\nutilisateur = "infolettre@example.org"\n')
+    smtp = load_settings(project.config).smtp
+    assert smtp.hote == "smtp.example.org" and smtp.port == 587 and smtp.connexions == 4
+    assert smtp.mot_de_passe == "s3cret" and "s3cret" not in repr(smtp)
+
+
+def test_no_smtp_table_means_outbox(sample_settings):
+    """Without [smtp], delivery goes to the outbox (settings.smtp is None)."""
+    assert sample_settings.smtp is None

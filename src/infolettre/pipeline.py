@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from .deliver import DeliveryReport
+from .deliver import DeliveryReport, Sender
 from .deliver.outbox import OutboxSender
 from .deliver.recipients import load_recipients
 from .deliver.run import deliver_issue
@@ -136,6 +136,15 @@ def send(settings: Settings, month: str, *, outbox: Path | None = None,
     recipients, found = load_recipients(settings.paths.destinataires, settings)
     problems += found
     # --- reading ends here; sending begins ---
-    sender = OutboxSender(outbox or settings.paths.boite_envoi, month)
+    sender = make_sender(settings, month, outbox)
     report = deliver_issue(rendered, recipients, sender, settings)
     return report, problems
+
+
+def make_sender(settings: Settings, month: str, outbox: Path | None) -> Sender:
+    """Choose where messages go: ``--outbox``, else SMTP when configured, else outbox/."""
+    if outbox is None and settings.smtp is not None:
+        from .deliver.smtp import SmtpSender
+
+        return SmtpSender(settings.smtp)
+    return OutboxSender(outbox or settings.paths.boite_envoi, month)

@@ -14,12 +14,15 @@ from dataclasses import dataclass, field
 from email.headerregistry import Address
 from email.utils import parseaddr
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import ConfigError
 from .i18n import _
 from .models import REGIONAL
+
+if TYPE_CHECKING:
+    from .deliver.smtp import SmtpConfig
 
 ENV_CONFIG = "INFOLETTRE_CONFIG"
 DEFAULT_CONFIG = Path("infolettre.toml")
@@ -85,6 +88,7 @@ class Settings:
     paths: Paths
     paper: str = "letter"
     max_email_bytes: int = GMAIL_CLIP_BYTES
+    smtp: SmtpConfig | None = None  # no [smtp] table: messages go to outbox/
     source: Path | None = field(default=None, compare=False)
 
     def territory_name(self, slug: str) -> str:
@@ -174,7 +178,7 @@ class _Reader:
 
     def settings(self) -> Settings:
         self.check_keys(_("le fichier"), self.raw, {
-            "infolettre", "territoires", "rubriques", "organismes", "chemins", "impression"})
+            "infolettre", "territoires", "rubriques", "organismes", "chemins", "impression", "smtp"})
         territories = self.slug_table("territoires")
         if REGIONAL in territories:
             raise self.fail("territoires.regional", territories[REGIONAL],
@@ -187,6 +191,7 @@ class _Reader:
             organizations=self.organizations(territories),
             paths=self.paths(),
             paper=self.paper(),
+            smtp=self.smtp(),
             source=self.path,
         )
 
@@ -270,6 +275,14 @@ class _Reader:
                     "boite_envoi": "outbox", "destinataires": "recipients.csv", "donnees": "data"}
         self.check_keys("[chemins]", t, set(defaults))
         return Paths(**{k: self.base / self.text("chemins", t, k, d) for k, d in defaults.items()})
+
+    def smtp(self) -> SmtpConfig | None:
+        table = self.raw.get("smtp")
+        if table is None:
+            return None
+        from .deliver.smtp import SmtpConfig  # aiosmtplib only when SMTP is configured
+
+        return SmtpConfig.from_table(table, os.environ, where=str(self.path))
 
     def paper(self) -> str:
         t = self.table("impression", required=False)

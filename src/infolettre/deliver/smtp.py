@@ -1,0 +1,482 @@
+"""The SMTP sender: a few reused aiosmtplib connections, a rate limit, honest results.
+
+``SmtpSender`` implements the ``Sender`` protocol. It keeps a small pool of connections
+(``[smtp] connexions``, 4 by default): each ``send`` takes a free connection, sends the
+pre-built bytes of one envelope, and gives the connection back. The first connection is
+opened by ``open()``, so a server that cannot be reached, a certificate that does not verify
+or a refused password stops the run before anything is sent; the others are opened on first
+use.
+
+What each server answer becomes (the ledger stores the same outcomes):
+
+- accepted (250) → ``SENT``, with the server's reply text (often its queue id);
+- 4xx to MAIL, RCPT or DATA → ``DEFERRED`` with code and text: retry later;
+- 5xx → ``FAILED`` with code and text: permanent, a person must look at it;
+- connection dropped, reset or timed out in the middle of a message → ``DEFERRED``; that
+  connection is closed and reopened on its next use. (The server may have kept a message
+  whose acceptance we never heard; retrying it is the lesser evil, as every MTA does.)
+
+``send`` raises ``DeliveryError`` only when nothing more can be sent at all: the server
+unreachable at ``open()`` or no longer reachable on any connection, TLS or password refused,
+or the envelope sender refused for good (5xx to MAIL FROM, other than 552 "too big").
+
+A rate limiter shared by all connections enforces ``messages_par_minute`` (messages evenly
+spaced, no burst) and ``messages_par_heure`` (never more than that many in any sliding hour).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import ssl
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiosmtplib
+
+from ..errors import ConfigError, DeliveryError
+from ..i18n import _
+from . import DeliveryResult, Envelope, Outcome
+
+ENV_PASSWORD = "INFOLETTRE_SMTP_PASSWORD"
+SECURITIES = ("starttls", "tls", "aucune")
+DEFAULT_PORTS = {"starttls": 587, "tls": 465, "aucune": 587}
+MAX_CONNECTIONS = 32
+#: After this many failed connection attempts in a row on the last usable connection, the
+#: server is considered gone and the run stops (each attempt defers one message).
+MAX_CONNECT_FAILURES = 3
+_KEYS = {"hote", "port", "securite", "utilisateur", "connexions", "messages_par_minute",
+         "messages_par_heure", "delai"}
+
+
+@dataclass(frozen=True)
+class SmtpConfig:
+    """The ``[smtp]`` table of ``infolettre.toml``, validated (see ``from_table``)."""
+
+    hote: str
+    port: int = 587
+    securite: str = "starttls"           # starttls | tls | aucune
+    utilisateur: str | None = None
+    mot_de_passe: str | None = field(default=None, repr=False)  # from INFOLETTRE_SMTP_PASSWORD
+    connexions: int = 4
+    messages_par_minute: int = 0         # 0 = no limit
+    messages_par_heure: int = 0          # 0 = no limit
+    delai: float = 30.0                  # seconds allowed for connecting and for each command
+
+    @classmethod
+    def from_table(cls, table: Mapping[str, Any], environ: Mapping[str, str] | None = None,
+                   *, where: str | None = None) -> SmtpConfig:
+        """Check the ``[smtp]`` table key by key; the password comes from the environment.
+
+        ``where`` names the configuration file in error messages. The port defaults to 465
+        with ``securite = "tls"`` and to 587 otherwise. Raises ``ConfigError`` naming the
+        key, the value found and what is expected.
+        """
+        environ = os.environ if environ is None else environ
+        if not isinstance(table, Mapping):
+            raise _bad(where, "[smtp]", table, _("une table [smtp]"))
+        if "mot_de_passe" in table:
+            raise ConfigError(
+                _("le mot de passe SMTP ne doit pas être écrit dans le fichier "
+                  "(clé « smtp.mot_de_passe »)."),
+                where=where,
+                fix=_("Retirez cette ligne et mettez le mot de passe dans la variable "
+                      "d'environnement {env}.").format(env=ENV_PASSWORD))
+        for key in table:
+            if key not in _KEYS:
+                raise ConfigError(
+                    _("clé inconnue « {key} » dans {where}.").format(key=key, where="[smtp]"),
+                    where=where,
+                    fix=_("Clés permises : {keys}. Vérifiez l'orthographe.").format(
+                        keys=", ".join(sorted(_KEYS))))
+
+        hote = table.get("hote")
+        if not isinstance(hote, str) or not hote.strip() or any(c.isspace() for c in
+                                                                 hote.strip()):
+            raise _bad(where, "smtp.hote", hote,
+                       _("le nom du serveur, par exemple « smtp.example.org »"))
+        securite = table.get("securite", "starttls")
+        if securite not in SECURITIES:
+            raise _bad(where, "smtp.securite", securite, " | ".join(SECURITIES))
+        port = _integer(where, "smtp.port", table.get("port", DEFAULT_PORTS[securite]), 1, 65535)
+        utilisateur = table.get("utilisateur")
+        if utilisateur is not None and (not isinstance(utilisateur, str)
+                                        or not utilisateur.strip()):
+            raise _bad(where, "smtp.utilisateur", utilisateur,
+                       _("un nom d'utilisateur non vide, ou aucune ligne s'il n'en faut pas"))
+        password = environ.get(ENV_PASSWORD) or None
+        if utilisateur is not None and password is None:
+            raise ConfigError(
+                _("[smtp] utilisateur est indiqué mais la variable d'environnement {env} "
+                  "(le mot de passe) est absente ou vide.").format(env=ENV_PASSWORD),
+                where=where,
+                fix=_("Définissez {env} avant de lancer infolettre (par exemple dans le "
+                      "service ou la tâche planifiée), ou retirez [smtp] utilisateur si le "
+                      "serveur n'en demande pas.").format(env=ENV_PASSWORD))
+        connexions = _integer(where, "smtp.connexions", table.get("connexions", 4),
+                              1, MAX_CONNECTIONS)
+        per_minute = _integer(where, "smtp.messages_par_minute",
+                              table.get("messages_par_minute", 0), 0, None)
+        per_hour = _integer(where, "smtp.messages_par_heure",
+                            table.get("messages_par_heure", 0), 0, None)
+        delai = table.get("delai", 30.0)
+        if isinstance(delai, bool) or not isinstance(delai, (int, float)) or not 0 < delai <= 600:
+            raise _bad(where, "smtp.delai", delai,
+                       _("un nombre de secondes entre 0 et 600, par exemple 30"))
+        return cls(hote=hote.strip(), port=port, securite=securite,
+                   utilisateur=utilisateur.strip() if utilisateur else None,
+                   mot_de_passe=password, connexions=connexions,
+                   messages_par_minute=per_minute, messages_par_heure=per_hour,
+                   delai=float(delai))
+
+    @property
+    def address(self) -> str:
+        """Return ``hote:port``, as error messages show it."""
+        return f"{self.hote}:{self.port}"
+
+
+def _bad(where: str | None, key: str, value: Any, expected: str) -> ConfigError:
+    return ConfigError(
+        _("la clé « {key} » vaut {value!r} ; attendu : {expected}.").format(
+            key=key, value=value, expected=expected),
+        where=where,
+        fix=_("Corrigez cette valeur dans le fichier de configuration."))
+
+
+def _integer(where: str | None, key: str, value: Any, low: int, high: int | None) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < low or (
+            high is not None and value > high):
+        expected = (_("un nombre entier entre {low} et {high}").format(low=low, high=high)
+                    if high is not None else
+                    _("un nombre entier positif ou 0 (0 = aucune limite)"))
+        raise _bad(where, key, value, expected)
+    return value
+
+
+class RateLimiter:
+    """Space messages evenly (per minute) and cap them over any sliding hour.
+
+    A token bucket of capacity one refilled ``per_minute`` times a minute (so 600 a minute
+    means one every 0.1 s, no burst), plus a sliding window of the last ``per_hour`` send
+    times. Shared by every connection; ``acquire`` waits for the caller's turn. 0 = no limit.
+    The hourly window lives in memory: a restarted run starts a fresh hour.
+    """
+
+    def __init__(self, per_minute: int = 0, per_hour: int = 0, *,
+                 clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep):
+        self.interval = 60.0 / per_minute if per_minute else 0.0
+        self.per_hour = per_hour
+        self.clock = clock
+        self.sleep = sleep
+        self._next = 0.0
+        self._window: deque[float] = deque(maxlen=per_hour or None)
+        self._lock = asyncio.Lock()
+
+    @property
+    def active(self) -> bool:
+        return bool(self.interval or self.per_hour)
+
+    async def acquire(self) -> None:
+        """Wait until one more message may go, and count it."""
+        if not self.active:
+            return
+        async with self._lock:  # waiters queue up in order, one sleeper at a time
+            now = self.clock()
+            at = now
+            if self.interval:
+                at = max(at, self._next)
+            if self.per_hour and len(self._window) >= self.per_hour:
+                at = max(at, self._window[0] + 3600.0)
+            if at > now:
+                await self.sleep(at - now)
+            if self.interval:
+                self._next = at + self.interval
+            if self.per_hour:
+                self._window.append(at)
+
+
+class _Unreachable(Exception):
+    """A connection could not be opened, for a reason that may pass (refused, timeout, 4xx)."""
+
+    def __init__(self, cause: BaseException):
+        super().__init__(str(cause))
+        self.cause = cause
+
+
+class _Slot:
+    """One place in the pool: a connection, or None until it is (re)opened."""
+
+    def __init__(self, number: int):
+        self.number = number
+        self.client: aiosmtplib.SMTP | None = None
+
+
+class SmtpSender:
+    """Send envelopes through an SMTP server over a pool of reused connections."""
+
+    def __init__(self, config: SmtpConfig, *, tls_context: ssl.SSLContext | None = None):
+        self.config = config
+        self.concurrency = config.connexions
+        self.tls_context = tls_context   # a private CA, say; None = the system's trust store
+        self.limiter = RateLimiter(config.messages_par_minute, config.messages_par_heure)
+        self._slots = [_Slot(n) for n in range(config.connexions)]
+        self._free: asyncio.Queue[_Slot] | None = None
+        self._live = len(self._slots)
+        self._failures = 0               # failed connection attempts in a row
+        self.retired = 0                 # connections given up on (server refused more)
+
+    # -- the Sender protocol -------------------------------------------------------------
+
+    async def open(self) -> None:
+        """Open the first connection now, so an unreachable server stops the run at once."""
+        if self._free is not None:
+            return
+        self._free = asyncio.Queue()
+        for slot in self._slots:
+            self._free.put_nowait(slot)
+        try:
+            await self._connect(self._slots[0])
+        except _Unreachable as exc:
+            self._free = None
+            raise self._unreachable_error(exc.cause) from None
+        except DeliveryError:
+            self._free = None
+            raise
+
+    async def send(self, envelope: Envelope) -> DeliveryResult:
+        """Send one envelope; return what the server said (see the module docstring)."""
+        if self._free is None:
+            await self.open()
+        free = self._free
+        assert free is not None
+        await self.limiter.acquire()
+        while True:
+            slot: _Slot | None = await free.get()
+            try:
+                if slot.client is not None and not slot.client.is_connected:
+                    self._drop(slot)   # closed by the server while idle: nothing was lost
+                if slot.client is None:
+                    try:
+                        await self._connect(slot)
+                    except _Unreachable as exc:
+                        if self._live > 1:     # the server takes fewer connections: use others
+                            self._live -= 1
+                            self.retired += 1
+                            slot = None
+                            continue
+                        self._failures += 1
+                        if self._failures >= MAX_CONNECT_FAILURES:
+                            raise self._gone_error(exc.cause) from None
+                        return DeliveryResult(envelope, Outcome.DEFERRED, _(
+                            "reconnexion au serveur impossible ({detail}) ; message à "
+                            "reprendre.").format(detail=_describe(exc.cause)),
+                            code=getattr(exc.cause, "code", None))
+                return await self._send_on(slot, envelope)
+            finally:
+                if slot is not None:
+                    free.put_nowait(slot)
+
+    async def close(self) -> None:
+        """Say QUIT on every open connection; never raises."""
+        for slot in self._slots:
+            client, slot.client = slot.client, None
+            if client is None:
+                continue
+            try:
+                if client.is_connected:
+                    await asyncio.wait_for(client.quit(), timeout=min(self.config.delai, 5.0))
+            except (aiosmtplib.SMTPException, OSError):  # TimeoutError is an OSError
+                pass
+            finally:
+                client.close()
+        self._free = None
+        self._live = len(self._slots)
+        self._failures = 0
+
+    # -- one message ---------------------------------------------------------------------
+
+    async def _send_on(self, slot: _Slot, envelope: Envelope) -> DeliveryResult:
+        client = slot.client
+        assert client is not None
+        options = []
+        if not (envelope.sender + envelope.recipient).isascii():
+            options.append("SMTPUTF8")   # refused below if the server can't take it
+        if not envelope.message.isascii() and client.supports_extension("8bitmime"):
+            options.append("BODY=8BITMIME")
+        try:
+            _errors, reply = await client.sendmail(
+                envelope.sender, [envelope.recipient], envelope.message, mail_options=options)
+        except aiosmtplib.SMTPRecipientsRefused as exc:
+            refused = exc.recipients[0]
+            result = _answered(envelope, refused.code, refused.message)
+        except aiosmtplib.SMTPSenderRefused as exc:
+            if exc.code >= 500 and exc.code != 552:  # 552 at MAIL FROM: this message too big
+                self._drop(slot)
+                raise self._sender_error(envelope, exc) from None
+            result = _answered(envelope, exc.code, exc.message)
+        except aiosmtplib.SMTPResponseException as exc:
+            result = _answered(envelope, exc.code, exc.message)
+        except OSError as exc:
+            # SMTPServerDisconnected, timeouts, resets and TLS errors are all OSError
+            self._drop(slot)
+            return DeliveryResult(envelope, Outcome.DEFERRED, _(
+                "connexion perdue pendant l'envoi ({detail}) ; message à reprendre.").format(
+                detail=_describe(exc)))
+        except (aiosmtplib.SMTPException, ValueError) as exc:
+            # an address that can't be sent as it is (SMTPUTF8 missing, forbidden characters)
+            result = DeliveryResult(envelope, Outcome.FAILED, _(
+                "adresse impossible à envoyer telle quelle ({detail}).").format(
+                detail=_describe(exc)))
+        except BaseException:
+            self._drop(slot)   # cancelled in the middle of a command: the session is unusable
+            raise
+        else:
+            self._failures = 0
+            return DeliveryResult(envelope, Outcome.SENT, reply, code=250)
+        if not client.is_connected:  # a 421, or the reset after a refusal, closed it
+            self._drop(slot)
+        return result
+
+    @staticmethod
+    def _drop(slot: _Slot) -> None:
+        client, slot.client = slot.client, None
+        if client is not None:
+            client.close()
+
+    # -- connections ---------------------------------------------------------------------
+
+    def _client(self) -> aiosmtplib.SMTP:
+        c = self.config
+        return aiosmtplib.SMTP(
+            hostname=c.hote, port=c.port, username=c.utilisateur, password=c.mot_de_passe,
+            use_tls=c.securite == "tls", start_tls=c.securite == "starttls",
+            timeout=c.delai, tls_context=self.tls_context)
+
+    async def _connect(self, slot: _Slot) -> None:
+        """Open the slot's connection; ``DeliveryError`` if the settings can never work."""
+        client = self._client()
+        try:
+            await client.connect()
+            if client.is_ehlo_or_helo_needed:  # learn the extensions now (8BITMIME, SMTPUTF8)
+                try:
+                    await client.ehlo()
+                except aiosmtplib.SMTPHeloError:
+                    await client.helo()
+        except BaseException as exc:
+            client.close()
+            problem = self._connect_problem(exc)
+            if problem is None:
+                raise
+            raise problem from None
+        slot.client = client
+        self._failures = 0
+
+    def _connect_problem(self, exc: BaseException) -> DeliveryError | _Unreachable | None:
+        """Sort a connection failure: for good (``DeliveryError``) or perhaps passing."""
+        c = self.config
+        cert = _find(exc, ssl.SSLCertVerificationError)
+        if cert is not None:
+            return DeliveryError(
+                _("le certificat TLS du serveur {host} n'a pas pu être vérifié ({detail}).")
+                .format(host=c.address, detail=getattr(cert, "verify_message", None) or cert),
+                where="[smtp] hote",
+                fix=_("Vérifiez que [smtp] hote est le nom exact du serveur, celui de son "
+                      "certificat. Un certificat expiré ou autosigné doit être corrigé du côté "
+                      "du serveur. Rien n'a été envoyé par cette connexion."))
+        if isinstance(exc, aiosmtplib.SMTPAuthenticationError) and exc.code >= 500:
+            return DeliveryError(
+                _("le serveur {host} refuse l'identification de « {user} » ({code} {detail}).")
+                .format(host=c.address, user=c.utilisateur, code=exc.code, detail=exc.message),
+                where="[smtp] utilisateur",
+                fix=_("Vérifiez [smtp] utilisateur dans infolettre.toml et le mot de passe "
+                      "dans la variable d'environnement {env}, puis relancez l'envoi.")
+                .format(env=ENV_PASSWORD))
+        tls = _find(exc, ssl.SSLError)
+        if tls is not None:
+            return DeliveryError(
+                _("la connexion chiffrée avec {host} a échoué ({detail}).").format(
+                    host=c.address, detail=tls),
+                where="[smtp] securite",
+                fix=_("Vérifiez [smtp] securite et port : « tls » va d'habitude avec le port "
+                      "465, « starttls » avec le port 587."))
+        if isinstance(exc, aiosmtplib.SMTPResponseException):
+            if exc.code >= 500:
+                return DeliveryError(
+                    _("le serveur {host} refuse la session ({code} {detail}).").format(
+                        host=c.address, code=exc.code, detail=exc.message),
+                    where="[smtp]",
+                    fix=_("Vérifiez auprès de l'administrateur du serveur que cette machine a "
+                          "le droit d'envoyer, puis relancez l'envoi."))
+            return _Unreachable(exc)
+        if isinstance(exc, OSError):
+            return _Unreachable(exc)
+        if isinstance(exc, aiosmtplib.SMTPException):   # STARTTLS or AUTH not offered
+            return DeliveryError(
+                _("le serveur {host} ne permet pas la connexion demandée ({detail}).").format(
+                    host=c.address, detail=exc),
+                where="[smtp] securite",
+                fix=_("Vérifiez [smtp] securite (starttls, tls ou aucune) et utilisateur : le "
+                      "serveur n'offre pas ce que la configuration demande."))
+        return None
+
+    def _unreachable_error(self, cause: BaseException) -> DeliveryError:
+        c = self.config
+        return DeliveryError(
+            _("impossible de joindre le serveur SMTP {host} ({detail}).").format(
+                host=c.address, detail=_describe(cause)),
+            where="[smtp] hote",
+            fix=_("Vérifiez [smtp] hote et port dans infolettre.toml, que le serveur est en "
+                  "marche et que le réseau le permet, puis relancez l'envoi. Rien n'a été "
+                  "envoyé."))
+
+    def _gone_error(self, cause: BaseException) -> DeliveryError:
+        c = self.config
+        return DeliveryError(
+            _("le serveur SMTP {host} ne répond plus ({detail}).").format(
+                host=c.address, detail=_describe(cause)),
+            where="[smtp] hote",
+            fix=_("L'envoi est interrompu. Vérifiez que le serveur est en marche, puis "
+                  "relancez l'envoi pour les messages reportés."))
+
+    def _sender_error(self, envelope: Envelope,
+                      exc: aiosmtplib.SMTPSenderRefused) -> DeliveryError:
+        return DeliveryError(
+            _("le serveur {host} refuse l'expéditeur {sender} ({code} {detail}).").format(
+                host=self.config.address, sender=envelope.sender, code=exc.code,
+                detail=exc.message),
+            where="[infolettre] expediteur",
+            fix=_("Le serveur doit permettre d'envoyer avec cette adresse : vérifiez "
+                  "[infolettre] expediteur et le compte [smtp] utilisateur, puis relancez "
+                  "l'envoi."))
+
+
+def _answered(envelope: Envelope, code: int, text: str) -> DeliveryResult:
+    """A refusal with a code: 5xx is for good; 4xx (or anything odd) is worth a retry."""
+    outcome = Outcome.FAILED if 500 <= code <= 599 else Outcome.DEFERRED
+    return DeliveryResult(envelope, outcome, text, code=code)
+
+
+def _find(exc: BaseException, kind: type[BaseException]) -> BaseException | None:
+    """Return ``exc`` or the first of its causes that is a ``kind``."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, kind):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def _describe(exc: BaseException) -> str:
+    """A short reason for a person: the OS's words for a refused connection, else the text."""
+    os_error = _find(exc, ConnectionRefusedError)
+    if os_error is not None:
+        return _("connexion refusée")
+    if _find(exc, TimeoutError) is not None:
+        return _("délai dépassé")
+    return str(exc) or type(exc).__name__
