@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 from pathlib import Path
@@ -26,6 +27,14 @@ def _french():
 def sample_settings() -> Settings:
     """The repository's own infolettre.toml and sample content."""
     return load_settings(SAMPLE_CONFIG)
+
+
+@pytest.fixture
+def sample_here(sample_settings, tmp_path: Path) -> Settings:
+    """The sample configuration and content, with build/, outbox/ and data/ in tmp_path."""
+    paths = dataclasses.replace(sample_settings.paths, sortie=tmp_path / "build",
+                                boite_envoi=tmp_path / "outbox", donnees=tmp_path / "data")
+    return dataclasses.replace(sample_settings, paths=paths)
 
 
 @pytest.fixture

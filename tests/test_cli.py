@@ -60,3 +60,43 @@ def test_unexpected_error_asks_for_debug(monkeypatch, capsys):
     assert code == 3 and "--debug" in err and "Traceback" not in err
     code, _, err = run(capsys, "--debug", "check")
     assert code == 3 and "Traceback" in err
+
+
+def test_send_needs_approve_and_postal_writes_the_list(project, capsys):
+    """send refuses an unapproved issue (exit 2); approve --par lets it go; postal writes a CSV."""
+    project.write("item.md", "---\ntitre: X\norganisme: CDC des Etchemins\nrubrique: nouvelles\n"
+                             "date: 2026-11-02\nstatut: approuve\n---\nTexte\n")
+    (project.root / "recipients.csv").write_text(
+        "courriel,nom,territoire,format,adresse_postale\n"
+        "a@example.org,Aline,les-etchemins,les-deux,\"1, rue A\nLac-Etchemin\"\n",
+        encoding="utf-8")
+    config = ["--config", str(project.config)]
+    code, _, err = run(capsys, *config, "send", "2026-12")
+    assert code == 2 and "infolettre approve 2026-12" in err
+    code, out, _ = run(capsys, *config, "approve", "2026-12", "--par", "Julie Roy")
+    assert code == 0 and "approuvé par Julie Roy" in out
+    assert run(capsys, *config, "send", "2026-12")[0] == 0
+    code, out, _ = run(capsys, *config, "postal", "2026-12")
+    assert code == 0 and "1 destinataire(s) par la poste" in out
+    data = (project.root / "build" / "2026-12" / "envoi-postal.csv").read_bytes()
+    assert data.startswith(b"\xef\xbb\xbfnom,") and b'"1, rue A\nLac-Etchemin"' in data
+
+
+def test_status_counts_after_send_and_resend_sends_nothing(project, capsys):
+    """status gives exact counts; a second send delivers nothing twice."""
+    project.write("item.md", "---\ntitre: X\norganisme: CDC des Etchemins\nrubrique: nouvelles\n"
+                             "date: 2026-11-02\nstatut: approuve\n---\nTexte\n")
+    (project.root / "recipients.csv").write_text(
+        "courriel,nom,territoire,format,adresse_postale\n"
+        "a@example.org,Aline,les-etchemins,courriel,\nb@example.org,Benoît,regional,courriel,\n"
+        "c@example.org,Céline,montmagny,poste,\"12, rue du Parc, Montmagny\"\n",
+        encoding="utf-8")
+    config = ["--config", str(project.config)]
+    assert run(capsys, *config, "status", "2026-12")[0] == 0
+    run(capsys, *config, "approve", "2026-12", "--par", "Julie Roy")
+    code, out, _ = run(capsys, *config, "send", "2026-12")
+    assert code == 0 and "envoyés 2" in out
+    code, out, _ = run(capsys, *config, "send", "2026-12")
+    assert code == 0 and "envoyés 0, déjà faits 2" in out
+    code, out, _ = run(capsys, *config, "status", "2026-12")
+    assert code == 0 and "envoyés 2 / 2" in out

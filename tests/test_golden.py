@@ -15,7 +15,7 @@ import re
 
 import pytest
 
-from infolettre.pipeline import build, send
+from infolettre.pipeline import approve, build, send
 
 from .conftest import DATA
 
@@ -69,9 +69,16 @@ def normalize_eml(data: bytes) -> str:
     return re.sub(r"(?m)^Date: .*\r\n", "", text)
 
 
-def test_outbox_message_matches_golden(tmp_path, sample_settings):
+@pytest.fixture
+def signed_settings(sample_here):
+    """The sample, with its state database in tmp_path and the issue signed off."""
+    approve(sample_here, "2026-12", "Test")
+    return sample_here
+
+
+def test_outbox_message_matches_golden(tmp_path, signed_settings):
     """A recipient's .eml (minus Message-ID, Date, boundaries) is the reviewed message."""
-    report, _ = send(sample_settings, "2026-12", outbox=tmp_path)
+    report, _ = send(signed_settings, "2026-12", outbox=tmp_path)
     assert report.sent == 12 and report.paper_only == 2 and report.failed == 0
     files = sorted((tmp_path / "2026-12").glob("*.eml"))
     assert len(files) == 12
@@ -81,9 +88,9 @@ def test_outbox_message_matches_golden(tmp_path, sample_settings):
     assert parsed["Subject"].startswith("Le Fil régional — décembre 2026")
 
 
-def test_sent_images_load_from_the_published_archive(tmp_path, sample_settings):
+def test_sent_images_load_from_the_published_archive(tmp_path, signed_settings):
     """In a sent message, photos point at the archive (site/<month>/images/), not a local path."""
-    send(sample_settings, "2026-12", outbox=tmp_path)
+    send(signed_settings, "2026-12", outbox=tmp_path)
     found = []
     for path in (tmp_path / "2026-12").glob("*.eml"):
         parsed = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)

@@ -7,6 +7,7 @@ the command, 3 an unexpected failure (a bug: please report it with ``--debug``).
 
 from __future__ import annotations
 
+import getpass
 import sys
 import traceback
 from datetime import date
@@ -157,6 +158,73 @@ def send(month: str, outbox: Optional[Path]) -> None:
     # The pivot's notes (past events, clashes) were shown by check and build: not again here.
     shown = [p for p in problems if p.severity is not Severity.NOTICE]
     raise click.exceptions.Exit(max(show_problems(shown), 0 if report.complete else 1))
+
+
+@app.command("status", help=_("Dire où en est l'envoi d'un numéro : envoyés, en attente, "
+                              "échecs."))
+@click.argument("month", metavar="AAAA-MM")
+@click.option("--failed", is_flag=True, help=_("Lister les échecs avec leur raison."))
+@click.option("--csv", "csv_path", type=click.Path(path_type=Path, dir_okay=False),
+              metavar="FICHIER", help=_("Écrire les échecs dans ce fichier CSV."))
+def status(month: str, failed: bool, csv_path: Optional[Path]) -> None:
+    from .deliver.ledger import Ledger, State
+    from .state import state_file
+
+    settings = _settings()
+    check_month(month)
+    with Ledger(state_file(settings.paths.donnees)) as ledger:
+        console.print(f"{month} : {ledger.summary(month)}")
+        if failed:
+            for row in ledger.failures(month):
+                console.print(f"{row.email} ({row.edition}) : {row.reason}", markup=False,
+                              soft_wrap=True)
+        if csv_path:
+            n = ledger.export_failures_csv(month, csv_path, tz=settings.identity.timezone)
+            console.print(_("{n} échec(s) écrit(s) dans {path}.").format(n=n, path=csv_path))
+        counts = ledger.counts(month)
+    done = counts[State.PENDING] == counts[State.DEFERRED] == counts[State.FAILED] == 0
+    raise click.exceptions.Exit(0 if done else 1)
+
+
+def _login() -> str:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return ""
+
+
+@app.command("approve", help=_("Approuver un numéro après relecture : seul un numéro approuvé, "
+                               "et inchangé depuis, peut être envoyé."))
+@click.argument("month", metavar="AAAA-MM")
+@click.option("--par", "by", metavar="NOM", default=_login,
+              help=_("Qui approuve (défaut : l'utilisateur de la session)."))
+def approve(month: str, by: str) -> None:
+    from .pipeline import approve as run_approve
+
+    settings = _settings()
+    check_month(month)
+    signed, problems = run_approve(settings, month, by)
+    console.print(_("Numéro {month} approuvé par {by} : {n} nouvelle(s) (empreinte {digest}).")
+                  .format(month=month, by=signed.signed_by, n=signed.items_count,
+                          digest=signed.fingerprint[:12]))
+    shown = [p for p in problems if p.severity is not Severity.NOTICE]
+    raise click.exceptions.Exit(show_problems(shown))
+
+
+@app.command("postal", help=_("Exporter en CSV, pour un publipostage, les personnes qui "
+                              "reçoivent le numéro par la poste."))
+@click.argument("month", metavar="AAAA-MM")
+@click.option("--out", "-o", type=click.Path(path_type=Path, dir_okay=False),
+              metavar="FICHIER", help=_("Fichier CSV à écrire (défaut : "
+                                        "build/AAAA-MM/envoi-postal.csv)."))
+def postal(month: str, out: Optional[Path]) -> None:
+    from .pipeline import postal as run_postal
+
+    settings = _settings()
+    check_month(month)
+    path, count, problems = run_postal(settings, month, out=out)
+    console.print(_("{n} destinataire(s) par la poste : {path}").format(n=count, path=path))
+    raise click.exceptions.Exit(show_problems(problems))
 
 
 def _report(exc: BaseException) -> int:

@@ -8,14 +8,17 @@ render: only approved items reach the editions (``--preview`` shows the others t
 from __future__ import annotations
 
 import shutil
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 from .deliver import DeliveryReport, Sender
 from .deliver.outbox import OutboxSender
-from .deliver.recipients import load_recipients
-from .deliver.run import deliver_issue
+from .deliver.postal import default_path, postal_rows, write_postal_csv
+from .deliver.ledger import Ledger, LedgerSender
+from .deliver.recipients import iter_recipients, load_recipients
+from .deliver.run import MessageFactory, deliver_issue
 from .errors import BuildError, DeliveryError, Problem, Severity
 from .fsutil import atomic_write_text
 from .gather.files import gather_files
@@ -28,6 +31,8 @@ from .render.email import kilobytes
 from .render.environment import make_environment, render_template
 from .render.print import write_pdf
 from .settings import Settings
+from .signoff import Signoff, SignoffStore, approve_issue, require_signoff
+from .state import connect, state_file
 
 
 @dataclass
@@ -133,12 +138,18 @@ def send(settings: Settings, month: str, *, outbox: Path | None = None,
             .format(month=month),
             fix=_("Lancez « infolettre check {month} », corrigez les fichiers indiqués, puis "
                   "relancez l'envoi.").format(month=month))
-    recipients, found = load_recipients(settings.paths.destinataires, settings)
-    problems += found
+    with closing(connect(state_file(settings.paths.donnees))) as conn:
+        require_signoff(SignoffStore(conn), month, rendered.issue, settings)
+    listing, found = settings.paths.destinataires, []
     # --- reading ends here; sending begins ---
-    sender = make_sender(settings, month, outbox)
-    report = deliver_issue(rendered, recipients, sender, settings)
-    return report, problems
+    with Ledger(state_file(settings.paths.donnees)) as ledger:
+        # Two streaming passes over the list: plan every row, then send (memory stays flat).
+        editions = MessageFactory(rendered, settings, rendered.placeholders, None)
+        ledger.plan(month, ((r.email, editions.edition_for(r).slug)
+                            for r in iter_recipients(listing, settings, found) if r.wants_email))
+        sender = LedgerSender(make_sender(settings, month, outbox), ledger, month)
+        report = deliver_issue(rendered, iter_recipients(listing, settings, []), sender, settings)
+    return report, problems + found
 
 
 def make_sender(settings: Settings, month: str, outbox: Path | None) -> Sender:
@@ -148,3 +159,35 @@ def make_sender(settings: Settings, month: str, outbox: Path | None) -> Sender:
 
         return SmtpSender(settings.smtp)
     return OutboxSender(outbox or settings.paths.boite_envoi, month)
+
+
+def approve(settings: Settings, month: str, by: str, *,
+            parution: date | None = None) -> tuple[Signoff, list[Problem]]:
+    """Sign off the issue as it is now: ``send`` will refuse it if it changes afterwards.
+
+    An issue with items in error is not approved: a bad file must be fixed, not left out.
+    """
+    items, problems = gather_files(settings, month)
+    if any(p.severity is Severity.ERROR for p in problems):
+        raise DeliveryError(
+            _("le numéro {month} contient des nouvelles en erreur ; il n'a pas été approuvé.")
+            .format(month=month),
+            fix=_("Lancez « infolettre check {month} », corrigez les fichiers indiqués, puis "
+                  "approuvez de nouveau.").format(month=month))
+    issue = organize(items, settings, month, parution=parution)
+    # --- reading ends here; writing begins ---
+    with closing(connect(state_file(settings.paths.donnees))) as conn:
+        signed = approve_issue(SignoffStore(conn), issue, settings, by)
+    return signed, problems + list(issue.notices)
+
+
+def postal(settings: Settings, month: str, *, out: Path | None = None,
+           parution: date | None = None) -> tuple[Path, int, list[Problem]]:
+    """Write the postal list of one issue (``poste``/``les-deux`` recipients) for a mail merge."""
+    items, _problems = gather_files(settings, month)
+    issue = organize(items, settings, month, parution=parution)
+    recipients, problems = load_recipients(settings.paths.destinataires, settings)
+    path = out or default_path(settings, month)
+    # --- reading ends here; writing begins ---
+    count = write_postal_csv(path, postal_rows(recipients, issue, settings))
+    return path, count, problems
