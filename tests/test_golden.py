@@ -70,8 +70,9 @@ def normalize_eml(data: bytes) -> str:
 
 
 @pytest.fixture
-def signed_settings(sample_here):
-    """The sample, with its state database in tmp_path and the issue signed off."""
+def signed_settings(sample_here, monkeypatch):
+    """The sample, its state database in tmp_path, a fixed secret, the issue signed off."""
+    monkeypatch.setenv("INFOLETTRE_SECRET", "golden-" + "0" * 40)
     approve(sample_here, "2026-12", "Test")
     return sample_here
 

@@ -147,14 +147,25 @@ def build(month: Optional[str], out: Optional[Path], preview: bool, parution: Op
 @click.option("--outbox", type=click.Path(path_type=Path),
               help=_("Écrire les messages (.eml) dans ce dossier au lieu de les envoyer "
                      "(défaut sans serveur SMTP : outbox/)."))
-def send(month: str, outbox: Optional[Path]) -> None:
+@click.option("--test", "test_address", metavar="ADRESSE",
+              help=_("Envoyer chaque édition à cette seule adresse, avec « [TEST] » dans "
+                     "l'objet (ni approbation ni registre des envois)."))
+def send(month: str, outbox: Optional[Path], test_address: Optional[str]) -> None:
     from .pipeline import send as run_send
+    from .pipeline import send_test
 
     settings = _settings()
     check_month(month)
-    with console.status(_("Préparation des messages du numéro {month}…").format(month=month)):
-        report, problems = run_send(settings, month, outbox=outbox)
+    with console.status(_("Envoi du numéro {month}…").format(month=month)):
+        if test_address:
+            report, problems = send_test(settings, month, test_address, outbox=outbox)
+        else:
+            report, problems = run_send(settings, month, outbox=outbox)
     console.print(report.summary())
+    for result in report.problems:
+        console.print(f"  {result.envelope.recipient} ({result.envelope.edition}) : "
+                      f"{result.outcome.value} {result.code or ''} {result.detail}",
+                      markup=False, soft_wrap=True)
     # The pivot's notes (past events, clashes) were shown by check and build: not again here.
     shown = [p for p in problems if p.severity is not Severity.NOTICE]
     raise click.exceptions.Exit(max(show_problems(shown), 0 if report.complete else 1))
@@ -184,6 +195,53 @@ def status(month: str, failed: bool, csv_path: Optional[Path]) -> None:
         counts = ledger.counts(month)
     done = counts[State.PENDING] == counts[State.DEFERRED] == counts[State.FAILED] == 0
     raise click.exceptions.Exit(0 if done else 1)
+
+
+@app.command("desabonnements", help=_("Traiter les demandes de désabonnement reçues par "
+                                      "courriel (dossier Maildir)."))
+@click.option("--maildir", type=click.Path(path_type=Path, file_okay=False),
+              help=_("Dossier Maildir à lire (défaut : [desabonnement] maildir)."))
+def unsubscribe_requests(maildir: Optional[Path]) -> None:
+    from contextlib import closing
+
+    from .state import connect, state_file
+    from .unsubscribe import UnsubscribeStore, load_secret, process_maildir
+
+    settings = _settings()
+    folder = maildir or settings.unsubscribe.maildir
+    if folder is None:
+        raise InfolettreError(_("aucun dossier de demandes de désabonnement n'est indiqué."),
+                              fix=_("Ajoutez « maildir = … » dans [desabonnement] de "
+                                    "infolettre.toml, ou donnez --maildir DOSSIER."))
+    secret = load_secret(settings.paths.donnees)
+    with closing(connect(state_file(settings.paths.donnees))) as conn:
+        report = process_maildir(UnsubscribeStore(conn), secret, folder)
+    console.print(report.summary())
+    for name, reason in report.to_review:
+        console.print(f"  {name} : {reason}", markup=False, soft_wrap=True)
+    raise click.exceptions.Exit(1 if report.to_review else 0)
+
+
+@app.command("desabonner", help=_("Désabonner une adresse à la demande de la personne "
+                                  "(par téléphone, en personne…)."))
+@click.argument("address", metavar="ADRESSE")
+def unsubscribe_one(address: str) -> None:
+    from contextlib import closing
+
+    from .state import connect, state_file
+    from .unsubscribe import UnsubscribeStore
+
+    from .deliver.recipients import LineError, check_address
+
+    settings = _settings()
+    try:
+        address = check_address(address)
+    except LineError as exc:
+        raise InfolettreError(exc.message, where=address, fix=exc.fix) from None
+    with closing(connect(state_file(settings.paths.donnees))) as conn:
+        new = UnsubscribeStore(conn).add(address, "pivot")
+    console.print((_("L'adresse {address} est désabonnée : elle ne recevra plus rien.") if new
+                   else _("L'adresse {address} était déjà désabonnée.")).format(address=address))
 
 
 def _login() -> str:

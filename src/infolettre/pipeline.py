@@ -9,21 +9,21 @@ from __future__ import annotations
 
 import shutil
 from contextlib import closing
-from dataclasses import dataclass, field
-from datetime import date
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
 from pathlib import Path
 
 from .deliver import DeliveryReport, Sender
 from .deliver.outbox import OutboxSender
 from .deliver.postal import default_path, postal_rows, write_postal_csv
 from .deliver.ledger import Ledger, LedgerSender
-from .deliver.recipients import iter_recipients, load_recipients
+from .deliver.recipients import LineError, check_address, iter_recipients, load_recipients
 from .deliver.run import MessageFactory, deliver_issue
 from .errors import BuildError, DeliveryError, Problem, Severity
 from .fsutil import atomic_write_text
 from .gather.files import gather_files
 from .i18n import _
-from .models import RenderedIssue
+from .models import COMPLETE, REGIONAL, Recipient, RenderedIssue
 from .organize import organize
 from .render import render_issue
 from .render.context import IMAGES_DIR
@@ -33,6 +33,7 @@ from .render.print import write_pdf
 from .settings import Settings
 from .signoff import Signoff, SignoffStore, approve_issue, require_signoff
 from .state import connect, state_file
+from .unsubscribe import SignedUnsubscriber, UnsubscribeStore, load_secret
 
 
 @dataclass
@@ -126,39 +127,91 @@ def render_index(result: BuildResult, settings: Settings) -> str:
 
 def send(settings: Settings, month: str, *, outbox: Path | None = None,
          parution: date | None = None) -> tuple[DeliveryReport, list[Problem]]:
-    """Deliver one issue: each email recipient gets their territory's edition.
+    """Deliver one signed-off issue: each subscriber gets their territory's edition, once.
 
-    With no SMTP server configured, messages go to ``outbox/<YYYY-MM>/`` as ``.eml`` files.
-    An issue with items in error is not sent: a bad file must be fixed, not silently left out.
+    Refused when items are in error or the issue was not approved as it is now. Recipients
+    are streamed twice (plan the ledger, then send): memory stays flat whatever the list.
     """
     rendered, problems = prepare(settings, month, parution=parution)
+    refuse_items_in_error(problems, month)
+    unsubscriber = signed_unsubscriber(settings)
+    listing, found = settings.paths.destinataires, []
+    with closing(connect(state_file(settings.paths.donnees))) as conn, \
+            Ledger(state_file(settings.paths.donnees)) as ledger:
+        require_signoff(SignoffStore(conn), month, rendered.issue, settings)
+        unsubscribed = UnsubscribeStore(conn)
+        # --- reading ends here; sending begins ---
+        editions = MessageFactory(rendered, settings, rendered.placeholders, None)
+        ledger.plan(month, ((r.email, editions.edition_for(r).slug)
+                            for r in unsubscribed.filter(iter_recipients(listing, settings, found))
+                            if r.wants_email))
+        sender = LedgerSender(make_sender(settings, month, outbox), ledger, month)
+        report = deliver_issue(rendered,
+                               unsubscribed.filter(iter_recipients(listing, settings, [])),
+                               sender, settings, unsubscriber=unsubscriber)
+    return report, problems + found
+
+
+def send_test(settings: Settings, month: str, address: str, *, outbox: Path | None = None,
+              parution: date | None = None) -> tuple[DeliveryReport, list[Problem]]:
+    """Send every edition to one address, « [TEST] » in the subject; never in the ledger.
+
+    No sign-off needed: a test send is how the pivot checks the issue before approving.
+    """
+    rendered, problems = prepare(settings, month, parution=parution)
+    refuse_items_in_error(problems, month)
+    try:
+        address = check_address(address)
+    except LineError as exc:
+        raise DeliveryError(exc.message, where="--test", fix=exc.fix) from None
+    tagged = replace(rendered, editions=tuple(
+        replace(e, subject=_("[TEST] {subject}").format(subject=e.subject))
+        for e in rendered.editions))
+    report, unsubscriber = DeliveryReport(month=month), signed_unsubscriber(settings)
+    stamp = datetime.now(settings.identity.timezone).strftime("%Y%m%d-%H%M%S")
+    for edition in tagged.editions:
+        tester = Recipient(email=address, nom=_("Essai"),
+                           territoire=REGIONAL if edition.slug == COMPLETE else edition.slug)
+        folder = (outbox or settings.paths.boite_envoi) / "essais" / stamp / edition.slug
+        sender = make_sender(settings, month, folder if outbox or not settings.smtp else None)
+        deliver_issue(tagged, [tester], sender, settings, unsubscriber=unsubscriber,
+                      progress=report.record)
+    return report, problems
+
+
+def refuse_items_in_error(problems: list[Problem], month: str) -> None:
+    """Stop a send when an item is in error: a bad file must be fixed, not left out."""
     if any(p.severity is Severity.ERROR for p in problems):
         raise DeliveryError(
             _("le numéro {month} contient des nouvelles en erreur ; rien n'a été envoyé.")
             .format(month=month),
             fix=_("Lancez « infolettre check {month} », corrigez les fichiers indiqués, puis "
                   "relancez l'envoi.").format(month=month))
-    with closing(connect(state_file(settings.paths.donnees))) as conn:
-        require_signoff(SignoffStore(conn), month, rendered.issue, settings)
-    listing, found = settings.paths.destinataires, []
-    # --- reading ends here; sending begins ---
-    with Ledger(state_file(settings.paths.donnees)) as ledger:
-        # Two streaming passes over the list: plan every row, then send (memory stays flat).
-        editions = MessageFactory(rendered, settings, rendered.placeholders, None)
-        ledger.plan(month, ((r.email, editions.edition_for(r).slug)
-                            for r in iter_recipients(listing, settings, found) if r.wants_email))
-        sender = LedgerSender(make_sender(settings, month, outbox), ledger, month)
-        report = deliver_issue(rendered, iter_recipients(listing, settings, []), sender, settings)
-    return report, problems + found
+
+
+def signed_unsubscriber(settings: Settings) -> SignedUnsubscriber:
+    """Give every message its signed unsubscribe links (mailto, and https when configured)."""
+    secret = load_secret(settings.paths.donnees)
+    return SignedUnsubscriber(secret, settings.unsubscribe.courriel, settings.unsubscribe.url)
 
 
 def make_sender(settings: Settings, month: str, outbox: Path | None) -> Sender:
-    """Choose where messages go: ``--outbox``, else SMTP when configured, else outbox/."""
+    """Choose where messages go: ``--outbox``, else SMTP when configured, else outbox/.
+
+    With ``[dkim]``, messages are signed just before they leave (innermost wrapper).
+    """
     if outbox is None and settings.smtp is not None:
         from .deliver.smtp import SmtpSender
 
-        return SmtpSender(settings.smtp)
-    return OutboxSender(outbox or settings.paths.boite_envoi, month)
+        sender: Sender = SmtpSender(settings.smtp)
+    else:
+        sender = OutboxSender(outbox or settings.paths.boite_envoi, month)
+    if settings.dkim is not None:
+        from .deliver.dkim import DkimSender, DkimSigner
+
+        dkim = settings.dkim
+        sender = DkimSender(sender, DkimSigner.from_file(dkim.cle, dkim.selecteur, dkim.domaine))
+    return sender
 
 
 def approve(settings: Settings, month: str, by: str, *,

@@ -78,6 +78,24 @@ class Paths:
 
 
 @dataclass(frozen=True)
+class Unsubscribe:
+    """How people leave the list: a mailbox (always) and a web page (with the review app)."""
+
+    courriel: str  # the address of mailto: unsubscribe links (default: repondre_a)
+    url: str | None = None  # https page that checks the signed token (RFC 8058 one-click)
+    maildir: Path | None = None  # where mailto: requests arrive, read by `desabonnements`
+
+
+@dataclass(frozen=True)
+class Dkim:
+    """DKIM signing of sent messages (no [dkim] table: messages are not signed)."""
+
+    selecteur: str
+    domaine: str
+    cle: Path
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything ``infolettre.toml`` says, validated."""
 
@@ -89,6 +107,8 @@ class Settings:
     paper: str = "letter"
     max_email_bytes: int = GMAIL_CLIP_BYTES
     smtp: SmtpConfig | None = None  # no [smtp] table: messages go to outbox/
+    unsubscribe: Unsubscribe | None = None  # filled at load (defaults to repondre_a)
+    dkim: Dkim | None = None
     source: Path | None = field(default=None, compare=False)
 
     def territory_name(self, slug: str) -> str:
@@ -178,20 +198,24 @@ class _Reader:
 
     def settings(self) -> Settings:
         self.check_keys(_("le fichier"), self.raw, {
-            "infolettre", "territoires", "rubriques", "organismes", "chemins", "impression", "smtp"})
+            "infolettre", "territoires", "rubriques", "organismes", "chemins", "impression", "smtp",
+            "desabonnement", "dkim"})
         territories = self.slug_table("territoires")
         if REGIONAL in territories:
             raise self.fail("territoires.regional", territories[REGIONAL],
                             _("un autre identifiant : « regional » est réservé"))
         rubriques = self.slug_table("rubriques")
+        identity = self.identity()
         return Settings(
-            identity=self.identity(),
+            identity=identity,
             territories=territories,
             rubriques=rubriques,
             organizations=self.organizations(territories),
             paths=self.paths(),
             paper=self.paper(),
             smtp=self.smtp(),
+            unsubscribe=self.unsubscribe(identity),
+            dkim=self.dkim(identity),
             source=self.path,
         )
 
@@ -283,6 +307,27 @@ class _Reader:
         from .deliver.smtp import SmtpConfig  # aiosmtplib only when SMTP is configured
 
         return SmtpConfig.from_table(table, os.environ, where=str(self.path))
+
+    def unsubscribe(self, identity: Identity) -> Unsubscribe:
+        t = self.table("desabonnement", required=False)
+        w = "desabonnement"
+        self.check_keys("[desabonnement]", t, {"courriel", "url", "maildir"})
+        courriel = self.address(f"{w}.courriel",
+                                self.text(w, t, "courriel", identity.repondre_a))
+        url = self.text(w, t, "url", required=False)
+        if url and not url.startswith("https://"):
+            raise self.fail(f"{w}.url", url, _("une adresse web commençant par https://"))
+        maildir = self.text(w, t, "maildir", required=False)
+        return Unsubscribe(courriel, url, self.base / maildir if maildir else None)
+
+    def dkim(self, identity: Identity) -> Dkim | None:
+        t = self.table("dkim", required=False)
+        if not t:
+            return None
+        w = "dkim"
+        self.check_keys("[dkim]", t, {"selecteur", "domaine", "cle"})
+        domaine = self.text(w, t, "domaine", identity.sender_address.rpartition("@")[2])
+        return Dkim(self.text(w, t, "selecteur"), domaine, self.base / self.text(w, t, "cle"))
 
     def paper(self) -> str:
         t = self.table("impression", required=False)
