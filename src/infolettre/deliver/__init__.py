@@ -10,6 +10,7 @@ given and raises only when nothing more can be sent at all (disk full, server un
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Protocol
@@ -24,6 +25,8 @@ class Outcome(str, Enum):
     SKIPPED = "deja-fait"    # this recipient already has this edition: not sent again
     DEFERRED = "reporte"     # temporary failure (4xx, dropped connection): retry later
     FAILED = "echec"         # permanent failure (5xx): a person must look at it
+    UNCERTAIN = "incertain"  # handed to the server by a run killed before its answer:
+                             # not sent again until a person releases it (ledger)
 
 
 @dataclass(frozen=True)
@@ -54,13 +57,20 @@ class Sender(Protocol):
     ``concurrency`` tells ``deliver_issue`` how many ``send`` calls may be in flight at once
     (1 for files; the number of SMTP connections). ``send`` must not raise for a single bad
     message: it returns a ``DeliveryResult`` saying so.
+
+    ``before_content`` (optional to implement, and to pass): a callable, plain or async,
+    that a sender calls once per message at the last moment nothing can be delivered yet —
+    for SMTP, after the server's 354 and before the first byte of the content. If it raises,
+    the sender writes no content and lets the exception through. The ledger uses it to
+    commit « transmis ». A sender whose ``send`` has no such parameter is called without it.
     """
 
     concurrency: int
 
     async def open(self) -> None: ...
 
-    async def send(self, envelope: Envelope) -> DeliveryResult: ...
+    async def send(self, envelope: Envelope, *,
+                   before_content: Callable[[], object] | None = None) -> DeliveryResult: ...
 
     async def close(self) -> None: ...
 
@@ -75,6 +85,7 @@ class DeliveryReport:
     paper_only: int = 0
     deferred: int = 0
     failed: int = 0
+    uncertain: int = 0
     by_edition: Counter[str] = field(default_factory=Counter)
     problems: list[DeliveryResult] = field(default_factory=list)
 
@@ -90,6 +101,8 @@ class DeliveryReport:
             self.problems.append(result)
             if outcome is Outcome.DEFERRED:
                 self.deferred += 1
+            elif outcome is Outcome.UNCERTAIN:
+                self.uncertain += 1
             else:
                 self.failed += 1
 
@@ -100,7 +113,10 @@ class DeliveryReport:
 
     def summary(self) -> str:
         """Say the counts in one French sentence, for the CLI and the logs."""
-        return _("{month} : envoyés {sent}, déjà faits {skipped}, papier seulement {paper}, "
+        text = _("{month} : envoyés {sent}, déjà faits {skipped}, papier seulement {paper}, "
                  "reportés {deferred}, échecs {failed}.").format(
             month=self.month, sent=self.sent, skipped=self.skipped, paper=self.paper_only,
             deferred=self.deferred, failed=self.failed)
+        if self.uncertain:   # « reportés 0, échecs 0. » → « …, échecs 0, incertains 2. »
+            text = text[:-1] + _(", incertains {n}.").format(n=self.uncertain)
+        return text

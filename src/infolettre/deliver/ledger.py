@@ -1,11 +1,29 @@
 """Delivery ledger: one row per issue × recipient × edition, so a send never repeats nor skips.
 
-The rows live in the state database (``state.connect``: WAL, ``synchronous=FULL``), table
-``livraisons``, migrated with ``state.migrate`` under the component ``ledger``. A row is
-``pending`` until the sender reports it; it becomes ``sent`` only once the server accepted
-the message (``Outcome.SENT``; see ``Ledger.record`` for the outbox's « already there »).
-Temporary failures wait with exponential backoff, within a bounded number of attempts and a
-bounded total time; permanent ones are final and keep their reason for a person to read.
+The rows live in the state database (``state.connect``: WAL), table ``livraisons``, migrated
+with ``state.migrate`` under the component ``ledger``. A row is ``pending`` until the sender
+reports it; it becomes ``sent`` only once the server accepted the message (``Outcome.SENT``;
+see ``Ledger.record`` for the outbox's « already there »). Temporary failures wait with
+exponential backoff, within a bounded number of attempts and a bounded total time; permanent
+ones are final and keep their reason for a person to read.
+
+A row is ``transmis`` (« incertain » for people) while its content is on its way to the
+server: the SMTP sender commits it after the server's 354, just before writing the message
+(``LedgerSender`` and ``SmtpSender``'s ``before_content`` hook). A run killed then leaves the
+row ``transmis``; the next run does **not** resend it (the server has most likely delivered
+it) but counts it as « incertain » with a reason, in ``counts``, ``summary`` and the status;
+``Ledger.release_uncertain`` puts such rows back in the queue once a person has checked.
+
+Durability trade-off: the ledger's connection runs with ``synchronous=NORMAL`` (WAL), not
+``FULL``. A commit then reaches the operating system (it survives a kill of the process, an
+exception, Ctrl-C — what the crash tests exercise) without waiting for the disk; a commit at
+most every ``SYNC_EVERY`` seconds is made with ``FULL``, which flushes every earlier one. An
+operating-system crash or a power cut can therefore lose the last second or so of
+bookkeeping: rows go back to an earlier state (``sent`` → ``transmis``, counted uncertain;
+``transmis`` or ``sent`` → ``pending``, resent), so at most that second's messages may go
+twice. In exchange, a message costs three commits that do not each wait for a disk flush
+(several milliseconds each on an ordinary disk, serialized across all connections), which
+is what lets the sender keep up with a fast server.
 
 ``LedgerSender`` wraps any ``Sender`` with this bookkeeping; its docstring gives the
 crash-safety argument.
@@ -16,7 +34,9 @@ from __future__ import annotations
 import csv
 import io
 import re
+import inspect
 import sqlite3
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -35,6 +55,7 @@ from . import DeliveryResult, Envelope, Outcome, Sender
 
 COMPONENT = "ledger"
 BATCH = 1000  # rows per transaction when planning
+SYNC_EVERY = 1.0  # seconds: at most this long between two commits flushed to disk (FULL)
 MIGRATIONS = [
     """CREATE TABLE livraisons (
          month TEXT NOT NULL, email TEXT NOT NULL, edition TEXT NOT NULL,
@@ -45,6 +66,20 @@ MIGRATIONS = [
          first_attempt_at TEXT, last_attempt_at TEXT, sent_at TEXT, next_attempt_at TEXT,
          UNIQUE (month, email, edition));
        CREATE INDEX livraisons_etat ON livraisons (month, state)""",
+    # 2: the state 'transmis' (content handed to the server, answer not recorded yet).
+    # SQLite cannot change a CHECK constraint: the table is rebuilt, same columns, same order.
+    """CREATE TABLE livraisons_v2 (
+         month TEXT NOT NULL, email TEXT NOT NULL, edition TEXT NOT NULL,
+         state TEXT NOT NULL DEFAULT 'en-attente'
+               CHECK (state IN ('en-attente', 'transmis', 'envoye', 'reporte', 'echec')),
+         attempts INTEGER NOT NULL DEFAULT 0,
+         smtp_code INTEGER, smtp_text TEXT, reason TEXT, message_id TEXT,
+         first_attempt_at TEXT, last_attempt_at TEXT, sent_at TEXT, next_attempt_at TEXT,
+         UNIQUE (month, email, edition));
+       INSERT INTO livraisons_v2 SELECT * FROM livraisons;
+       DROP TABLE livraisons;
+       ALTER TABLE livraisons_v2 RENAME TO livraisons;
+       CREATE INDEX livraisons_etat ON livraisons (month, state)""",
 ]
 
 
@@ -52,6 +87,8 @@ class State(str, Enum):
     """A row's state; the values are those of ``Outcome`` where the meaning is the same."""
 
     PENDING = "en-attente"              # planned, or an attempt started and not yet reported
+    TRANSMITTED = "transmis"            # content handed to the server, answer unknown:
+                                        # « incertain », never resent without a person
     SENT = Outcome.SENT.value           # accepted by the server (or written to the outbox)
     DEFERRED = Outcome.DEFERRED.value   # temporary failure: next try at next_attempt_at
     FAILED = Outcome.FAILED.value       # permanent failure, or retries exhausted: final
@@ -118,6 +155,8 @@ class Ledger:
         self.path = Path(path)
         self.policy = policy or RetryPolicy()
         self.conn = connect(self.path)
+        self.conn.execute("PRAGMA synchronous=NORMAL")  # see the module docstring
+        self._synced = time.monotonic()
         migrate(self.conn, COMPONENT, MIGRATIONS)
 
     def close(self) -> None:
@@ -131,14 +170,28 @@ class Ledger:
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
-        """Run a block as one write transaction, committed (fsync'd) when it ends."""
-        self.conn.execute("BEGIN IMMEDIATE")
+        """Run a block as one write transaction, committed when it ends.
+
+        The commit reaches the operating system at once (safe from a kill of the process);
+        one commit every ``SYNC_EVERY`` seconds also waits for the disk, flushing the earlier
+        ones (see the module docstring).
+        """
+        flush = time.monotonic() - self._synced >= SYNC_EVERY
+        if flush:
+            self.conn.execute("PRAGMA synchronous=FULL")
         try:
-            yield self.conn
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        self.conn.execute("COMMIT")
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.conn
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+            self.conn.execute("COMMIT")
+        finally:
+            if flush:
+                self.conn.execute("PRAGMA synchronous=NORMAL")
+        if flush:
+            self._synced = time.monotonic()
 
     def plan(self, month: str, rows: Iterable[tuple[str, str]]) -> int:
         """Add a pending row per (email, edition) not in the ledger yet; return how many.
@@ -187,6 +240,8 @@ class Ledger:
             if row.state is State.FAILED:
                 return Claim(False, Outcome.SKIPPED, _("abandonné : {reason}").format(
                     reason=row.reason or ""))
+            if row.state is State.TRANSMITTED:   # never resent without a person's decision
+                return Claim(False, Outcome.UNCERTAIN, row.reason or uncertain_reason(month))
             if row.state is State.DEFERRED and row.next_attempt_at and row.next_attempt_at > now:
                 return Claim(False, Outcome.DEFERRED, _("prochain essai après {when}.").format(
                     when=_show(row.next_attempt_at)))
@@ -195,6 +250,51 @@ class Ledger:
                          last_attempt_at=_iso(now), next_attempt_at=None, message_id=kept,
                          first_attempt_at=_iso(row.first_attempt_at or now))
         return Claim(True, message_id=kept, attempt=row.attempts + 1)
+
+    def mark_transmitted(self, month: str, email: str, edition: str, *,
+                         now: datetime | None = None) -> None:
+        """Commit that the message's content is about to be handed to the server.
+
+        Called by the sender between the server's 354 and the first byte of the content
+        (``before_content``). Until the sender's verdict is recorded the row is
+        ``transmis``: a run killed in between leaves it so, and later runs count it as
+        « incertain » instead of sending it again. Only a row claimed for this attempt
+        (``pending``) changes; raises ``DeliveryError`` otherwise, which stops the send
+        before any content is written.
+        """
+        now = _utc(now)
+        with self._transaction() as conn:
+            changed = conn.execute(
+                "UPDATE livraisons SET state = ?, reason = ?, last_attempt_at = ? "
+                "WHERE month = ? AND email = ? AND edition = ? AND state = ?",
+                (State.TRANSMITTED.value, uncertain_reason(month), _iso(now), month,
+                 _key(email), edition, State.PENDING.value)).rowcount
+        if changed != 1:
+            raise DeliveryError(
+                _("le registre des envois n'attendait pas ce message ({email}, {edition}).")
+                .format(email=email, edition=edition), where=str(self.path),
+                fix=_("Un autre envoi du même numéro tourne peut-être en même temps : "
+                      "attendez qu'il finisse, puis relancez."))
+
+    def release_uncertain(self, month: str, emails: Iterable[str] | None = None) -> int:
+        """Put « incertain » rows back in the queue: the next send sends them; return how many.
+
+        For a person who has checked (with the server's logs, or the recipients) that these
+        messages did not arrive; a recipient who did get one will get it a second time. With
+        ``emails`` only those addresses are released, else every uncertain row of the issue.
+        Attempts and the first Message-ID are kept, so a mail client can fold a duplicate.
+        """
+        wanted = None if emails is None else sorted({_key(e) for e in emails})
+        with self._transaction() as conn:
+            sql = ("UPDATE livraisons SET state = ?, reason = NULL, next_attempt_at = NULL "
+                   "WHERE month = ? AND state = ?")
+            params: list[object] = [State.PENDING.value, month, State.TRANSMITTED.value]
+            if wanted is None:
+                return conn.execute(sql, params).rowcount
+            released = 0
+            for address in wanted:
+                released += conn.execute(sql + " AND email = ?", [*params, address]).rowcount
+            return released
 
     def record(self, result: DeliveryResult, now: datetime | None = None) -> State:
         """Write the sender's verdict on one message; return the row's new state.
@@ -275,6 +375,12 @@ class Ledger:
             "SELECT * FROM livraisons WHERE month = ? AND state = ? ORDER BY email, edition",
             (month, State.FAILED.value))]
 
+    def uncertain(self, month: str) -> list[LedgerRow]:
+        """Return the issue's « incertain » rows (``transmis``), by address, with their reason."""
+        return [LedgerRow.from_sql(r) for r in self.conn.execute(
+            "SELECT * FROM livraisons WHERE month = ? AND state = ? ORDER BY email, edition",
+            (month, State.TRANSMITTED.value))]
+
     def next_retry(self, month: str) -> datetime | None:
         """Return when the earliest deferred message of the issue may be tried again."""
         row = self.conn.execute("SELECT MIN(next_attempt_at) FROM livraisons WHERE month = ? "
@@ -282,13 +388,19 @@ class Ledger:
         return _parse(row[0])
 
     def summary(self, month: str) -> str:
-        """Say the counts the way the pivot reads them: « envoyés 4 812 / 5 000, … »."""
+        """Say the counts the way the pivot reads them: « envoyés 4 812 / 5 000, … ».
+
+        « incertains N » is added only when some rows are (see ``uncertain``).
+        """
         counts = self.counts(month)
         number = lambda n: format_decimal(n, locale=current_locale())  # noqa: E731
-        return _("envoyés {sent} / {total}, en attente {waiting}, échecs {failed}").format(
+        text = _("envoyés {sent} / {total}, en attente {waiting}, échecs {failed}").format(
             sent=number(counts[State.SENT]), total=number(sum(counts.values())),
             waiting=number(counts[State.PENDING] + counts[State.DEFERRED]),
             failed=number(counts[State.FAILED]))
+        if counts[State.TRANSMITTED]:
+            text += _(", incertains {n}").format(n=number(counts[State.TRANSMITTED]))
+        return text
 
     def export_failures_csv(self, month: str, out_path: Path, *,
                             tz: tzinfo = timezone.utc) -> int:
@@ -312,23 +424,32 @@ class LedgerSender:
 
     For every envelope: a sent row is skipped without calling the inner sender; a row failed
     for good is skipped with its reason; a deferred row whose time has not come stays
-    deferred. Otherwise the attempt is committed first (``pending``, attempts + 1, time,
-    Message-ID), then the inner sender is called, then its result is committed at once.
+    deferred; an « incertain » row (``transmis``) is not sent again (``Outcome.UNCERTAIN``).
+    Otherwise the attempt is committed first (``pending``, attempts + 1, time, Message-ID),
+    then the inner sender is called, then its result is committed at once. An inner sender
+    whose ``send`` takes ``before_content`` (the SMTP sender) calls it after the server's
+    354 and before writing the content: that commits the row ``transmis``.
 
-    Crash safety (kill, power cut, Ctrl-C), by where the process stops:
+    Crash safety (kill, Ctrl-C), by where the process stops:
     - before the attempt is committed: nothing happened; the row is retried;
-    - after it, before the server accepted: the row is ``pending``, so the next run sends
-      it (never skipped; a row becomes ``sent`` only from the sender's acceptance);
-    - after the server's final 250 reply, before our commit: the next run sends that message
-      again. No SMTP client can close this window (the server and our database cannot
-      commit together; RFC 1047 describes it). It holds at most the messages in flight (one
-      per connection), lasts only one SQLite commit (nothing else runs in between), and
-      the resend carries the same Message-ID, which lets mail clients fold the duplicate.
-      With the outbox the window is closed entirely: the file is written once
-      (no-clobber), and on the next run the outbox answers « already there », recorded as
-      sent.
-    Two runs of the same issue at once are not guarded against here: the caller holds a
-    lock. Exceptions from the inner sender propagate; the row stays pending for the next run.
+    - after it, before ``transmis`` is committed: the server has at most received the DATA
+      command, never the final dot, so it delivers nothing; the row is ``pending`` and the
+      next run sends it (never skipped);
+    - after ``transmis``, before the verdict is committed (the server's answer to the final
+      dot, usually a 250, is in flight): the next run does not send it again, and counts it
+      « incertain » with a reason. No SMTP client can know more (the server and our
+      database cannot commit together; RFC 1047): we choose « at most once, and say so »
+      over « at least once ». The window holds at most one message per connection;
+      ``Ledger.release_uncertain`` resends them once a person has checked;
+    - after the verdict: nothing to redo.
+    A dropped connection, unlike a kill, is reported by the sender as ``DEFERRED`` and
+    retried (a server that breaks the session has most likely not kept the message).
+    A sender without ``before_content`` (the outbox) is called as before: its rows stay
+    ``pending`` until the verdict, and the outbox closes the window itself (the file is
+    written once, no-clobber, and answers « already there » on the next run).
+    Power cuts: see the module docstring. Two runs of the same issue at once are not guarded
+    against here: the caller holds a lock. Exceptions from the inner sender propagate; the
+    row stays as it was (``pending`` or ``transmis``) for the next run.
     """
 
     def __init__(self, inner: Sender, ledger: Ledger, month: str, *,
@@ -342,6 +463,7 @@ class LedgerSender:
         self.month = month
         self.concurrency = inner.concurrency
         self.clock = clock or (lambda: datetime.now(timezone.utc))
+        self.hooked = takes_before_content(inner)
         self._in_flight: set[tuple[str, str]] = set()
 
     async def open(self) -> None:
@@ -365,7 +487,13 @@ class LedgerSender:
         envelope = with_message_id(envelope, claim.message_id)
         self._in_flight.add(key)
         try:
-            result = await self.inner.send(envelope)
+            if self.hooked:
+                def before_content() -> None:
+                    self.ledger.mark_transmitted(self.month, envelope.recipient,
+                                                 envelope.edition, now=self.clock())
+                result = await self.inner.send(envelope, before_content=before_content)
+            else:
+                result = await self.inner.send(envelope)
             state = self.ledger.record(result, now=self.clock())  # at once: resend window
         finally:
             self._in_flight.discard(key)
@@ -373,6 +501,16 @@ class LedgerSender:
             row = self.ledger.get(self.month, envelope.recipient, envelope.edition)
             result = replace(result, outcome=Outcome.FAILED, detail=row.reason or "")
         return result
+
+
+def takes_before_content(sender: Sender) -> bool:
+    """Tell whether ``sender.send`` accepts the ``before_content`` hook (see ``Sender``)."""
+    try:
+        parameters = inspect.signature(sender.send).parameters
+    except (TypeError, ValueError):
+        return False
+    return "before_content" in parameters or any(
+        p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
 
 
 def with_message_id(envelope: Envelope, message_id: str | None) -> Envelope:
@@ -391,6 +529,14 @@ def with_message_id(envelope: Envelope, message_id: str | None) -> Envelope:
         return envelope
     swapped = framed.replace(old, new)[2:-2]
     return replace(envelope, message=swapped + sep + body, message_id=message_id)
+
+
+def uncertain_reason(month: str) -> str:
+    """Say why a ``transmis`` row is « incertain » and how to have it sent again."""
+    return _("incertain : le message a été transmis au serveur mais l'envoi a été interrompu "
+             "avant sa réponse ; il a très probablement été reçu, il n'est donc pas renvoyé. "
+             "Si vous constatez qu'il n'est pas arrivé, lancez « infolettre send {month} "
+             "--renvoyer-incertains ».").format(month=month)
 
 
 def _key(email: str) -> str:

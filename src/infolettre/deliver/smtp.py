@@ -16,6 +16,18 @@ What each server answer becomes (the ledger stores the same outcomes):
   connection is closed and reopened on its next use. (The server may have kept a message
   whose acceptance we never heard; retrying it is the lesser evil, as every MTA does.)
 
+The mail transaction (MAIL, RCPT, DATA) is driven here rather than by
+``aiosmtplib.SMTP.sendmail``, for one reason: ``send(envelope, before_content=hook)`` calls
+``hook`` after the server's 354 and before the first byte of the content (the ledger
+commits « transmis » there). A server delivers nothing before the final dot, so until the
+hook has returned nothing can have been delivered; if the hook raises, the connection is
+closed without a byte of content and the exception goes through. ``_data`` replicates
+``aiosmtplib.protocol.SMTPProtocol.execute_data_command`` (DATA, 354, then the dot-stuffed
+content and the final dot in one write, then the reply) using the protocol's
+``_command_lock``, ``_response_pending``, ``write`` and ``read_response``: written for
+aiosmtplib 5 (pinned ``>=5,<6``); ``tests/test_delivery_faults.py`` fails loudly if those
+change.
+
 ``send`` raises ``DeliveryError`` only when nothing more can be sent at all: the server
 unreachable at ``open()`` or no longer reachable on any connection, TLS or password refused,
 or the envelope sender refused for good (5xx to MAIL FROM, other than 552 "too big").
@@ -27,7 +39,9 @@ spaced, no burst) and ``messages_par_heure`` (never more than that many in any s
 from __future__ import annotations
 
 import asyncio
+import inspect
 import os
+import re
 import ssl
 import time
 from collections import deque
@@ -48,6 +62,9 @@ MAX_CONNECTIONS = 32
 #: After this many failed connection attempts in a row on the last usable connection, the
 #: server is considered gone and the run stops (each attempt defers one message).
 MAX_CONNECT_FAILURES = 3
+#: What aiosmtplib's DATA does to the content (``protocol.py``), replicated in ``_data``.
+_LINE_ENDS = re.compile(rb"(?:\r\n|\n|\r(?!\n))")
+_LEADING_DOT = re.compile(rb"(?m)^\.")
 _KEYS = {"hote", "port", "securite", "utilisateur", "connexions", "messages_par_minute",
          "messages_par_heure", "delai"}
 
@@ -247,8 +264,13 @@ class SmtpSender:
             self._free = None
             raise
 
-    async def send(self, envelope: Envelope) -> DeliveryResult:
-        """Send one envelope; return what the server said (see the module docstring)."""
+    async def send(self, envelope: Envelope, *,
+                   before_content: Callable[[], Any] | None = None) -> DeliveryResult:
+        """Send one envelope; return what the server said (see the module docstring).
+
+        ``before_content`` (plain or async) is called once the server has said 354 to DATA,
+        before any content is written; it is not called if the message is refused earlier.
+        """
         if self._free is None:
             await self.open()
         free = self._free
@@ -275,7 +297,7 @@ class SmtpSender:
                             "reconnexion au serveur impossible ({detail}) ; message à "
                             "reprendre.").format(detail=_describe(exc.cause)),
                             code=getattr(exc.cause, "code", None))
-                return await self._send_on(slot, envelope)
+                return await self._send_on(slot, envelope, before_content)
             finally:
                 if slot is not None:
                     free.put_nowait(slot)
@@ -299,7 +321,8 @@ class SmtpSender:
 
     # -- one message ---------------------------------------------------------------------
 
-    async def _send_on(self, slot: _Slot, envelope: Envelope) -> DeliveryResult:
+    async def _send_on(self, slot: _Slot, envelope: Envelope,
+                       before_content: Callable[[], Any] | None = None) -> DeliveryResult:
         client = slot.client
         assert client is not None
         options = []
@@ -308,11 +331,12 @@ class SmtpSender:
         if not envelope.message.isascii() and client.supports_extension("8bitmime"):
             options.append("BODY=8BITMIME")
         try:
-            _errors, reply = await client.sendmail(
-                envelope.sender, [envelope.recipient], envelope.message, mail_options=options)
-        except aiosmtplib.SMTPRecipientsRefused as exc:
-            refused = exc.recipients[0]
-            result = _answered(envelope, refused.code, refused.message)
+            reply = await _transaction(client, envelope, options, before_content)
+        except _HookFailed as exc:
+            self._drop(slot)   # in DATA mode with no content: the server delivers nothing
+            raise exc.cause from None
+        except aiosmtplib.SMTPRecipientRefused as exc:
+            result = _answered(envelope, exc.code, exc.message)
         except aiosmtplib.SMTPSenderRefused as exc:
             if exc.code >= 500 and exc.code != 552:  # 552 at MAIL FROM: this message too big
                 self._drop(slot)
@@ -452,6 +476,91 @@ class SmtpSender:
             fix=_("Le serveur doit permettre d'envoyer avec cette adresse : vérifiez "
                   "[infolettre] expediteur et le compte [smtp] utilisateur, puis relancez "
                   "l'envoi."))
+
+
+class _HookFailed(Exception):
+    """``before_content`` raised: carried out of the transaction to be raised as it is."""
+
+    def __init__(self, cause: Exception):
+        super().__init__(str(cause))
+        self.cause = cause
+
+
+async def _transaction(client: aiosmtplib.SMTP, envelope: Envelope, options: list[str],
+                       before_content: Callable[[], Any] | None) -> str:
+    """MAIL, RCPT, DATA for one recipient, as ``SMTP.sendmail`` does; return the final reply.
+
+    Raises what ``sendmail`` raises (``SMTPSenderRefused``, ``SMTPRecipientRefused``,
+    ``SMTPDataError``, ``SMTPServerDisconnected``, ``ValueError`` for an address that
+    cannot be sent), after an ``RSET`` on a refusal; ``_HookFailed`` if the hook raised.
+    """
+    utf8 = any(option.lower() == "smtputf8" for option in options)
+    encoding = "utf-8" if utf8 else "ascii"
+    aiosmtplib.email.parse_address(envelope.sender)      # ValueError before anything is sent
+    aiosmtplib.email.parse_address(envelope.recipient)
+    if utf8 and not client.supports_extension("smtputf8"):
+        raise aiosmtplib.SMTPNotSupported("SMTPUTF8 is not supported by this server")
+    payload = _normalize(envelope.message)
+    if client.supports_extension("size"):
+        options = [f"SIZE={len(payload)}", *options]   # RFC 1870: octets as transmitted
+    try:
+        await client.mail(envelope.sender, options=options, encoding=encoding)
+        await client.rcpt(envelope.recipient, encoding=encoding)
+        response = await _data(client, payload, before_content)
+    except aiosmtplib.SMTPResponseException:
+        try:
+            await client.rset()
+        except (ConnectionError, aiosmtplib.SMTPResponseException):
+            pass
+        raise
+    return response.message
+
+
+def _normalize(message: bytes) -> bytes:
+    """CRLF line ends and a final CRLF, as aiosmtplib transmits (and counts for SIZE)."""
+    message = _LINE_ENDS.sub(b"\r\n", message)
+    return message if message.endswith(b"\r\n") else message + b"\r\n"
+
+
+async def _data(client: aiosmtplib.SMTP, message: bytes,
+                before_content: Callable[[], Any] | None) -> aiosmtplib.SMTPResponse:
+    """DATA → 354 → ``before_content()`` → content and final dot in one write → reply.
+
+    ``SMTPProtocol.execute_data_command`` of aiosmtplib 5 with the hook added; the
+    connection is closed on a lost connection or a timeout, as ``SMTP.data`` does.
+    """
+    protocol = client.protocol
+    if protocol is None or protocol._command_lock is None:
+        raise aiosmtplib.SMTPServerDisconnected("Server not connected")
+    content = _LEADING_DOT.sub(b"..", message) + b".\r\n"
+    timeout = client.timeout
+    try:
+        async with protocol._command_lock:
+            protocol._response_pending = True   # a reply is expected (see execute_command)
+            protocol.write(b"DATA\r\n")
+            start = await protocol.read_response(timeout=timeout)
+            if start.code != aiosmtplib.SMTPStatus.start_input:
+                raise aiosmtplib.SMTPDataError(start.code, start.message)
+            if before_content is not None:
+                try:
+                    pending = before_content()
+                    if inspect.isawaitable(pending):
+                        await pending
+                except Exception as exc:
+                    client.close()
+                    raise _HookFailed(exc) from exc
+                except BaseException:
+                    client.close()
+                    raise
+            protocol._response_pending = True
+            protocol.write(content)
+            response = await protocol.read_response(timeout=timeout)
+            if response.code != aiosmtplib.SMTPStatus.completed:
+                raise aiosmtplib.SMTPDataError(response.code, response.message)
+    except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPTimeoutError):
+        client.close()
+        raise
+    return response
 
 
 def _answered(envelope: Envelope, code: int, text: str) -> DeliveryResult:
