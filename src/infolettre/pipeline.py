@@ -180,13 +180,13 @@ def send_test(settings: Settings, month: str, address: str, *, outbox: Path | No
 
 
 def refuse_items_in_error(problems: list[Problem], month: str) -> None:
-    """Stop a send when an item is in error: a bad file must be fixed, not left out."""
+    """Stop an approval or a send when an item is in error: fix it, never leave it out."""
     if any(p.severity is Severity.ERROR for p in problems):
         raise DeliveryError(
-            _("le numéro {month} contient des nouvelles en erreur ; rien n'a été envoyé.")
+            _("le numéro {month} contient des nouvelles en erreur ; rien n'a été fait.")
             .format(month=month),
             fix=_("Lancez « infolettre check {month} », corrigez les fichiers indiqués, puis "
-                  "relancez l'envoi.").format(month=month))
+                  "recommencez.").format(month=month))
 
 
 def signed_unsubscriber(settings: Settings) -> SignedUnsubscriber:
@@ -221,12 +221,7 @@ def approve(settings: Settings, month: str, by: str, *,
     An issue with items in error is not approved: a bad file must be fixed, not left out.
     """
     items, problems = gather_files(settings, month)
-    if any(p.severity is Severity.ERROR for p in problems):
-        raise DeliveryError(
-            _("le numéro {month} contient des nouvelles en erreur ; il n'a pas été approuvé.")
-            .format(month=month),
-            fix=_("Lancez « infolettre check {month} », corrigez les fichiers indiqués, puis "
-                  "approuvez de nouveau.").format(month=month))
+    refuse_items_in_error(problems, month)
     issue = organize(items, settings, month, parution=parution)
     # --- reading ends here; writing begins ---
     with closing(connect(state_file(settings.paths.donnees))) as conn:
