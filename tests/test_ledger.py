@@ -105,15 +105,15 @@ def send(sender: LedgerSender, env: Envelope) -> DeliveryResult:
 
 
 def test_database_is_wal_durable_and_migrated_once(tmp_path):
-    """The ledger opens in WAL with synchronous=FULL; reopening applies no migration twice."""
+    """The ledger opens in WAL with synchronous=NORMAL; reopening applies no migration twice."""
     path = tmp_path / "data" / "infolettre.sqlite3"
     with Ledger(path):
         pass
     with Ledger(path) as ledger:
         assert ledger.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert ledger.conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+        assert ledger.conn.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
         assert ledger.conn.execute("SELECT version FROM schema_versions WHERE component = "
-                                   "'ledger'").fetchone()[0] == 1
+                                   "'ledger'").fetchone()[0] == 2
 
 
 def test_plan_is_idempotent_streamed_and_case_insensitive(ledger):
@@ -123,7 +123,7 @@ def test_plan_is_idempotent_streamed_and_case_insensitive(ledger):
     again = [(f"P{i}@Example.org", COMPLETE) for i in range(2500)] + [("new@example.org", "x")]
     assert ledger.plan(MONTH, again) == 1
     assert ledger.counts(MONTH) == {State.PENDING: 2501, State.SENT: 0, State.DEFERRED: 0,
-                                    State.FAILED: 0}
+                                    State.FAILED: 0, State.TRANSMITTED: 0}
 
 
 def test_row_is_sent_only_after_the_sender_says_sent(ledger):
@@ -212,7 +212,8 @@ def test_second_run_through_the_real_outbox_sends_nothing_new(tmp_path, settings
     before = {p: p.read_bytes() for p in (tmp_path / "outbox" / MONTH).iterdir()}
     report, counts = run_with_ledger(rendered, recipients, settings, tmp_path / "outbox", db)
     assert (report.sent, report.skipped, report.paper_only) == (0, 5, 1)
-    assert counts == {State.SENT: 5, State.PENDING: 0, State.DEFERRED: 0, State.FAILED: 0}
+    assert counts == {State.SENT: 5, State.PENDING: 0, State.DEFERRED: 0, State.FAILED: 0,
+                      State.TRANSMITTED: 0}
     assert {p: p.read_bytes() for p in (tmp_path / "outbox" / MONTH).iterdir()} == before
     with Ledger(db) as ledger:
         assert ledger.summary(MONTH) == "envoyés 5 / 5, en attente 0, échecs 0"
@@ -291,7 +292,7 @@ def test_killed_mid_run_and_restarted_everyone_gets_exactly_one(tmp_path, settin
     assert sum(1 for n in calls.values() if n > 1) <= 1  # only the one in flight at the kill
     with Ledger(db) as ledger:
         assert ledger.counts(MONTH) == {State.SENT: 60, State.PENDING: 0, State.DEFERRED: 0,
-                                        State.FAILED: 0}
+                                        State.FAILED: 0, State.TRANSMITTED: 0}
 
 
 def test_summary_reads_like_the_pivot_expects(ledger):

@@ -150,7 +150,12 @@ def build(month: Optional[str], out: Optional[Path], preview: bool, parution: Op
 @click.option("--test", "test_address", metavar="ADRESSE",
               help=_("Envoyer chaque édition à cette seule adresse, avec « [TEST] » dans "
                      "l'objet (ni approbation ni registre des envois)."))
-def send(month: str, outbox: Optional[Path], test_address: Optional[str]) -> None:
+@click.option("--renvoyer-incertains", "resend_uncertain", is_flag=True,
+              help=_("Renvoyer aussi les messages « incertains » (transmis au serveur par un "
+                     "envoi interrompu avant sa réponse), après avoir vérifié qu'ils ne sont "
+                     "pas arrivés : ceux qui sont arrivés le seraient deux fois."))
+def send(month: str, outbox: Optional[Path], test_address: Optional[str],
+         resend_uncertain: bool) -> None:
     from .pipeline import send as run_send
     from .pipeline import send_test
 
@@ -160,7 +165,8 @@ def send(month: str, outbox: Optional[Path], test_address: Optional[str]) -> Non
         if test_address:
             report, problems = send_test(settings, month, test_address, outbox=outbox)
         else:
-            report, problems = run_send(settings, month, outbox=outbox)
+            report, problems = run_send(settings, month, outbox=outbox,
+                                        release_uncertain=resend_uncertain)
     console.print(report.summary())
     for result in report.problems:
         console.print(f"  {result.envelope.recipient} ({result.envelope.edition}) : "
@@ -174,7 +180,8 @@ def send(month: str, outbox: Optional[Path], test_address: Optional[str]) -> Non
 @app.command("status", help=_("Dire où en est l'envoi d'un numéro : envoyés, en attente, "
                               "échecs."))
 @click.argument("month", metavar="AAAA-MM")
-@click.option("--failed", is_flag=True, help=_("Lister les échecs avec leur raison."))
+@click.option("--failed", is_flag=True,
+              help=_("Lister les échecs et les envois incertains avec leur raison."))
 @click.option("--csv", "csv_path", type=click.Path(path_type=Path, dir_okay=False),
               metavar="FICHIER", help=_("Écrire les échecs dans ce fichier CSV."))
 def status(month: str, failed: bool, csv_path: Optional[Path]) -> None:
@@ -186,14 +193,15 @@ def status(month: str, failed: bool, csv_path: Optional[Path]) -> None:
     with Ledger(state_file(settings.paths.donnees)) as ledger:
         console.print(f"{month} : {ledger.summary(month)}")
         if failed:
-            for row in ledger.failures(month):
+            for row in [*ledger.failures(month), *ledger.uncertain(month)]:
                 console.print(f"{row.email} ({row.edition}) : {row.reason}", markup=False,
                               soft_wrap=True)
         if csv_path:
             n = ledger.export_failures_csv(month, csv_path, tz=settings.identity.timezone)
             console.print(_("{n} échec(s) écrit(s) dans {path}.").format(n=n, path=csv_path))
         counts = ledger.counts(month)
-    done = counts[State.PENDING] == counts[State.DEFERRED] == counts[State.FAILED] == 0
+    done = (counts[State.PENDING] == counts[State.DEFERRED] == counts[State.FAILED]
+            == counts[State.TRANSMITTED] == 0)
     raise click.exceptions.Exit(0 if done else 1)
 
 

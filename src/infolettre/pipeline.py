@@ -126,11 +126,13 @@ def render_index(result: BuildResult, settings: Settings) -> str:
 
 
 def send(settings: Settings, month: str, *, outbox: Path | None = None,
-         parution: date | None = None) -> tuple[DeliveryReport, list[Problem]]:
+         parution: date | None = None,
+         release_uncertain: bool = False) -> tuple[DeliveryReport, list[Problem]]:
     """Deliver one signed-off issue: each subscriber gets their territory's edition, once.
 
     Refused when items are in error or the issue was not approved as it is now. Recipients
     are streamed twice (plan the ledger, then send): memory stays flat whatever the list.
+    ``release_uncertain`` sends the « incertain » messages again (``Ledger.release_uncertain``).
     """
     rendered, problems = prepare(settings, month, parution=parution)
     refuse_items_in_error(problems, month)
@@ -145,6 +147,8 @@ def send(settings: Settings, month: str, *, outbox: Path | None = None,
         ledger.plan(month, ((r.email, editions.edition_for(r).slug)
                             for r in unsubscribed.filter(iter_recipients(listing, settings, found))
                             if r.wants_email))
+        if release_uncertain:
+            ledger.release_uncertain(month)
         sender = LedgerSender(make_sender(settings, month, outbox), ledger, month)
         report = deliver_issue(rendered,
                                unsubscribed.filter(iter_recipients(listing, settings, [])),

@@ -32,9 +32,9 @@ crash-safety argument.
 from __future__ import annotations
 
 import csv
+import inspect
 import io
 import re
-import inspect
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -444,9 +444,9 @@ class LedgerSender:
     - after the verdict: nothing to redo.
     A dropped connection, unlike a kill, is reported by the sender as ``DEFERRED`` and
     retried (a server that breaks the session has most likely not kept the message).
-    A sender without ``before_content`` (the outbox) is called as before: its rows stay
-    ``pending`` until the verdict, and the outbox closes the window itself (the file is
-    written once, no-clobber, and answers « already there » on the next run).
+    A sender that does not take or does not call ``before_content`` (the outbox ignores it)
+    leaves its rows ``pending`` until the verdict; the outbox closes the window itself (the
+    file is written once, no-clobber, and answers « already there » on the next run).
     Power cuts: see the module docstring. Two runs of the same issue at once are not guarded
     against here: the caller holds a lock. Exceptions from the inner sender propagate; the
     row stays as it was (``pending`` or ``transmis``) for the next run.

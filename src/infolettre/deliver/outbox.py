@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 from ..errors import DeliveryError
@@ -62,8 +63,13 @@ class OutboxSender:
         except OSError as exc:
             raise self._error(exc, self.folder) from None
 
-    async def send(self, envelope: Envelope) -> DeliveryResult:
-        """Write the message unless this recipient already has a file this month."""
+    async def send(self, envelope: Envelope, *,
+                   before_content: Callable[[], object] | None = None) -> DeliveryResult:
+        """Write the message unless this recipient already has a file this month.
+
+        ``before_content`` is accepted and ignored: a file is written whole or not at all,
+        and one already there answers « already there », so the ledger needs no « transmis ».
+        """
         target = self.path_for(envelope.recipient)
         if target.exists():
             return DeliveryResult(envelope, Outcome.SKIPPED, str(target))

@@ -540,6 +540,7 @@ async def _data(client: aiosmtplib.SMTP, message: bytes,
             protocol.write(b"DATA\r\n")
             start = await protocol.read_response(timeout=timeout)
             if start.code != aiosmtplib.SMTPStatus.start_input:
+                _close_if_closing(client, start)
                 raise aiosmtplib.SMTPDataError(start.code, start.message)
             if before_content is not None:
                 try:
@@ -556,11 +557,18 @@ async def _data(client: aiosmtplib.SMTP, message: bytes,
             protocol.write(content)
             response = await protocol.read_response(timeout=timeout)
             if response.code != aiosmtplib.SMTPStatus.completed:
+                _close_if_closing(client, response)
                 raise aiosmtplib.SMTPDataError(response.code, response.message)
     except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPTimeoutError):
         client.close()
         raise
     return response
+
+
+def _close_if_closing(client: aiosmtplib.SMTP, response: aiosmtplib.SMTPResponse) -> None:
+    """A 421 means the server is closing the session: close ours (as ``execute_command``)."""
+    if response.code == aiosmtplib.SMTPStatus.domain_unavailable:
+        client.close()
 
 
 def _answered(envelope: Envelope, code: int, text: str) -> DeliveryResult:
