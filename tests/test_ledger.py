@@ -327,3 +327,95 @@ def test_failures_export_as_csv_with_french_headers_and_reasons(ledger, tmp_path
                                                                 ("b@example.org", "550")]
     assert rows[0]["raison"].startswith("abandon après 6 tentatives")
     assert rows[1]["raison"] == "refus définitif : 550 5.1.1 boîte inconnue"
+
+
+# -- grouped verdicts (a sender with the 354 hook) -------------------------------------------
+
+class HookedSender(ScriptedSender):
+    """A scripted sender that calls ``before_content`` (as SMTP after a 354) unless told not.
+
+    Each reply is (outcome, code, text, reaches_354).
+    """
+
+    async def send(self, envelope: Envelope, *, before_content=None) -> DeliveryResult:
+        self.seen.append(envelope)
+        outcome, code, text, reaches_354 = self.replies.pop(0)
+        if reaches_354 and before_content is not None:
+            before_content()
+        return DeliveryResult(envelope, outcome, text, code)
+
+
+def committed(ledger: Ledger, email: str) -> tuple[str, int]:
+    """Read a row's state and attempts through another connection: only what is committed."""
+    import sqlite3
+    with sqlite3.connect(ledger.path) as other:
+        return other.execute("SELECT state, attempts FROM livraisons WHERE email = ?",
+                             (email,)).fetchone()
+
+
+def test_with_the_hook_the_claim_is_a_read_and_the_354_commit_counts_the_attempt(ledger):
+    """check writes nothing; the 354 commits « transmis » with attempts + 1 in one go."""
+    ledger.plan(MONTH, [("a@example.org", COMPLETE)])
+    claim = ledger.check(MONTH, "a@example.org", COMPLETE, message_id="<m1@example.org>",
+                         now=T0)
+    assert claim.go and claim.attempt == 1 and claim.message_id == "<m1@example.org>"
+    assert committed(ledger, "a@example.org") == ("en-attente", 0)
+    ledger.mark_transmitted(MONTH, "a@example.org", COMPLETE, now=T0, claim=claim)
+    assert committed(ledger, "a@example.org") == ("transmis", 1)
+    row = ledger.get(MONTH, "a@example.org", COMPLETE)
+    assert row.message_id == "<m1@example.org>" and row.first_attempt_at == T0
+
+
+def test_verdict_after_the_354_waits_for_the_next_commit_and_never_allows_a_resend(ledger):
+    """The SENT verdict of a « transmis » row is committed with the next 354 (or a read, or
+    close); until then the row is still « transmis », never resent by a killed run."""
+    ledger.plan(MONTH, [("a@example.org", COMPLETE), ("b@example.org", COMPLETE)])
+    inner = HookedSender((Outcome.SENT, 250, "ok a", True), (Outcome.SENT, 250, "ok b", True))
+    sender = LedgerSender(inner, ledger, MONTH, clock=Clock())
+    assert send(sender, envelope("a@example.org")).outcome is Outcome.SENT
+    assert committed(ledger, "a@example.org") == ("transmis", 1)    # a kill here: incertain
+    assert send(sender, envelope("b@example.org", "<m2@example.org>")).outcome is Outcome.SENT
+    assert committed(ledger, "a@example.org") == ("envoye", 1)      # went with b's 354
+    assert committed(ledger, "b@example.org") == ("transmis", 1)
+    assert ledger.counts(MONTH)[State.SENT] == 2                      # a read commits first
+    assert committed(ledger, "b@example.org") == ("envoye", 1)
+
+
+def test_waiting_verdicts_are_committed_at_close(tmp_path):
+    """Closing the ledger (the end of ``pipeline.send``) commits every verdict waiting."""
+    path = tmp_path / "state.sqlite3"
+    with Ledger(path) as ledger:
+        ledger.plan(MONTH, [("a@example.org", COMPLETE)])
+        sender = LedgerSender(HookedSender((Outcome.SENT, 250, "ok", True)), ledger, MONTH)
+        send(sender, envelope())
+        assert committed(ledger, "a@example.org")[0] == "transmis"
+    with Ledger(path) as again:
+        assert again.get(MONTH, "a@example.org", COMPLETE).state is State.SENT
+
+
+def test_grouped_deferral_and_refusal_before_354_keep_attempts_and_backoff(ledger):
+    """A 4xx after the content (grouped) and a 4xx to RCPT (at once) both count the attempt
+    and back off exactly as ``record`` does; retries used up turn into FAILED with reason."""
+    ledger.plan(MONTH, [("a@example.org", COMPLETE), ("b@example.org", COMPLETE)])
+    clock = Clock()
+    inner = HookedSender((Outcome.DEFERRED, 451, "plus tard", True),
+                         (Outcome.DEFERRED, 450, "boîte occupée", False))
+    sender = LedgerSender(inner, ledger, MONTH, clock=clock)
+    assert send(sender, envelope("a@example.org")).outcome is Outcome.DEFERRED
+    assert committed(ledger, "b@example.org") == ("en-attente", 0)
+    assert send(sender, envelope("b@example.org", "<m2@example.org>")).outcome is Outcome.DEFERRED
+    assert committed(ledger, "b@example.org") == ("reporte", 1)      # at once, with attempt
+    for email in ("a@example.org", "b@example.org"):
+        row = ledger.get(MONTH, email, COMPLETE)
+        assert (row.state, row.attempts, row.first_attempt_at) == (State.DEFERRED, 1, T0)
+        assert row.next_attempt_at == T0 + timedelta(seconds=60)
+        assert row.reason.startswith("refus temporaire")
+    # the deferred row's next tries: the last one allowed fails it, with the reason
+    policy_attempts = ledger.policy.max_attempts
+    for _attempt in range(2, policy_attempts + 1):
+        clock.now = ledger.get(MONTH, "a@example.org", COMPLETE).next_attempt_at
+        inner.replies.append((Outcome.DEFERRED, 451, "plus tard", True))
+        result = send(sender, envelope("a@example.org"))
+    assert result.outcome is Outcome.FAILED and "abandon après" in result.detail
+    row = ledger.get(MONTH, "a@example.org", COMPLETE)
+    assert (row.state, row.attempts) == (State.FAILED, policy_attempts)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from infolettre.deliver.message import EditionMessage, UnsubscribeLinks
+from infolettre.deliver.message import EditionMessage, UnsubscribeLinks, WireMessage
 from infolettre.errors import DeliveryError
 from infolettre.models import Recipient, RenderedEdition
 from infolettre.render.personalize import Placeholders
@@ -247,3 +247,38 @@ def test_placeholder_in_subject_is_refused(settings, placeholders):
                       subject=f"Nouvelles pour {placeholders.token('salutation')}")
     with pytest.raises(DeliveryError, match="objet"):
         EditionMessage(edition, placeholders, settings, "2026-12")
+
+
+@pytest.mark.parametrize("layout", [
+    ".{s}", "{s}.", "a\n.b\n..c\n.\n", "{c}\n.{d}\n", "x" * 74 + "\n." + "é" * 40,
+    ".css {{ width:100% !important; }}\n" + ".y" * 60, "." * 200, "{s}\n" + "." * 5,
+])
+def test_no_line_starts_with_a_dot_and_the_text_decodes_intact(settings, placeholders,
+                                                               layout):
+    """Wire-ready (``Envelope.message``): a line's leading "." is ``=2E``, lines ≤ 76."""
+    t = placeholders.token
+    rendered = layout.format(s=t("salutation"), c=t("courriel"), d=t("desabonnement"))
+    edition = RenderedEdition(slug="complete", titre="Complète", subject="Test",
+                              html=rendered, text=rendered)
+    message = EditionMessage(edition, placeholders, settings, "2026-12")
+    dotted = Recipient(email=".point@example.org", nom=".Point", territoire="bellechasse")
+    for recipient in (GENEVIEVE, dotted):
+        data = message.personalize(recipient).data
+        assert type(data) is WireMessage      # the sender trusts it: the invariant must hold
+        assert not data.startswith(b".") and b"\n." not in data
+        assert data.count(b"\n") == data.count(b"\r\n") == data.count(b"\r")
+        values = {"salutation": f"Bonjour {' '.join(recipient.nom.split())},",
+                  "courriel": recipient.email,
+                  "desabonnement": parse(data)["List-Unsubscribe"][1:-1]}
+        expected = placeholders.fill(rendered, values, escape_html=False).replace("\r\n", "\n")
+        assert bodies(data)[0] == expected
+        body = data.split(b"quoted-printable\r\n\r\n", 1)[1]
+        assert max(len(line) for line in body.split(b"\r\n")) <= 76
+
+
+def test_golden_message_is_wire_ready():
+    """The golden outbox message (real render) has CRLF only and no line starting with "."."""
+    golden = Path(__file__).parent / "data" / "golden" / "2026-12" / "outbox-first.eml.txt"
+    text = golden.read_bytes().replace(b"\r\n", b"\n")
+    assert b"=2E" in text                      # the edition's CSS has lines that began so
+    assert not text.startswith(b".") and b"\n." not in text

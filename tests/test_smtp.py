@@ -22,7 +22,9 @@ from aiosmtpd.smtp import AuthResult
 from infolettre.deliver import DeliveryResult, Envelope, Outcome
 from infolettre.deliver.recipients import load_recipients
 from infolettre.deliver.run import deliver_issue_async
-from infolettre.deliver.smtp import ENV_PASSWORD, RateLimiter, SmtpConfig, SmtpSender
+from infolettre.deliver.message import WireMessage
+from infolettre.deliver.smtp import (ENV_PASSWORD, RateLimiter, SmtpConfig, SmtpSender,
+                                     _dot_stuff, _normalize)
 from infolettre.errors import ConfigError, DeliveryError
 from infolettre.models import COMPLETE, Edition, Issue, RenderedEdition, RenderedIssue
 from infolettre.render.personalize import Placeholders
@@ -162,6 +164,49 @@ def test_accepted_messages_arrive_byte_for_byte_once_per_recipient(server):
     assert {data for _rcpt, data in sink.received} == {BODY}
     assert all("BODY=8BITMIME" in options for options in sink.mail_options)
     assert "café à Lévis" in BODY.decode("utf-8")
+
+
+def test_wire_ready_message_goes_as_it_is_and_arrives_intact(server):
+    """CRLF only, no line starting with ".": no rewriting (the fast path), bytes intact."""
+    ready = BODY.replace(b"\r\n.une", b"\r\n=2Eune")
+    assert _normalize(ready) is ready and _dot_stuff(ready) is ready   # after cheap checks
+    wire = WireMessage(ready)                  # as message.py makes them: not even checked
+    assert _normalize(wire) is wire and _dot_stuff(wire) is wire
+    sink = Sink()
+    port = server(sink)
+
+    async def run() -> list[DeliveryResult]:
+        sender = SmtpSender(config(port))
+        await sender.open()
+        try:
+            return [await sender.send(envelope("rapide@example.org", ready)),
+                    await sender.send(envelope("fil@example.org", wire))]
+        finally:
+            await sender.close()
+    assert [r.outcome for r in asyncio.run(run())] == [Outcome.SENT] * 2
+    assert sink.received == [("rapide@example.org", ready), ("fil@example.org", ready)]
+    assert sink.mail_options[-1][0] == f"SIZE={len(ready)}"
+
+
+def test_message_not_wire_ready_is_normalized_and_dot_stuffed_on_the_way(server):
+    """Bare LF or CR, a dot at the very start or after a line end: fixed by the slow path."""
+    odd = b".debut\nSubject: x\r\n\r\n.point\rsuite\n..deux\r\nfin"
+    expected = b".debut\r\nSubject: x\r\n\r\n.point\r\nsuite\r\n..deux\r\nfin\r\n"
+    assert _normalize(odd) == expected
+    assert _dot_stuff(expected) == expected.replace(b"\n.", b"\n..").replace(b".", b"..", 1)
+    sink = Sink()
+    port = server(sink)
+
+    async def run() -> DeliveryResult:
+        sender = SmtpSender(config(port))
+        await sender.open()
+        try:
+            return await sender.send(envelope("lent@example.org", odd))
+        finally:
+            await sender.close()
+    assert asyncio.run(run()).outcome is Outcome.SENT
+    assert sink.received == [("lent@example.org", expected)]   # dots un-stuffed by the server
+    assert sink.mail_options[-1][0] == f"SIZE={len(expected)}"
 
 
 def test_recipient_answered_451_is_deferred_with_its_code(server):
@@ -465,3 +510,91 @@ def test_bad_smtp_table_names_the_key_and_what_is_expected(table, expected):
     assert expected in text
     assert text.startswith("infolettre.toml : ")
     assert caught.value.fix
+
+
+# -- PIPELINING (RFC 2920): MAIL, RCPT, DATA in one write, same outcomes -------------------
+
+class PipeliningSink(Sink):
+    """The same sink, advertising PIPELINING (aiosmtpd reads pipelined commands in order)."""
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        responses = await super().handle_EHLO(server, session, envelope, hostname, responses)
+        return [*responses[:-1], "250-PIPELINING", responses[-1]]
+
+
+def pipelined_sender(port: int, **kwargs) -> SmtpSender:
+    return SmtpSender(config(port, **kwargs))
+
+
+def test_pipelined_outcomes_match_lock_step(server):
+    """Accepted, 451 and 550 to RCPT, dropped during DATA: same results, bytes intact,
+    and the commands really went in one write (the server saw PIPELINING)."""
+    sink = PipeliningSink({"tard": "451 4.7.1 Essayez plus tard",
+                           "inconnu": "550 5.1.1 Boîte inexistante"})
+    port = server(sink)
+    addresses = ["a@example.org", "tard@example.org", "inconnu@example.org",
+                 "coupe@example.org", "b@example.org"]
+    sender = pipelined_sender(port, connexions=1)
+    seen: list[bool] = []
+
+    async def run() -> list[DeliveryResult]:
+        await sender.open()
+        try:
+            assert sender._slots[0].client.supports_extension("pipelining")
+            out = []
+            hooked: list[str] = []
+            for address in addresses:
+                out.append(await sender.send(envelope(address),
+                                             before_content=lambda a=address: hooked.append(a)))
+                seen.append(address in hooked)
+            return out
+        finally:
+            await sender.close()
+    results = asyncio.run(run())
+    assert [r.outcome for r in results] == [Outcome.SENT, Outcome.DEFERRED, Outcome.FAILED,
+                                            Outcome.DEFERRED, Outcome.SENT]
+    assert seen == [True, False, False, True, True]    # the hook only after a 354
+    assert (results[1].code, results[1].detail) == (451, "4.7.1 Essayez plus tard")
+    assert (results[2].code, results[2].detail) == (550, "5.1.1 Boîte inexistante")
+    assert sink.per_recipient() == Counter(["a@example.org", "b@example.org"])
+    assert {data for _rcpt, data in sink.received} == {BODY}
+
+
+def test_pipelined_sender_refused_for_good_stops_the_run(server):
+    """A 5xx to a pipelined MAIL FROM is still a DeliveryError naming the sender."""
+    port = server(PipeliningSink(mail_reply="550 5.7.1 Expéditeur non autorisé"))
+    with pytest.raises(DeliveryError, match="refuse l'expéditeur"):
+        send_all(pipelined_sender(port, connexions=1), ["a@example.org"])
+
+
+def test_pipelined_421_is_deferred_with_its_code_and_the_connection_reopened(server):
+    """A 421 among the pipelined replies defers the message with 421; the next reconnects."""
+    sink = PipeliningSink({"ferme": "421 4.3.2 Service fermé"})
+    port = server(sink)
+    results = send_all(pipelined_sender(port, connexions=1),
+                       ["ferme@example.org", "a@example.org"])
+    assert [(r.outcome, r.code) for r in results] == [(Outcome.DEFERRED, 421),
+                                                      (Outcome.SENT, 250)]
+    assert sink.per_recipient() == Counter(["a@example.org"])
+    assert sink.sessions == 2
+
+
+def test_pipelined_hook_failure_sends_no_content(server):
+    """If before_content raises after the pipelined 354, nothing is delivered and it raises."""
+    sink = PipeliningSink()
+    port = server(sink)
+    sender = pipelined_sender(port, connexions=1)
+
+    def failing() -> None:
+        raise RuntimeError("registre indisponible")
+
+    async def run() -> DeliveryResult:
+        await sender.open()
+        try:
+            with pytest.raises(RuntimeError, match="registre"):
+                await sender.send(envelope("a@example.org"), before_content=failing)
+            return await sender.send(envelope("b@example.org"))
+        finally:
+            await sender.close()
+    assert asyncio.run(run()).outcome is Outcome.SENT
+    assert sink.per_recipient() == Counter(["b@example.org"])

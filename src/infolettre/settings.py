@@ -12,6 +12,7 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from email.headerregistry import Address
+from functools import cached_property
 from email.utils import parseaddr
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -45,9 +46,9 @@ class Identity:
     langue: str = "fr_CA"
     fuseau: str = "America/Montreal"
 
-    @property
+    @cached_property
     def sender_address(self) -> str:
-        """Return the bare address of ``expediteur`` (``a@b``)."""
+        """Return the bare address of ``expediteur`` (``a@b``), parsed once (used per message)."""
         return parseaddr(self.expediteur)[1]
 
     @property

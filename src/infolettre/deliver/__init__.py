@@ -35,7 +35,10 @@ class Envelope:
 
     sender: str          # envelope sender (MAIL FROM), the bare address of ``expediteur``
     recipient: str       # envelope recipient (RCPT TO)
-    message: bytes       # complete RFC 5322 message, CRLF line ends
+    #: Complete RFC 5322 message, wire-ready: CRLF line ends only, and no line starting
+    #: with "." (``message.encode_qp`` writes such a dot ``=2E``), so SMTP sends it without
+    #: rewriting it. ``SmtpSender`` checks cheaply and fixes anything else, more slowly.
+    message: bytes
     month: str           # issue, "YYYY-MM"
     edition: str         # edition slug (a territory or ``models.COMPLETE``)
     message_id: str

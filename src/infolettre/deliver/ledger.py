@@ -14,6 +14,22 @@ row ``transmis``; the next run does **not** resend it (the server has most likel
 it) but counts it as « incertain » with a reason, in ``counts``, ``summary`` and the status;
 ``Ledger.release_uncertain`` puts such rows back in the queue once a person has checked.
 
+Grouped verdicts (what makes the ledger cheap enough for a fast server): with a sender that
+calls ``before_content`` (SMTP), a message costs one read (``check``) and one commit, the
+354's, which also counts the attempt. The verdict on a row already ``transmis`` (``sent``,
+``deferred`` or ``failed`` after the content went) is not committed on its own: it waits in
+memory (``record_grouped``) and goes with the next commit, normally the next message's 354,
+else after ``GROUP_SECONDS`` (50 ms) or ``GROUP_RECORDS`` (200) verdicts; every read
+(``get``, ``counts``, ``summary``, ``failures``…), ``flush``, ``close`` and the
+``LedgerSender``'s ``close`` commit what is waiting first. **A kill can therefore never
+cause a duplicate**: a row whose verdict was not committed yet is still ``transmis``, which
+is never resent; it is only left « incertain » for a person to release. And a kill still
+leaves at most one such row per connection, as before: a connection's next message cannot
+become ``transmis`` without a commit, and every commit carries all the verdicts waiting.
+Verdicts on messages refused before their content (no ``transmis``: 4xx/5xx to MAIL or
+RCPT, a connection lost before DATA) are committed at once, with the attempt; so are those
+of a sender that does not call the hook (the outbox).
+
 Durability trade-off: the ledger's connection runs with ``synchronous=NORMAL`` (WAL), not
 ``FULL``. A commit then reaches the operating system (it survives a kill of the process, an
 exception, Ctrl-C — what the crash tests exercise) without waiting for the disk; a commit at
@@ -21,7 +37,7 @@ most every ``SYNC_EVERY`` seconds is made with ``FULL``, which flushes every ear
 operating-system crash or a power cut can therefore lose the last second or so of
 bookkeeping: rows go back to an earlier state (``sent`` → ``transmis``, counted uncertain;
 ``transmis`` or ``sent`` → ``pending``, resent), so at most that second's messages may go
-twice. In exchange, a message costs three commits that do not each wait for a disk flush
+twice. In exchange, a message costs one commit (see below) that does not wait for a disk flush
 (several milliseconds each on an ordinary disk, serialized across all connections), which
 is what lets the sender keep up with a fast server.
 
@@ -56,6 +72,10 @@ from . import DeliveryResult, Envelope, Outcome, Sender
 COMPONENT = "ledger"
 BATCH = 1000  # rows per transaction when planning
 SYNC_EVERY = 1.0  # seconds: at most this long between two commits flushed to disk (FULL)
+#: Verdicts on messages already ``transmis`` wait in memory for the next commit (the next
+#: message's 354, usually), never longer than this many seconds, nor more than this many.
+GROUP_SECONDS = 0.05
+GROUP_RECORDS = 200
 MIGRATIONS = [
     """CREATE TABLE livraisons (
          month TEXT NOT NULL, email TEXT NOT NULL, edition TEXT NOT NULL,
@@ -146,6 +166,7 @@ class Claim:
     detail: str = ""
     message_id: str | None = None
     attempt: int = 0
+    first_attempt_at: datetime | None = None   # of the row's first attempt (None: this one)
 
 
 class Ledger:
@@ -157,10 +178,23 @@ class Ledger:
         self.conn = connect(self.path)
         self.conn.execute("PRAGMA synchronous=NORMAL")  # see the module docstring
         self._synced = time.monotonic()
+        self._grouped: list[tuple[str, dict[str, object]]] = []   # (UPDATE, values) to commit
+        self._grouped_keys: set[tuple[object, ...]] = set()        # their rows
+        self._grouped_since = 0.0
         migrate(self.conn, COMPONENT, MIGRATIONS)
 
     def close(self) -> None:
-        self.conn.close()
+        """Commit the verdicts still waiting (``record_grouped``), then close the database."""
+        try:
+            self.flush()
+        finally:
+            self.conn.close()
+
+    def flush(self) -> None:
+        """Commit the verdicts waiting in memory, if any (every read does it first)."""
+        if self._grouped:
+            with self._transaction():
+                pass
 
     def __enter__(self) -> Ledger:
         return self
@@ -179,12 +213,18 @@ class Ledger:
         flush = time.monotonic() - self._synced >= SYNC_EVERY
         if flush:
             self.conn.execute("PRAGMA synchronous=FULL")
+        grouped, self._grouped = self._grouped, []
+        grouped_keys, self._grouped_keys = self._grouped_keys, set()
         try:
             self.conn.execute("BEGIN IMMEDIATE")
             try:
+                for sql, values in grouped:     # verdicts waiting: in this commit
+                    self.conn.execute(sql, values)
                 yield self.conn
             except BaseException:
                 self.conn.execute("ROLLBACK")
+                self._grouped[:0] = grouped     # not written: still waiting
+                self._grouped_keys |= grouped_keys
                 raise
             self.conn.execute("COMMIT")
         finally:
@@ -210,6 +250,7 @@ class Ledger:
 
     def get(self, month: str, email: str, edition: str) -> LedgerRow | None:
         """Return the row of one delivery, or None if the ledger has never heard of it."""
+        self.flush()
         row = self.conn.execute(
             "SELECT * FROM livraisons WHERE month = ? AND email = ? AND edition = ?",
             (month, _key(email), edition)).fetchone()
@@ -234,25 +275,52 @@ class Ledger:
             if row is None:
                 self._insert(month, email, edition)
                 row = self.get(month, email, edition)
-            if row.state is State.SENT:
-                return Claim(False, Outcome.SKIPPED, _("déjà envoyé le {when}.").format(
-                    when=_show(row.sent_at)))
-            if row.state is State.FAILED:
-                return Claim(False, Outcome.SKIPPED, _("abandonné : {reason}").format(
-                    reason=row.reason or ""))
-            if row.state is State.TRANSMITTED:   # never resent without a person's decision
-                return Claim(False, Outcome.UNCERTAIN, row.reason or uncertain_reason(month))
-            if row.state is State.DEFERRED and row.next_attempt_at and row.next_attempt_at > now:
-                return Claim(False, Outcome.DEFERRED, _("prochain essai après {when}.").format(
-                    when=_show(row.next_attempt_at)))
-            kept = row.message_id or message_id
-            self._update(month, email, edition, state=State.PENDING, attempts=row.attempts + 1,
-                         last_attempt_at=_iso(now), next_attempt_at=None, message_id=kept,
+            claim = self._decide(row, month, message_id, now)
+            if not claim.go:
+                return claim
+            self._update(month, email, edition, state=State.PENDING, attempts=claim.attempt,
+                         last_attempt_at=_iso(now), next_attempt_at=None,
+                         message_id=claim.message_id,
                          first_attempt_at=_iso(row.first_attempt_at or now))
-        return Claim(True, message_id=kept, attempt=row.attempts + 1)
+        return claim
+
+    def check(self, month: str, email: str, edition: str, *, message_id: str,
+              now: datetime | None = None) -> Claim:
+        """Decide as ``claim`` does, writing nothing: one read.
+
+        The attempt is then written with the row's next change, in one statement:
+        ``mark_transmitted(..., claim=)`` at the server's 354, or ``record(..., claim=)``
+        when the message never got that far.
+        """
+        now = _utc(now)
+        if (month, _key(email), edition) in self._grouped_keys:
+            self.flush()                        # its own verdict is still waiting
+        row = self.conn.execute(              # ``get`` would commit every waiting verdict
+            "SELECT * FROM livraisons WHERE month = ? AND email = ? AND edition = ?",
+            (month, _key(email), edition)).fetchone()
+        if row is None:
+            return self.claim(month, email, edition, message_id=message_id, now=now)
+        row = LedgerRow.from_sql(row)
+        return self._decide(row, month, message_id, now)
+
+    @staticmethod
+    def _decide(row: LedgerRow, month: str, message_id: str, now: datetime) -> Claim:
+        if row.state is State.SENT:
+            return Claim(False, Outcome.SKIPPED, _("déjà envoyé le {when}.").format(
+                when=_show(row.sent_at)))
+        if row.state is State.FAILED:
+            return Claim(False, Outcome.SKIPPED, _("abandonné : {reason}").format(
+                reason=row.reason or ""))
+        if row.state is State.TRANSMITTED:   # never resent without a person's decision
+            return Claim(False, Outcome.UNCERTAIN, row.reason or uncertain_reason(month))
+        if row.state is State.DEFERRED and row.next_attempt_at and row.next_attempt_at > now:
+            return Claim(False, Outcome.DEFERRED, _("prochain essai après {when}.").format(
+                when=_show(row.next_attempt_at)))
+        return Claim(True, message_id=row.message_id or message_id, attempt=row.attempts + 1,
+                     first_attempt_at=row.first_attempt_at)
 
     def mark_transmitted(self, month: str, email: str, edition: str, *,
-                         now: datetime | None = None) -> None:
+                         now: datetime | None = None, claim: Claim | None = None) -> None:
         """Commit that the message's content is about to be handed to the server.
 
         Called by the sender between the server's 354 and the first byte of the content
@@ -260,15 +328,28 @@ class Ledger:
         ``transmis``: a run killed in between leaves it so, and later runs count it as
         « incertain » instead of sending it again. Only a row claimed for this attempt
         (``pending``) changes; raises ``DeliveryError`` otherwise, which stops the send
-        before any content is written.
+        before any content is written. With ``claim`` (from ``check``, nothing written
+        yet), the attempt is counted in the same statement, and the row may be ``pending``
+        or ``deferred``. Verdicts waiting in memory are committed with it.
         """
         now = _utc(now)
         with self._transaction() as conn:
-            changed = conn.execute(
-                "UPDATE livraisons SET state = ?, reason = ?, last_attempt_at = ? "
-                "WHERE month = ? AND email = ? AND edition = ? AND state = ?",
-                (State.TRANSMITTED.value, uncertain_reason(month), _iso(now), month,
-                 _key(email), edition, State.PENDING.value)).rowcount
+            if claim is None:
+                changed = conn.execute(
+                    "UPDATE livraisons SET state = ?, reason = ?, last_attempt_at = ? "
+                    "WHERE month = ? AND email = ? AND edition = ? AND state = ?",
+                    (State.TRANSMITTED.value, uncertain_reason(month), _iso(now), month,
+                     _key(email), edition, State.PENDING.value)).rowcount
+            else:
+                changed = conn.execute(
+                    "UPDATE livraisons SET state = :s, reason = :r, attempts = attempts + 1, "
+                    "last_attempt_at = :now, first_attempt_at = COALESCE(first_attempt_at, "
+                    ":now), next_attempt_at = NULL, message_id = COALESCE(message_id, :mid) "
+                    "WHERE month = :m AND email = :e AND edition = :ed AND state IN (:p, :d)",
+                    {"s": State.TRANSMITTED.value, "r": uncertain_reason(month),
+                     "now": _iso(now), "mid": claim.message_id, "m": month, "e": _key(email),
+                     "ed": edition, "p": State.PENDING.value,
+                     "d": State.DEFERRED.value}).rowcount
         if changed != 1:
             raise DeliveryError(
                 _("le registre des envois n'attendait pas ce message ({email}, {edition}).")
@@ -296,7 +377,8 @@ class Ledger:
                 released += conn.execute(sql + " AND email = ?", [*params, address]).rowcount
             return released
 
-    def record(self, result: DeliveryResult, now: datetime | None = None) -> State:
+    def record(self, result: DeliveryResult, now: datetime | None = None, *,
+               claim: Claim | None = None) -> State:
         """Write the sender's verdict on one message; return the row's new state.
 
         ``SENT`` makes the row sent. ``SKIPPED`` from the sender itself means it holds proof
@@ -304,7 +386,8 @@ class Ledger:
         killed before it could record it): that acceptance is recorded, late, as sent.
         ``FAILED`` is final. ``DEFERRED`` schedules the next try with backoff, or fails the
         row once the attempts or the total time are used up. A sent row is never downgraded
-        and a failed one changes only on a later ``SENT``.
+        and a failed one changes only on a later ``SENT``. With ``claim`` (from ``check``:
+        the attempt not written yet), the attempt is counted first, in the same commit.
         """
         env, now = result.envelope, _utc(now)
         reply = _reply(result)
@@ -314,6 +397,12 @@ class Ledger:
                 self._insert(env.month, env.recipient, env.edition)
                 row = self.get(env.month, env.recipient, env.edition)
             key = (env.month, env.recipient, env.edition)
+            if claim is not None and row.state in (State.PENDING, State.DEFERRED):
+                self._update(*key, state=State.PENDING, attempts=row.attempts + 1,
+                             last_attempt_at=_iso(now), next_attempt_at=None,
+                             message_id=row.message_id or claim.message_id,
+                             first_attempt_at=_iso(row.first_attempt_at or now))
+                row = self.get(*key)
             accepted = result.outcome is Outcome.SENT or (
                 result.outcome is Outcome.SKIPPED and row.state is not State.FAILED)
             if accepted:
@@ -337,6 +426,58 @@ class Ledger:
                 fields["next_attempt_at"] = _iso(now + self.policy.delay(attempts))
             self._update(*key, state=state, reason=reason, **fields)
             return state
+
+    def record_grouped(self, result: DeliveryResult, claim: Claim,
+                       now: datetime | None = None) -> tuple[State, str | None]:
+        """Record the verdict on a ``transmis`` row with the next commit; return state, reason.
+
+        For a row made ``transmis`` by ``mark_transmitted(..., claim=claim)``: the verdict
+        is what ``record`` would write, computed from the claim, and waits in memory for
+        the next commit — the next message's 354 as a rule, else after ``GROUP_SECONDS`` or
+        ``GROUP_RECORDS`` verdicts, and at the latest before any read and at ``close``. A
+        run killed before that commit leaves the row ``transmis`` (« incertain »): never
+        sent twice, only not known for sure (see ``LedgerSender``).
+        """
+        env, now = result.envelope, _utc(now)
+        where = {"m": env.month, "e": _key(env.recipient), "ed": env.edition,
+                 "t": State.TRANSMITTED.value}
+        if result.outcome is Outcome.SENT:
+            state, reason = State.SENT, None
+            self._group(
+                "UPDATE livraisons SET state = :s, sent_at = :now, reason = NULL, "
+                "smtp_code = :code, smtp_text = :text, message_id = :mid, "
+                "next_attempt_at = NULL, attempts = MAX(attempts, 1) "
+                "WHERE month = :m AND email = :e AND edition = :ed AND state = :t",
+                {**where, "s": State.SENT.value, "now": _iso(now), "code": result.code,
+                 "text": result.detail, "mid": env.message_id})
+            return state, reason
+        if result.outcome not in (Outcome.DEFERRED, Outcome.FAILED):
+            return self.record(result, now), None       # not a sender's verdict: at once
+        attempts = max(claim.attempt, 1)
+        first = claim.first_attempt_at or now
+        state, reason = self._verdict(result.outcome, attempts, now - first, _reply(result))
+        next_at = (_iso(now + self.policy.delay(attempts)) if state is State.DEFERRED
+                   else None)
+        self._group(
+            "UPDATE livraisons SET state = :s, reason = :reason, attempts = :attempts, "
+            "smtp_code = :code, smtp_text = :text, last_attempt_at = :now, "
+            "first_attempt_at = COALESCE(first_attempt_at, :first), "
+            "next_attempt_at = :next, message_id = COALESCE(message_id, :mid) "
+            "WHERE month = :m AND email = :e AND edition = :ed AND state = :t",
+            {**where, "s": state.value, "reason": reason, "attempts": attempts,
+             "code": result.code, "text": result.detail, "now": _iso(now),
+             "first": _iso(first), "next": next_at, "mid": env.message_id})
+        return state, reason
+
+    def _group(self, sql: str, values: dict[str, object]) -> None:
+        """Queue one verdict for the next commit; commit now if the queue is full or old."""
+        if not self._grouped:
+            self._grouped_since = time.monotonic()
+        self._grouped.append((sql, values))
+        self._grouped_keys.add((values["m"], values["e"], values["ed"]))
+        if (len(self._grouped) >= GROUP_RECORDS
+                or time.monotonic() - self._grouped_since >= GROUP_SECONDS):
+            self.flush()
 
     def _verdict(self, outcome: Outcome, attempts: int, age: timedelta,
                  reply: str) -> tuple[State, str]:
@@ -365,24 +506,28 @@ class Ledger:
 
     def counts(self, month: str) -> dict[State, int]:
         """Return how many rows of the issue are in each state (every state, zeros included)."""
+        self.flush()
         found = dict(self.conn.execute(
             "SELECT state, COUNT(*) FROM livraisons WHERE month = ? GROUP BY state", (month,)))
         return {state: found.get(state.value, 0) for state in State}
 
     def failures(self, month: str) -> list[LedgerRow]:
         """Return the issue's failed rows, by address, for a person to look at."""
+        self.flush()
         return [LedgerRow.from_sql(r) for r in self.conn.execute(
             "SELECT * FROM livraisons WHERE month = ? AND state = ? ORDER BY email, edition",
             (month, State.FAILED.value))]
 
     def uncertain(self, month: str) -> list[LedgerRow]:
         """Return the issue's « incertain » rows (``transmis``), by address, with their reason."""
+        self.flush()
         return [LedgerRow.from_sql(r) for r in self.conn.execute(
             "SELECT * FROM livraisons WHERE month = ? AND state = ? ORDER BY email, edition",
             (month, State.TRANSMITTED.value))]
 
     def next_retry(self, month: str) -> datetime | None:
         """Return when the earliest deferred message of the issue may be tried again."""
+        self.flush()
         row = self.conn.execute("SELECT MIN(next_attempt_at) FROM livraisons WHERE month = ? "
                                 "AND state = ?", (month, State.DEFERRED.value)).fetchone()
         return _parse(row[0])
@@ -425,23 +570,27 @@ class LedgerSender:
     For every envelope: a sent row is skipped without calling the inner sender; a row failed
     for good is skipped with its reason; a deferred row whose time has not come stays
     deferred; an « incertain » row (``transmis``) is not sent again (``Outcome.UNCERTAIN``).
-    Otherwise the attempt is committed first (``pending``, attempts + 1, time, Message-ID),
-    then the inner sender is called, then its result is committed at once. An inner sender
-    whose ``send`` takes ``before_content`` (the SMTP sender) calls it after the server's
-    354 and before writing the content: that commits the row ``transmis``.
+    Otherwise, for an inner sender whose ``send`` takes ``before_content`` (the SMTP
+    sender), that decision is a read (``Ledger.check``); the sender calls the hook after the
+    server's 354 and before writing the content, which commits the row ``transmis`` with
+    the attempt (attempts + 1, time, Message-ID) in one statement; its verdict then waits
+    for the next commit (``Ledger.record_grouped``, see the module docstring). A message
+    refused before its content has its attempt and verdict committed at once. For a sender
+    without the hook, the attempt is committed first (``pending``), then the inner sender is
+    called, then its result is committed at once.
 
     Crash safety (kill, Ctrl-C), by where the process stops:
-    - before the attempt is committed: nothing happened; the row is retried;
-    - after it, before ``transmis`` is committed: the server has at most received the DATA
-      command, never the final dot, so it delivers nothing; the row is ``pending`` and the
-      next run sends it (never skipped);
+    - before ``transmis`` is committed: the server has at most received the DATA command,
+      never the final dot, so it delivers nothing; the row is as it was (``pending``, or
+      ``deferred`` and due) and the next run sends it (never skipped);
     - after ``transmis``, before the verdict is committed (the server's answer to the final
       dot, usually a 250, is in flight): the next run does not send it again, and counts it
       « incertain » with a reason. No SMTP client can know more (the server and our
       database cannot commit together; RFC 1047): we choose « at most once, and say so »
-      over « at least once ». The window holds at most one message per connection;
+      over « at least once ». The window holds at most one message per connection (its
+      verdict waits for the next 354's commit: see the module docstring);
       ``Ledger.release_uncertain`` resends them once a person has checked;
-    - after the verdict: nothing to redo.
+    - after the verdict is committed: nothing to redo.
     A dropped connection, unlike a kill, is reported by the sender as ``DEFERRED`` and
     retried (a server that breaks the session has most likely not kept the message).
     A sender that does not take or does not call ``before_content`` (the outbox ignores it)
@@ -449,7 +598,7 @@ class LedgerSender:
     file is written once, no-clobber, and answers « already there » on the next run).
     Power cuts: see the module docstring. Two runs of the same issue at once are not guarded
     against here: the caller holds a lock. Exceptions from the inner sender propagate; the
-    row stays as it was (``pending`` or ``transmis``) for the next run.
+    row stays as it was (``pending``, ``deferred`` or ``transmis``) for the next run.
     """
 
     def __init__(self, inner: Sender, ledger: Ledger, month: str, *,
@@ -470,7 +619,10 @@ class LedgerSender:
         await self.inner.open()
 
     async def close(self) -> None:
-        await self.inner.close()
+        try:
+            await self.inner.close()
+        finally:
+            self.ledger.flush()
 
     async def send(self, envelope: Envelope) -> DeliveryResult:
         """Send unless the ledger says not to; record the attempt before and the result after."""
@@ -480,26 +632,42 @@ class LedgerSender:
         key = (_key(envelope.recipient), envelope.edition)
         if key in self._in_flight:
             return DeliveryResult(envelope, Outcome.SKIPPED, _("envoi déjà en cours."))
-        claim = self.ledger.claim(self.month, envelope.recipient, envelope.edition,
-                                  message_id=envelope.message_id, now=self.clock())
+        if self.hooked:   # a read now; the attempt is written with the 354's commit
+            claim = self.ledger.check(self.month, envelope.recipient, envelope.edition,
+                                      message_id=envelope.message_id, now=self.clock())
+        else:
+            claim = self.ledger.claim(self.month, envelope.recipient, envelope.edition,
+                                      message_id=envelope.message_id, now=self.clock())
         if not claim.go:
             return DeliveryResult(envelope, claim.outcome, claim.detail)
         envelope = with_message_id(envelope, claim.message_id)
         self._in_flight.add(key)
+        reason: str | None = None
         try:
             if self.hooked:
+                transmitted = False
+
                 def before_content() -> None:
+                    nonlocal transmitted
                     self.ledger.mark_transmitted(self.month, envelope.recipient,
-                                                 envelope.edition, now=self.clock())
+                                                 envelope.edition, now=self.clock(),
+                                                 claim=claim)
+                    transmitted = True
                 result = await self.inner.send(envelope, before_content=before_content)
+                if transmitted:   # the row is ``transmis``: its verdict can wait a little
+                    state, reason = self.ledger.record_grouped(result, claim, now=self.clock())
+                else:             # refused before the content, or a sender without the hook
+                    state = self.ledger.record(result, now=self.clock(), claim=claim)
             else:
                 result = await self.inner.send(envelope)
-            state = self.ledger.record(result, now=self.clock())  # at once: resend window
+                state = self.ledger.record(result, now=self.clock())  # at once: resend window
         finally:
             self._in_flight.discard(key)
         if state is State.FAILED and result.outcome is Outcome.DEFERRED:  # retries used up
-            row = self.ledger.get(self.month, envelope.recipient, envelope.edition)
-            result = replace(result, outcome=Outcome.FAILED, detail=row.reason or "")
+            if reason is None:
+                row = self.ledger.get(self.month, envelope.recipient, envelope.edition)
+                reason = row.reason if row else None
+            result = replace(result, outcome=Outcome.FAILED, detail=reason or "")
         return result
 
 
