@@ -100,3 +100,9 @@ def test_status_counts_after_send_and_resend_sends_nothing(project, capsys):
     assert code == 0 and "envoyés 0, déjà faits 2" in out
     code, out, _ = run(capsys, *config, "status", "2026-12")
     assert code == 0 and "envoyés 2 / 2" in out
+
+
+def test_error_text_with_brackets_is_shown_whole(capsys):
+    """An error naming a TOML table like [desabonnement] is printed as written (no markup)."""
+    code, _, err = run(capsys, "--config", str(SAMPLE_CONFIG), "desabonnements")
+    assert code == 2 and "[desabonnement]" in err

@@ -169,3 +169,36 @@ def test_bad_file_does_not_stop_the_others(project):
     items, problems = load_month(project.settings(), "2026-12")
     assert [i.slug for i in items] == ["a-bon", "c-bon"]
     assert len(_errors(problems)) == 1 and problems[0].path.name == "b-mauvais.md"
+
+
+def _warnings(problems):
+    return [p for p in problems if p.severity is Severity.WARNING]
+
+
+def test_held_item_from_unknown_organization_is_readable_with_warnings(project):
+    """A held item (« retenu ») from outside the registry is reviewable: warnings, « regional »."""
+    text = GOOD.replace("CDC des Etchemins", "Inconnu").replace("approuve", "retenu")
+    item, problems = _read(project, text)
+    assert item is not None and _errors(problems) == []
+    assert item.organisme == "Inconnu" and item.territoire == "regional"
+    unknown, territory = _warnings(problems)
+    assert "absent du registre" in unknown.message and "[[organismes]]" in unknown.fix
+    assert "regional" in territory.message and "territoire:" in territory.fix
+
+
+def test_submitted_image_without_alt_is_a_warning_until_approved(project):
+    """A submitted photo may lack alt text (a warning with the same fix); approved, it may not."""
+    project.write("frigo.jpg", b"\xff\xd8\xff")
+    text = GOOD.replace("statut: approuve", "image: frigo.jpg\nstatut: soumis")
+    item, problems = _read(project, text)
+    assert item is not None and "texte alternatif" in _warnings(problems)[0].message
+    assert "image_alt" in _warnings(problems)[0].fix
+    item, problems = _read(project, text.replace("soumis", "approuve"), "b.md")
+    assert item is None and "texte alternatif" in _errors(problems)[0].message
+
+
+def test_unknown_organization_stays_an_error_without_a_written_status(project):
+    """Without « statut: » (a hand-written file), an unknown organization is still an error."""
+    text = GOOD.replace("CDC des Etchemins", "Inconnu").replace("statut: approuve\n", "")
+    item, problems = _read(project, text)
+    assert item is None and "absent du registre" in _errors(problems)[0].message

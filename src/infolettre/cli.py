@@ -17,6 +17,7 @@ from typing import Optional
 import click
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from . import i18n
 from .errors import InfolettreError, Problem, Severity
@@ -252,6 +253,57 @@ def unsubscribe_one(address: str) -> None:
                    else _("L'adresse {address} était déjà désabonnée.")).format(address=address))
 
 
+@app.group("gather", help=_("Recueillir les nouvelles envoyées par courriel."))
+def gather() -> None:
+    pass
+
+
+@gather.command("mail", help=_("Lire les courriels reçus et en faire des nouvelles à relire "
+                               "(boîte IMAP ou dossier Maildir de [courriel_entrant])."))
+@click.option("--maildir", type=click.Path(path_type=Path, file_okay=False),
+              help=_("Dossier Maildir à lire (défaut : [courriel_entrant] de "
+                     "infolettre.toml)."))
+def gather_mail(maildir: Optional[Path]) -> None:
+    from .gather.intake import IntakeResult, process_maildir
+
+    settings = _settings()
+    intake = settings.mail_intake
+
+    def progress(result: IntakeResult) -> None:
+        if result.kind == "item" and result.path is not None:
+            console.print(f"  {result.path}", markup=False, soft_wrap=True)
+
+    if maildir is None and intake.imap_hote:
+        report = _poll_imap(settings, progress)
+    elif maildir or intake.maildir:
+        report = process_maildir(settings, maildir or intake.maildir, progress=progress)
+    else:
+        raise InfolettreError(
+            _("aucune boîte de courriel entrant n'est configurée."),
+            fix=_("Dans infolettre.toml, ajoutez la table « courriel_entrant » avec « maildir = "
+                  "… » ou « imap_hote = … » (voir l'exemple commenté), ou donnez --maildir "
+                  "DOSSIER."))
+    console.print(report.summary(), markup=False, soft_wrap=True)
+    for result in report.to_review:
+        console.print(f"  {result.source} : {result.reason}", markup=False, soft_wrap=True)
+    raise click.exceptions.Exit(1 if report.to_review else 0)
+
+
+def _poll_imap(settings: Settings, progress):
+    """Read the IMAP box (``gather/imap.py``), or say that this installation cannot yet."""
+    try:
+        from .gather import imap
+    except ModuleNotFoundError as exc:
+        if exc.name != "infolettre.gather.imap":
+            raise
+        raise InfolettreError(
+            _("la lecture d'une boîte IMAP n'est pas disponible dans cette installation."),
+            fix=_("Retirez « imap_hote » de la table « courriel_entrant » et indiquez plutôt "
+                  "« maildir = … » (ou donnez --maildir DOSSIER), ou mettez infolettre à "
+                  "jour.")) from None
+    return imap.poll(settings, progress)  # an IntakeReport; progress gets each IntakeResult
+
+
 def _login() -> str:
     try:
         return getpass.getuser()
@@ -293,21 +345,24 @@ def postal(month: str, out: Optional[Path]) -> None:
     raise click.exceptions.Exit(show_problems(problems))
 
 
+def _say(label: str, style: str, text: str) -> None:
+    """Print « label : text » to stderr; the text is never read as Rich markup ([smtp]…)."""
+    errors.print(Text.assemble((label, style), " : ", text), soft_wrap=True)
+
+
 def _report(exc: BaseException) -> int:
     if isinstance(exc, InfolettreError):
-        errors.print(f"[bold red]{_('Erreur')}[/] : {exc.where + ' : ' if exc.where else ''}"
-                     f"{exc.message}", markup=True, soft_wrap=True)
+        _say(_("Erreur"), "bold red", f"{exc.where + ' : ' if exc.where else ''}{exc.message}")
         if exc.fix:
-            errors.print(f"[bold]{_('Pour corriger')}[/] : {exc.fix}", soft_wrap=True)
+            _say(_("Pour corriger"), "bold", exc.fix)
         if state.debug:
-            errors.print(traceback.format_exc())
+            errors.print(traceback.format_exc(), markup=False)
         return 2
-    errors.print(f"[bold red]{_('Erreur inattendue')}[/] : {type(exc).__name__}: {exc}",
-                 soft_wrap=True)
+    _say(_("Erreur inattendue"), "bold red", f"{type(exc).__name__}: {exc}")
     errors.print(_("C'est probablement un défaut du programme. Relancez la commande avec "
                    "--debug et transmettez le message complet à l'équipe technique."))
     if state.debug:
-        errors.print(traceback.format_exc())
+        errors.print(traceback.format_exc(), markup=False)
     return 3
 
 

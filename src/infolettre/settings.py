@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from email.headerregistry import Address
 from functools import cached_property
 from email.utils import parseaddr
@@ -96,6 +96,32 @@ class Dkim:
     cle: Path
 
 
+IMAP_SECURITY = ("tls", "starttls")
+
+
+@dataclass(frozen=True)
+class MailIntake:
+    """Where delegates' emails arrive (``[courriel_entrant]``): a Maildir, an IMAP box, or both.
+
+    The IMAP password is never in the file: it comes from ``INFOLETTRE_IMAP_PASSWORD``.
+    """
+
+    maildir: Path | None = None  # a local Maildir read by `infolettre gather mail`
+    imap_hote: str | None = None  # IMAP server; none: no IMAP polling
+    imap_port: int = 993  # 993 for tls, 143 for starttls
+    imap_securite: str = "tls"  # tls | starttls (never in clear)
+    imap_utilisateur: str | None = None  # login (defaults to none: the IMAP side will ask)
+    imap_dossier: str = "INBOX"  # the folder read on the server
+    dossier_traite: str = "Traité"  # where a processed message is moved
+    dossier_a_verifier: str = "À vérifier"  # where a message that failed waits for a person
+    taille_max_piece_jointe_mo: int = 10  # an attachment over this size is dropped, with a note
+
+    @property
+    def max_attachment_bytes(self) -> int:
+        """Return the attachment cap in bytes."""
+        return self.taille_max_piece_jointe_mo * 1024 * 1024
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything ``infolettre.toml`` says, validated."""
@@ -110,6 +136,7 @@ class Settings:
     smtp: SmtpConfig | None = None  # no [smtp] table: messages go to outbox/
     unsubscribe: Unsubscribe | None = None  # filled at load (defaults to repondre_a)
     dkim: Dkim | None = None
+    mail_intake: MailIntake = MailIntake()  # [courriel_entrant]
     source: Path | None = field(default=None, compare=False)
 
     def territory_name(self, slug: str) -> str:
@@ -200,7 +227,7 @@ class _Reader:
     def settings(self) -> Settings:
         self.check_keys(_("le fichier"), self.raw, {
             "infolettre", "territoires", "rubriques", "organismes", "chemins", "impression", "smtp",
-            "desabonnement", "dkim"})
+            "desabonnement", "dkim", "courriel_entrant"})
         territories = self.slug_table("territoires")
         if REGIONAL in territories:
             raise self.fail("territoires.regional", territories[REGIONAL],
@@ -217,6 +244,7 @@ class _Reader:
             smtp=self.smtp(),
             unsubscribe=self.unsubscribe(identity),
             dkim=self.dkim(identity),
+            mail_intake=self.mail_intake(),
             source=self.path,
         )
 
@@ -329,6 +357,31 @@ class _Reader:
         self.check_keys("[dkim]", t, {"selecteur", "domaine", "cle"})
         domaine = self.text(w, t, "domaine", identity.sender_address.rpartition("@")[2])
         return Dkim(self.text(w, t, "selecteur"), domaine, self.base / self.text(w, t, "cle"))
+
+    def mail_intake(self) -> MailIntake:
+        t = self.table("courriel_entrant", required=False)
+        w = "courriel_entrant"
+        self.check_keys("[courriel_entrant]", t, {f.name for f in fields(MailIntake)})
+        maildir = self.text(w, t, "maildir", required=False)
+        port = t.get("imap_port", 993)
+        if not isinstance(port, int) or isinstance(port, bool) or not 0 < port < 65536:
+            raise self.fail(f"{w}.imap_port", port, _("un numéro de port (993 ou 143)"))
+        securite = t.get("imap_securite", "tls")
+        if securite not in IMAP_SECURITY:
+            raise self.fail(f"{w}.imap_securite", securite, " | ".join(IMAP_SECURITY))
+        size = t.get("taille_max_piece_jointe_mo", 10)
+        if not isinstance(size, int) or isinstance(size, bool) or size <= 0:
+            raise self.fail(f"{w}.taille_max_piece_jointe_mo", size,
+                            _("un nombre entier de mégaoctets, par exemple 10"))
+        return MailIntake(
+            maildir=self.base / maildir if maildir else None,
+            imap_hote=self.text(w, t, "imap_hote", required=False), imap_port=port,
+            imap_securite=securite,
+            imap_utilisateur=self.text(w, t, "imap_utilisateur", required=False),
+            imap_dossier=self.text(w, t, "imap_dossier", "INBOX"),
+            dossier_traite=self.text(w, t, "dossier_traite", "Traité"),
+            dossier_a_verifier=self.text(w, t, "dossier_a_verifier", "À vérifier"),
+            taille_max_piece_jointe_mo=size)
 
     def paper(self) -> str:
         t = self.table("impression", required=False)

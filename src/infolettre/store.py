@@ -10,17 +10,25 @@ import difflib
 import re
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
+
+import yaml
 
 from .errors import ContentError, Problem
 from .frontmatter_reader import RawDocument, read_document
+from .fsutil import fsync_dir, write_durably
 from .i18n import _
 from .models import AGENDA, FUNDING, REGIONAL, Event, Item, Source, Status
 from .render.markdown import safe_link
 from .settings import Settings
 
+if TYPE_CHECKING:
+    from .gather.mail import ItemDraft
+
 MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+REVIEWABLE = (Status.SUBMITTED.value, Status.HELD.value)
 KNOWN_KEYS = ("titre", "organisme", "territoire", "rubrique", "date", "evenement", "echeance",
               "lien", "image", "image_alt", "statut", "source", "flux")
 DATETIME_RE = re.compile(
@@ -79,6 +87,86 @@ def read_item(path: Path, settings: Settings, month: str) -> tuple[Item | None, 
     return (item if doc.ok else None), doc.problems
 
 
+def write_draft(settings: Settings, month: str, draft: ItemDraft) -> Path:
+    """Write a draft as ``content/<month>/<slug>.md`` with its files beside it; never overwrite.
+
+    Attachments go first, the ``.md`` last: a crash in between leaves stray files, never an
+    item pointing at a missing image. The slug gets ``-2``, ``-3``… when taken; a file whose
+    name is taken gets the slug as prefix. The conversion notes become YAML comments at the
+    top of the front matter, where the pivot reads them.
+    """
+    folder = settings.paths.contenu / check_month(month)
+    folder.mkdir(parents=True, exist_ok=True)
+    slug = _free_slug(folder, _safe_slug(draft.slug))
+    front, links = dict(draft.front_matter), []
+    for attachment in draft.attachments:
+        name = _write_attachment(folder, slug, attachment.name_safe, attachment.data)
+        if attachment.kind == "image" and front.get("image") == attachment.name_safe:
+            front["image"] = name
+        elif attachment.kind != "image":
+            links.append(_("Pièce jointe : [{name}]({url})").format(
+                name=re.sub(r"([\\\[\]*_`])", r"\\\1", name), url=quote(name)))
+    origin = _("Reçu par courriel de {sender} (Message-ID : {mid}).").format(
+        sender=draft.sender or "?", mid=draft.message_id or "—")
+    notes = [origin, *(_("À vérifier : {note}").format(note=n) for n in draft.notes)]
+    text = _item_text(front, draft.corps, links, notes)
+    while True:
+        path = folder / f"{slug}.md"
+        if write_durably(path, lambda h: h.write(text.encode("utf-8")), no_clobber=True):
+            return path
+        slug = _free_slug(folder, slug)  # taken meanwhile: the next free one
+
+
+def _safe_slug(slug: str) -> str:
+    """Keep a slug to lowercase letters, digits and dashes (never a path)."""
+    return re.sub(r"[^a-z0-9-]+", "-", slug.lower()).strip("-")[:80] or "courriel"
+
+
+def _taken(folder: Path) -> set[str]:
+    """Return the names already in ``folder``, casefolded (case-insensitive disks too)."""
+    return {p.name.casefold() for p in folder.iterdir()}
+
+
+def _free_slug(folder: Path, slug: str) -> str:
+    """Return ``slug``, else ``slug-2``, ``slug-3``…: the first with no ``.md`` yet."""
+    taken, candidate, n = _taken(folder), slug, 1
+    while f"{candidate}.md" in taken:
+        n += 1
+        candidate = f"{slug}-{n}"
+    return candidate
+
+
+def _write_attachment(folder: Path, slug: str, name: str, data: bytes) -> str:
+    """Write one attachment beside the item under a free, safe name; return that name."""
+    from .gather.mail import safe_filename
+
+    name = safe_filename(name, "", 0)
+    if name.casefold().endswith(".md"):  # never a file the store would read as an item
+        name += ".txt"
+    taken = _taken(folder)
+    if name.casefold() in taken:
+        name = f"{slug}-{name}"
+    stem, dot, ext = name.rpartition(".") if "." in name else (name, "", "")
+    candidate, n = name, 1
+    while True:
+        if candidate.casefold() not in taken and write_durably(
+                folder / candidate, lambda h: h.write(data), no_clobber=True, sync_dir=False):
+            fsync_dir(folder)
+            return candidate
+        n += 1
+        candidate = f"{stem}-{n}{dot}{ext}"
+
+
+def _item_text(front: dict[str, Any], corps: str, links: list[str], notes: list[str]) -> str:
+    """Render the front matter (notes as YAML comments) and the Markdown body of an item."""
+    comments = "".join(f"# {' '.join(str(note).split())}\n" for note in notes)
+    header = yaml.safe_dump(front, allow_unicode=True, sort_keys=False, width=1000)
+    body = corps.strip("\n")
+    if links:
+        body = (body + "\n\n" if body else "") + "\n\n".join(links)
+    return f"---\n{comments}{header}---\n{body}\n"
+
+
 def to_datetime(value: Any, tz: ZoneInfo) -> datetime | None:
     """Accept a date, a datetime or « 2026-12-05 10:00 » / « 2026-12-05 10h30 »; None if not."""
     if isinstance(value, datetime):
@@ -120,6 +208,10 @@ class _Validator:
         self.doc, self.settings, self.month = doc, settings, month
         self.v = doc.values
         self.tz = settings.identity.timezone
+        statut = self.v.get("statut")
+        #: A submission written « soumis » or « retenu » waits for the pivot: what only the
+        #: pivot can settle (organisme, alt text) is a warning; « approuve » makes it an error.
+        self.reviewable = isinstance(statut, str) and statut.strip() in REVIEWABLE
 
     def text(self, key: str, *, required: bool = False) -> str | None:
         value = self.v.get(key)
@@ -175,17 +267,24 @@ class _Validator:
             close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
             hint = (_("Vouliez-vous dire « {name} » ?").format(name=close[0]) if close else
                     _("Organismes inscrits : {names}.").format(names=_choices(names)))
-            self.doc.error(_("organisme « {name} » absent du registre.").format(name=name),
-                           key="organisme",
-                           fix=hint + " " + _("Un nouvel organisme s'ajoute dans "
-                                              "[[organismes]] de infolettre.toml."))
-            return None
+            report = self.doc.warn if self.reviewable else self.doc.error
+            report(_("organisme « {name} » absent du registre.").format(name=name),
+                   key="organisme",
+                   fix=hint + " " + _("Un nouvel organisme s'ajoute dans "
+                                      "[[organismes]] de infolettre.toml."))
+            return name if self.reviewable else None
         return org.nom
 
     def territory(self, organisme: str | None) -> str | None:
         slug = self.text("territoire")
         if slug is None:
             org = self.settings.organization(organisme) if organisme else None
+            if org is None and organisme is not None:  # a held item from outside the registry
+                self.doc.warn(_("territoire inconnu pour un organisme hors du registre : "
+                                "« regional » utilisé."), key="organisme",
+                              fix=_("Ajoutez « territoire: » avec le bon territoire avant "
+                                    "d'approuver."))
+                return REGIONAL
             return org.territoire if org else None
         if slug != REGIONAL and slug not in self.settings.territories:
             self.doc.error(_("territoire « {slug} » inconnu.").format(slug=slug), key="territoire",
@@ -280,7 +379,8 @@ class _Validator:
                            fix=_("Placez le fichier image dans le même dossier que la "
                                  "nouvelle, ou retirez la ligne « image: »."))
         if not alt:
-            self.doc.error(_("l'image n'a pas de texte alternatif."), key="image",
-                           fix=_("Ajoutez « image_alt: » avec une courte description de "
-                                 "l'image, pour les personnes qui ne la voient pas."))
+            report = self.doc.warn if self.reviewable else self.doc.error
+            report(_("l'image n'a pas de texte alternatif."), key="image",
+                   fix=_("Ajoutez « image_alt: » avec une courte description de "
+                         "l'image, pour les personnes qui ne la voient pas."))
         return image, alt

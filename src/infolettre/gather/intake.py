@@ -1,0 +1,263 @@
+"""Emailed submissions, from raw bytes to an item file, without ever losing one.
+
+Every message goes through the same steps, whatever its source (Maildir here, IMAP in
+``imap.py``): archive the raw bytes first (content-addressed, durable), skip it if it was
+seen, convert it (``gather.mail``), write the item (``store.write_draft``), and only then
+record it as seen. A message whose processing fails is NOT recorded: its raw bytes are safe
+in the archive, the mailbox puts it in « À vérifier » with the reason, and a run after the
+fix processes it again.
+
+The issue (month) of a submission is the one after the month it was received in: mail of
+November 24 goes to the December issue (``content/2026-12/``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import sqlite3
+from collections.abc import Callable
+from contextlib import closing
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.parser import BytesHeaderParser
+from email.policy import compat32
+from pathlib import Path
+
+from ..errors import InfolettreError
+from ..fsutil import fsync_dir, write_durably
+from ..i18n import _
+from ..settings import Settings
+from ..state import connect, migrate, state_file
+from ..store import write_draft
+from ..unsubscribe.mailbox import REASON_HEADER, _folder, _move, _with_reason
+from .mail import convert_message
+
+ARCHIVE_DIR = "courriels"
+DONE_FOLDER = "Traite"  # Maildir++ folders (ASCII: every mail program shows them)
+REVIEW_FOLDER = "A-verifier"
+#: How ``gather.mail`` starts the reason of automatic mail (filed as done, nobody to tell);
+#: other rejections (unreadable, empty, not an email) are filed for a person.
+AUTOMATIC = "courriel automatique"
+SCHEMA = ["""
+CREATE TABLE courriels_vus (
+    cle TEXT PRIMARY KEY,        -- 'id:<Message-ID>', or 'sha256:<hex>' when it has none
+    sha256 TEXT NOT NULL,
+    message_id TEXT,
+    vu_le TEXT NOT NULL,         -- UTC, ISO 8601
+    resultat TEXT NOT NULL,      -- item | rejected
+    chemin TEXT,                 -- the item file written
+    raison TEXT
+);
+CREATE INDEX courriels_vus_sha256 ON courriels_vus (sha256)
+"""]
+_REASON_LINE = re.compile(rb"\A" + REASON_HEADER.encode() + rb":[^\n]*\n(?:[ \t][^\n]*\n)*",
+                          re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class IntakeResult:
+    """What became of one message: an item, a rejection, a duplicate or a failure."""
+
+    kind: str  # "item" | "rejected" | "duplicate" | "failed"
+    path: Path | None
+    reason: str
+    message_id: str
+    source: str = ""
+    held: bool = False  # an item written « retenu » (unknown or unauthenticated sender)
+    for_person: bool = False  # failed, or rejected for a reason a person should look at
+
+    @property
+    def filed_for_review(self) -> bool:
+        """Tell whether the message goes to « À vérifier » rather than « Traité »."""
+        return self.kind == "failed" or self.for_person
+
+
+Progress = Callable[[IntakeResult], None]
+
+
+@dataclass
+class IntakeReport:
+    """What a run did: the results, counted; the failures listed for the pivot."""
+
+    results: list[IntakeResult] = field(default_factory=list)
+
+    def record(self, result: IntakeResult) -> None:
+        """Add one message's result (usable as the ``progress`` callback of a source)."""
+        self.results.append(result)
+
+    def count(self, kind: str) -> int:
+        return sum(r.kind == kind for r in self.results)
+
+    @property
+    def to_review(self) -> list[IntakeResult]:
+        return [r for r in self.results if r.filed_for_review]
+
+    def summary(self) -> str:
+        """Say the counts in one French sentence."""
+        return _("Courriels reçus : {items} nouvelle(s) écrite(s) (dont {held} retenue(s) "
+                 "pour la relecture), {dup} déjà traité(s), {rej} message(s) automatique(s) "
+                 "ou vide(s) écarté(s), {failed} à vérifier.").format(
+            items=self.count("item"), held=sum(r.held for r in self.results),
+            dup=self.count("duplicate"), rej=self.count("rejected"),
+            failed=len(self.to_review))
+
+
+def issue_month(received: datetime) -> str:
+    """Return the issue a message received on ``received`` goes to: the next month."""
+    year, month = (received.year + 1, 1) if received.month == 12 else \
+        (received.year, received.month + 1)
+    return f"{year:04d}-{month:02d}"
+
+
+def process_raw(raw: bytes, settings: Settings, *, source: str, conn: sqlite3.Connection,
+                month: str | None = None, received: datetime | None = None) -> IntakeResult:
+    """Archive, de-duplicate, convert and write one message; never mark a failure as seen.
+
+    ``source`` names where it came from (a file, an IMAP UID), for the report. Raises
+    ``InfolettreError`` only when the raw bytes cannot be archived: the message must then
+    stay where it is.
+    """
+    raw = without_reason(raw)
+    digest = hashlib.sha256(raw).hexdigest()
+    archive(settings, raw, digest)
+    migrate(conn, "courriels", SCHEMA)
+    message_id = _message_id(raw)
+    seen = _seen(conn, message_id, digest)
+    if seen is not None:
+        return IntakeResult("duplicate", Path(seen["chemin"]) if seen["chemin"] else None,
+                            _("déjà reçu le {when}.").format(when=seen["vu_le"][:10]),
+                            message_id, source)
+    received = received or datetime.now(UTC)
+    try:
+        result = _convert_and_write(raw, settings, month or issue_month(
+            received.astimezone(settings.identity.timezone)), received, message_id, source)
+    except Exception as exc:  # noqa: BLE001 - any failure: kept for a person, retried later
+        detail = exc.message if isinstance(exc, InfolettreError) else \
+            f"{type(exc).__name__}: {exc}"
+        return IntakeResult("failed", None, _("échec du traitement ({detail}) ; le message "
+                                              "est archivé. Après correction, remettez-le "
+                                              "dans la boîte de réception : il sera traité "
+                                              "de nouveau.").format(detail=detail),
+                            message_id, source, for_person=True)
+    _remember(conn, message_id, digest, result)
+    return result
+
+
+def _convert_and_write(raw: bytes, settings: Settings, month: str, received: datetime,
+                       message_id: str, source: str) -> IntakeResult:
+    """Convert the message; write its item, or say why it is not one."""
+    conversion = convert_message(raw, settings, month=month, received=received,
+                                 max_attachment_bytes=settings.mail_intake.max_attachment_bytes)
+    if conversion.draft is None:
+        reason = conversion.rejection or ""
+        return IntakeResult("rejected", None, reason, message_id, source,
+                            for_person=not reason.startswith(AUTOMATIC))
+    path = write_draft(settings, month, conversion.draft)
+    held = conversion.draft.front_matter.get("statut") == "retenu"
+    return IntakeResult("item", path, "", message_id, source, held=held)
+
+
+def archive(settings: Settings, raw: bytes, digest: str) -> Path:
+    """Keep the raw bytes at ``data/courriels/<2>/<sha256>.eml`` (durable, never rewritten)."""
+    path = settings.paths.donnees / ARCHIVE_DIR / digest[:2] / f"{digest}.eml"
+    if path.is_file():
+        return path
+    try:
+        write_durably(path, lambda handle: handle.write(raw), mode=0o600, no_clobber=True)
+    except OSError as exc:
+        raise InfolettreError(
+            _("impossible d'archiver un courriel reçu ({detail}) ; il n'a pas été traité.")
+            .format(detail=exc.strerror or exc), where=str(path),
+            fix=_("Vérifiez l'espace disque et les droits sur le dossier des données (clé "
+                  "« donnees » de la table « chemins »), puis relancez : le message attend "
+                  "toujours dans la boîte.")) from None
+    return path
+
+
+def without_reason(raw: bytes) -> bytes:
+    """Drop a leading ``X-Infolettre-Raison`` header: a message put back from « À vérifier »."""
+    return _REASON_LINE.sub(b"", raw, count=1)
+
+
+def _message_id(raw: bytes) -> str:
+    """Read the Message-ID from the headers only ("" when absent or unreadable)."""
+    try:
+        headers = BytesHeaderParser(policy=compat32).parsebytes(raw[:200_000])
+        return " ".join(str(headers.get("Message-ID", "") or "").split()).strip("<> ")
+    except Exception:  # noqa: BLE001 - a broken header means no usable ID: the hash is used
+        return ""
+
+
+def _seen(conn: sqlite3.Connection, message_id: str, digest: str) -> sqlite3.Row | None:
+    return conn.execute("SELECT vu_le, chemin FROM courriels_vus WHERE cle = ? OR sha256 = ?",
+                        (f"id:{message_id}" if message_id else "", digest)).fetchone()
+
+
+def _remember(conn: sqlite3.Connection, message_id: str, digest: str,
+              result: IntakeResult) -> None:
+    """Record a message as seen (after its item is written): polling again skips it."""
+    conn.execute("INSERT OR IGNORE INTO courriels_vus (cle, sha256, message_id, vu_le, "
+                 "resultat, chemin, raison) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                 (f"id:{message_id}" if message_id else f"sha256:{digest}", digest,
+                  message_id or None, datetime.now(UTC).isoformat(timespec="seconds"),
+                  result.kind, str(result.path) if result.path else None, result.reason))
+
+
+def process_maildir(settings: Settings, maildir: Path, *,
+                    progress: Progress | None = None) -> IntakeReport:
+    """Process every message of a Maildir inbox (``new/`` and ``cur/``), then file it.
+
+    Items, duplicates and automatic mail go to the ``.Traite`` folder; a failure goes to
+    ``.A-verifier`` with the reason in an ``X-Infolettre-Raison`` header. A message is moved
+    only after its result is on disk, copy first and original deleted last: a crash leaves
+    it in two places at worst, never in none.
+    """
+    maildir = Path(maildir)
+    if not all((maildir / sub).is_dir() for sub in ("new", "cur", "tmp")):
+        raise InfolettreError(
+            _("ce dossier n'est pas une boîte Maildir (sous-dossiers new, cur et tmp "
+              "attendus)."), where=str(maildir),
+            fix=_("Indiquez le dossier Maildir de l'adresse de l'infolettre, par exemple "
+                  "/var/mail/infolettre, avec la clé « maildir » de la table "
+                  "« courriel_entrant » ou avec --maildir."))
+    done, review = _folder(maildir, DONE_FOLDER), _folder(maildir, REVIEW_FOLDER)
+    report = IntakeReport()
+    with closing(connect(state_file(settings.paths.donnees))) as conn:
+        for path in _messages(maildir):
+            result = _process_file(path, settings, conn, done, review)
+            if result is not None:
+                report.record(result)
+                if progress is not None:
+                    progress(result)
+    fsync_dir(maildir / "new")
+    fsync_dir(maildir / "cur")
+    return report
+
+
+def _messages(maildir: Path) -> list[Path]:
+    return [p for sub in ("new", "cur") for p in sorted((maildir / sub).iterdir())
+            if not p.name.startswith(".") and p.is_file()]
+
+
+def _process_file(path: Path, settings: Settings, conn: sqlite3.Connection, done: Path,
+                  review: Path) -> IntakeResult | None:
+    """Process one Maildir file and move it; None when another reader took it meanwhile."""
+    try:
+        raw = without_reason(path.read_bytes())
+        received = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+    except FileNotFoundError:
+        return None
+    result = process_raw(raw, settings, source=path.name, conn=conn, received=received)
+    try:
+        if result.filed_for_review:
+            _move(path, _with_reason(raw, result.reason), review, "new", "")
+        else:
+            _move(path, raw, done, "cur", ":2,S")
+    except OSError as exc:
+        raise InfolettreError(
+            _("impossible de classer ce message ({detail}) ; il est resté dans la boîte de "
+              "réception.").format(detail=exc.strerror or exc), where=str(path),
+            fix=_("Vérifiez l'espace disque et les droits sur le dossier Maildir, puis "
+                  "relancez : les messages déjà traités ne le sont pas deux fois.")) from None
+    return result
