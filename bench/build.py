@@ -134,7 +134,7 @@ def build_once(settings) -> dict:
 
 
 def time_pdf(settings, print_html: str, issue, runs: int) -> list[float]:
-    from infolettre.pipeline import copy_images
+    from infolettre.render.outputs import copy_images
     from infolettre.render.context import IMAGES_DIR
     from infolettre.render.print import write_pdf
     from infolettre.models import RenderedIssue

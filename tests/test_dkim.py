@@ -8,6 +8,7 @@ stand-in DNS function: a real check of the signature, with no mock of the signin
 from __future__ import annotations
 
 import base64
+import dataclasses
 import email
 import email.policy
 import shutil
@@ -202,3 +203,20 @@ def test_bad_selector_or_domain_is_refused(key, selector, domain):
     """Selector and domain must be DNS names (ASCII) before anything is signed."""
     with pytest.raises(ConfigError):
         DkimSigner(selector, domain, key.read_bytes())
+
+
+def test_configured_dkim_signs_what_a_send_writes(key, dns, sample_here, monkeypatch):
+    """With a [dkim] table, `infolettre send` signs every message it hands over (verified)."""
+    from infolettre.pipeline import approve, send
+    from infolettre.settings import Dkim
+
+    monkeypatch.setenv("INFOLETTRE_SECRET", "d" * 40)
+    settings = dataclasses.replace(sample_here, dkim=Dkim("sel2026", "example.org", key))
+    approve(settings, "2026-12", "Test")
+    report, _ = send(settings, "2026-12")
+    files = sorted((settings.paths.boite_envoi / "2026-12").glob("*.eml"))
+    assert report.sent == len(files) == 12
+    for path in files[:3]:
+        data = path.read_bytes()
+        assert data.startswith(b"DKIM-Signature:")
+        assert dkim.verify(data, dnsfunc=dns)

@@ -7,52 +7,28 @@ render: only approved items reach the editions (``--preview`` shows the others t
 
 from __future__ import annotations
 
-import shutil
 from contextlib import closing
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 
-from .deliver import DeliveryReport, Sender
-from .deliver.outbox import OutboxSender
+from .deliver import DeliveryReport
 from .deliver.postal import default_path, postal_rows, write_postal_csv
 from .deliver.ledger import Ledger, LedgerSender
 from .deliver.recipients import LineError, check_address, iter_recipients, load_recipients
 from .deliver.run import MessageFactory, deliver_issue
-from .errors import BuildError, DeliveryError, Problem, Severity
-from .fsutil import atomic_write_text
+from .deliver.senders import make_sender, refuse_items_in_error, signed_unsubscriber
+from .errors import DeliveryError, Problem
 from .gather.files import gather_files
 from .i18n import _
 from .models import COMPLETE, REGIONAL, Recipient, RenderedIssue
 from .organize import organize
 from .render import render_issue
-from .render.context import IMAGES_DIR
-from .render.email import kilobytes
-from .render.environment import make_environment, render_template
-from .render.print import write_pdf
+from .render.outputs import BuildResult, write_outputs
 from .settings import Settings
 from .signoff import Signoff, SignoffStore, approve_issue, require_signoff
 from .state import connect, state_file
-from .unsubscribe import SignedUnsubscriber, UnsubscribeStore, load_secret
-
-
-@dataclass
-class BuildResult:
-    """What a build produced and what the pivot should look at."""
-
-    month: str
-    out_dir: Path
-    rendered: RenderedIssue
-    problems: list[Problem] = field(default_factory=list)
-    files: list[Path] = field(default_factory=list)
-
-    @property
-    def errors(self) -> list[Problem]:
-        return [p for p in self.problems if p.severity is Severity.ERROR]
-
-    @property
-    def warnings(self) -> list[Problem]:
-        return [p for p in self.problems if p.severity is Severity.WARNING]
+from .unsubscribe import UnsubscribeStore
 
 
 def prepare(settings: Settings, month: str, *, parution: date | None = None,
@@ -64,12 +40,6 @@ def prepare(settings: Settings, month: str, *, parution: date | None = None,
     return rendered, problems + list(issue.notices)
 
 
-def preview_values(settings: Settings) -> dict[str, str]:
-    """Return the per-recipient values shown in the files of ``build/`` (no real person)."""
-    return {"salutation": _("Bonjour,"), "courriel": "",
-            "desabonnement": f"mailto:{settings.identity.repondre_a}", "images": f"{IMAGES_DIR}/"}
-
-
 def build(settings: Settings, month: str, *, out: Path | None = None,
           parution: date | None = None, preview: bool = False, pdf: bool = True) -> BuildResult:
     """Build one issue into ``build/<YYYY-MM>/``: every edition, print, and an index."""
@@ -78,51 +48,6 @@ def build(settings: Settings, month: str, *, out: Path | None = None,
     # --- reading ends here; writing begins ---
     write_outputs(result, settings, pdf=pdf)
     return result
-
-
-def write_outputs(result: BuildResult, settings: Settings, *, pdf: bool) -> None:
-    """Write each edition's HTML and text, the print files, images and index.html."""
-    out, rendered = result.out_dir, result.rendered
-    values = preview_values(settings)
-    fill = rendered.placeholders.fill
-    copy_images(rendered, out / IMAGES_DIR)
-    for edition in rendered.editions:
-        html_path, text_path = out / f"{edition.slug}.html", out / f"{edition.slug}.txt"
-        atomic_write_text(html_path, fill(edition.html, values, escape_html=True))
-        atomic_write_text(text_path, fill(edition.text, values, escape_html=False))
-        result.files += [html_path, text_path]
-    print_path = out / "print.html"
-    atomic_write_text(print_path, rendered.print_html)
-    result.files.append(print_path)
-    if pdf:
-        write_pdf(rendered.print_html, out, out / "print.pdf")
-        result.files.append(out / "print.pdf")
-    index = out / "index.html"
-    atomic_write_text(index, render_index(result, settings))
-    result.files.append(index)
-
-
-def copy_images(rendered: RenderedIssue, folder: Path) -> None:
-    """Copy the images of the issue's items next to the rendered files."""
-    for item in rendered.issue.items:
-        if item.image and item.path is not None:
-            source = item.path.parent / item.image
-            if not source.is_file():
-                raise BuildError(_("image introuvable : {name}.").format(name=item.image),
-                                 where=str(item.path),
-                                 fix=_("Remettez l'image à côté de la nouvelle."))
-            folder.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(source, folder / item.image)
-
-
-def render_index(result: BuildResult, settings: Settings) -> str:
-    """Render the page that previews every output of the build."""
-    env = make_environment(settings.paths.gabarits)
-    editions = [(e, len(e.html.encode("utf-8"))) for e in result.rendered.editions]
-    return render_template(env, "index.html.j2", result=result, editions=editions,
-                           identity=settings.identity, issue=result.rendered.issue,
-                           limit=settings.max_email_bytes, kilobytes=kilobytes,
-                           paper=_("Letter (8,5 × 11 po)") if settings.paper == "letter" else "A4")
 
 
 def send(settings: Settings, month: str, *, outbox: Path | None = None,
@@ -181,41 +106,6 @@ def send_test(settings: Settings, month: str, address: str, *, outbox: Path | No
         deliver_issue(tagged, [tester], sender, settings, unsubscriber=unsubscriber,
                       progress=report.record)
     return report, problems
-
-
-def refuse_items_in_error(problems: list[Problem], month: str) -> None:
-    """Stop an approval or a send when an item is in error: fix it, never leave it out."""
-    if any(p.severity is Severity.ERROR for p in problems):
-        raise DeliveryError(
-            _("le numéro {month} contient des nouvelles en erreur ; rien n'a été fait.")
-            .format(month=month),
-            fix=_("Lancez « infolettre check {month} », corrigez les fichiers indiqués, puis "
-                  "recommencez.").format(month=month))
-
-
-def signed_unsubscriber(settings: Settings) -> SignedUnsubscriber:
-    """Give every message its signed unsubscribe links (mailto, and https when configured)."""
-    secret = load_secret(settings.paths.donnees)
-    return SignedUnsubscriber(secret, settings.unsubscribe.courriel, settings.unsubscribe.url)
-
-
-def make_sender(settings: Settings, month: str, outbox: Path | None) -> Sender:
-    """Choose where messages go: ``--outbox``, else SMTP when configured, else outbox/.
-
-    With ``[dkim]``, messages are signed just before they leave (innermost wrapper).
-    """
-    if outbox is None and settings.smtp is not None:
-        from .deliver.smtp import SmtpSender
-
-        sender: Sender = SmtpSender(settings.smtp)
-    else:
-        sender = OutboxSender(outbox or settings.paths.boite_envoi, month)
-    if settings.dkim is not None:
-        from .deliver.dkim import DkimSender, DkimSigner
-
-        dkim = settings.dkim
-        sender = DkimSender(sender, DkimSigner.from_file(dkim.cle, dkim.selecteur, dkim.domaine))
-    return sender
 
 
 def approve(settings: Settings, month: str, by: str, *,

@@ -1,0 +1,91 @@
+"""The files of a build: each edition's HTML and text, print HTML/PDF, images, index.html.
+
+``build/<YYYY-MM>/`` is what the pivot previews and what is published as the web archive
+(email photos load from it). Per-recipient placeholders are filled with neutral values.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import BuildError, Problem, Severity
+from ..fsutil import atomic_write_text
+from ..i18n import _
+from ..models import RenderedIssue
+from ..settings import Settings
+from .context import IMAGES_DIR
+from .email import kilobytes
+from .environment import make_environment, render_template
+from .print import write_pdf
+
+
+@dataclass
+class BuildResult:
+    """What a build produced and what the pivot should look at."""
+
+    month: str
+    out_dir: Path
+    rendered: RenderedIssue
+    problems: list[Problem] = field(default_factory=list)
+    files: list[Path] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity is Severity.ERROR]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity is Severity.WARNING]
+
+
+def preview_values(settings: Settings) -> dict[str, str]:
+    """Return the per-recipient values shown in the files of ``build/`` (no real person)."""
+    return {"salutation": _("Bonjour,"), "courriel": "",
+            "desabonnement": f"mailto:{settings.identity.repondre_a}", "images": f"{IMAGES_DIR}/"}
+
+
+def write_outputs(result: BuildResult, settings: Settings, *, pdf: bool) -> None:
+    """Write each edition's HTML and text, the print files, images and index.html."""
+    out, rendered = result.out_dir, result.rendered
+    values = preview_values(settings)
+    fill = rendered.placeholders.fill
+    copy_images(rendered, out / IMAGES_DIR)
+    for edition in rendered.editions:
+        html_path, text_path = out / f"{edition.slug}.html", out / f"{edition.slug}.txt"
+        atomic_write_text(html_path, fill(edition.html, values, escape_html=True))
+        atomic_write_text(text_path, fill(edition.text, values, escape_html=False))
+        result.files += [html_path, text_path]
+    print_path = out / "print.html"
+    atomic_write_text(print_path, rendered.print_html)
+    result.files.append(print_path)
+    if pdf:
+        write_pdf(rendered.print_html, out, out / "print.pdf")
+        result.files.append(out / "print.pdf")
+    index = out / "index.html"
+    atomic_write_text(index, render_index(result, settings))
+    result.files.append(index)
+
+
+def copy_images(rendered: RenderedIssue, folder: Path) -> None:
+    """Copy the images of the issue's items next to the rendered files."""
+    for item in rendered.issue.items:
+        if item.image and item.path is not None:
+            source = item.path.parent / item.image
+            if not source.is_file():
+                raise BuildError(_("image introuvable : {name}.").format(name=item.image),
+                                 where=str(item.path),
+                                 fix=_("Remettez l'image à côté de la nouvelle."))
+            folder.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, folder / item.image)
+
+
+def render_index(result: BuildResult, settings: Settings) -> str:
+    """Render the page that previews every output of the build."""
+    env = make_environment(settings.paths.gabarits)
+    editions = [(e, len(e.html.encode("utf-8"))) for e in result.rendered.editions]
+    return render_template(env, "index.html.j2", result=result, editions=editions,
+                           identity=settings.identity, issue=result.rendered.issue,
+                           limit=settings.max_email_bytes, kilobytes=kilobytes,
+                           paper=_("Letter (8,5 × 11 po)") if settings.paper == "letter" else "A4")
