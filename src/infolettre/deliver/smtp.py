@@ -598,17 +598,7 @@ async def _data(client: aiosmtplib.SMTP, message: bytes,
             if start.code != aiosmtplib.SMTPStatus.start_input:
                 _close_if_closing(client, start)
                 raise aiosmtplib.SMTPDataError(start.code, start.message)
-            if before_content is not None:
-                try:
-                    pending = before_content()
-                    if inspect.isawaitable(pending):
-                        await pending
-                except Exception as exc:
-                    client.close()
-                    raise _HookFailed(exc) from exc
-                except BaseException:
-                    client.close()
-                    raise
+            await _before_content(client, before_content)
             protocol._response_pending = True
             protocol.write(content)
             response = await protocol.read_response(timeout=timeout)
@@ -619,6 +609,23 @@ async def _data(client: aiosmtplib.SMTP, message: bytes,
         client.close()
         raise
     return response
+
+
+async def _before_content(client: aiosmtplib.SMTP,
+                          before_content: Callable[[], Any] | None) -> None:
+    """Run the hook after the 354, before any content: on failure, send nothing and close."""
+    if before_content is None:
+        return
+    try:
+        pending = before_content()
+        if inspect.isawaitable(pending):
+            await pending
+    except Exception as exc:
+        client.close()
+        raise _HookFailed(exc) from exc
+    except BaseException:
+        client.close()
+        raise
 
 
 async def _pipelined(client: aiosmtplib.SMTP, envelope: Envelope, mail: bytes, rcpt: bytes,
@@ -662,17 +669,7 @@ async def _pipelined(client: aiosmtplib.SMTP, envelope: Envelope, mail: bytes, r
                         protocol.write(b".\r\n")   # DATA accepted all the same: empty it
                         await replies.read(timeout)
                     raise refusal
-                if before_content is not None:
-                    try:
-                        pending = before_content()
-                        if inspect.isawaitable(pending):
-                            await pending
-                    except Exception as exc:
-                        client.close()
-                        raise _HookFailed(exc) from exc
-                    except BaseException:
-                        client.close()
-                        raise
+                await _before_content(client, before_content)
                 protocol.write(_dot_stuff(message) + b".\r\n")
                 response = await replies.read(timeout)
                 if response.code != aiosmtplib.SMTPStatus.completed:
