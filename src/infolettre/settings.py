@@ -115,6 +115,9 @@ class MailIntake:
     dossier_traite: str = "Traité"  # where a processed message is moved
     dossier_a_verifier: str = "À vérifier"  # where a message that failed waits for a person
     taille_max_piece_jointe_mo: int = 10  # an attachment over this size is dropped, with a note
+    #: A short French reply to a known, authenticated sender once their item is written
+    #: (never to strangers or automatic mail; at most 3 per address per day).
+    accuse_reception: bool = True
 
     @property
     def max_attachment_bytes(self) -> int:
@@ -373,7 +376,11 @@ class _Reader:
         if not isinstance(size, int) or isinstance(size, bool) or size <= 0:
             raise self.fail(f"{w}.taille_max_piece_jointe_mo", size,
                             _("un nombre entier de mégaoctets, par exemple 10"))
+        accuse = t.get("accuse_reception", True)
+        if not isinstance(accuse, bool):
+            raise self.fail(f"{w}.accuse_reception", accuse, "true | false")
         return MailIntake(
+            accuse_reception=accuse,
             maildir=self.base / maildir if maildir else None,
             imap_hote=self.text(w, t, "imap_hote", required=False), imap_port=port,
             imap_securite=securite,

@@ -7,6 +7,7 @@ and reports every problem with its file and line; a bad file is skipped, the oth
 from __future__ import annotations
 
 import difflib
+import io
 import re
 from datetime import date, datetime, time
 from pathlib import Path
@@ -31,6 +32,14 @@ MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 REVIEWABLE = (Status.SUBMITTED.value, Status.HELD.value)
 KNOWN_KEYS = ("titre", "organisme", "territoire", "rubrique", "date", "evenement", "echeance",
               "lien", "image", "image_alt", "statut", "source", "flux")
+IMAGE_MAX_WIDTH = 1200  # px: wide enough for the email and the printed page
+_IMAGE_SAVE: dict[str, dict[str, Any]] = {
+    "JPEG": {"quality": 85, "progressive": True, "optimize": True},
+    "PNG": {"optimize": True},
+    "GIF": {},
+    "WEBP": {"quality": 85},
+}
+_IMAGE_METADATA = ("exif", "xmp", "XML:com.adobe.xmp", "comment", "photoshop", "iptc")
 DATETIME_RE = re.compile(
     r"^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{1,2})\s*(?::|h)\s*(\d{2})?(?::\d{2})?)?\s*$", re.I)
 
@@ -98,9 +107,14 @@ def write_draft(settings: Settings, month: str, draft: ItemDraft) -> Path:
     folder = settings.paths.contenu / check_month(month)
     folder.mkdir(parents=True, exist_ok=True)
     slug = _free_slug(folder, _safe_slug(draft.slug))
-    front, links = dict(draft.front_matter), []
+    front, links, fitted = dict(draft.front_matter), [], []
     for attachment in draft.attachments:
-        name = _write_attachment(folder, slug, attachment.name_safe, attachment.data)
+        data = attachment.data
+        if attachment.kind == "image":
+            data, note = fit_image(attachment.data)
+            if note:
+                fitted.append(note.format(name=attachment.name_safe))
+        name = _write_attachment(folder, slug, attachment.name_safe, data)
         if attachment.kind == "image" and front.get("image") == attachment.name_safe:
             front["image"] = name
         elif attachment.kind != "image":
@@ -108,7 +122,8 @@ def write_draft(settings: Settings, month: str, draft: ItemDraft) -> Path:
                 name=re.sub(r"([\\\[\]*_`])", r"\\\1", name), url=quote(name)))
     origin = _("Reçu par courriel de {sender} (Message-ID : {mid}).").format(
         sender=draft.sender or "?", mid=draft.message_id or "—")
-    notes = [origin, *(_("À vérifier : {note}").format(note=n) for n in draft.notes)]
+    notes = [origin, *(_("À vérifier : {note}").format(note=n)
+                       for n in (*draft.notes, *fitted))]
     text = _item_text(front, draft.corps, links, notes)
     while True:
         path = folder / f"{slug}.md"
@@ -155,6 +170,48 @@ def _write_attachment(folder: Path, slug: str, name: str, data: bytes) -> str:
             return candidate
         n += 1
         candidate = f"{stem}-{n}{dot}{ext}"
+
+
+def fit_image(data: bytes) -> tuple[bytes, str | None]:
+    """Ready an emailed image for the bulletin: upright, at most ``IMAGE_MAX_WIDTH`` wide,
+    without its metadata (EXIF, GPS position), in its own format.
+
+    EXIF orientation is applied first, then an image wider than the limit is scaled down
+    (Lanczos). A JPEG is saved at quality 85, progressive; a PNG optimized; an animated
+    image is left as it came. An image already upright, narrow enough and carrying no
+    metadata keeps its bytes. Returns the bytes to write and, for an image Pillow cannot
+    read, a note (``{name}`` to fill in) — the file is then kept unchanged, as a document.
+    """
+    from PIL import Image, ImageOps
+
+    try:
+        with Image.open(io.BytesIO(data)) as opened:
+            fmt = opened.format
+            if getattr(opened, "is_animated", False):
+                return data, None  # an animated GIF (or WebP, PNG): left as it came
+            opened.load()
+            exif = opened.getexif()
+            metadata = bool(exif) or any(k in opened.info for k in _IMAGE_METADATA)
+            image = ImageOps.exif_transpose(opened) or opened
+            if fmt not in _IMAGE_SAVE or (image.width <= IMAGE_MAX_WIDTH and not metadata):
+                return data, None
+            if image.width > IMAGE_MAX_WIDTH:
+                if image.mode in ("P", "1"):  # palette: resample in full colour
+                    image = image.convert("RGBA" if "transparency" in image.info else "RGB")
+                height = max(1, round(image.height * IMAGE_MAX_WIDTH / image.width))
+                image = image.resize((IMAGE_MAX_WIDTH, height), Image.Resampling.LANCZOS)
+            options = dict(_IMAGE_SAVE[fmt])
+            if opened.info.get("icc_profile"):  # colours, not metadata: kept
+                options["icc_profile"] = opened.info["icc_profile"]
+            if fmt == "JPEG" and image.mode not in ("RGB", "L", "CMYK"):
+                image = image.convert("RGB")
+            out = io.BytesIO()
+            image.save(out, format=fmt, **options)
+            return out.getvalue(), None
+    except Exception:  # noqa: BLE001 - a broken image is kept as is, for a person to see
+        return data, ("image « {name} » illisible (fichier abîmé ou format inconnu) : "
+                      "gardée telle quelle, sans redimensionnement. Vérifiez-la, ou "
+                      "demandez une autre copie à l'expéditeur.")
 
 
 def _item_text(front: dict[str, Any], corps: str, links: list[str], notes: list[str]) -> str:

@@ -45,7 +45,7 @@ from ..i18n import _
 from ..settings import MailIntake, Settings
 from ..state import connect, state_file
 from ..unsubscribe.mailbox import _with_reason
-from .intake import IntakeReport, IntakeResult, process_raw
+from .intake import IntakeReport, IntakeResult, acknowledge_item, process_raw
 
 ENV_PASSWORD = "INFOLETTRE_IMAP_PASSWORD"
 TIMEOUT = 60.0  # seconds, for connecting and for every command
@@ -158,12 +158,14 @@ def _quote(name: str) -> str:
 
 def poll(settings: Settings, progress: Progress | None = None, *,
          environ: Mapping[str, str] | None = None, plain_loopback: bool = False,
-         ssl_context: ssl.SSLContext | None = None, timeout: float = TIMEOUT) -> PollReport:
+         ssl_context: ssl.SSLContext | None = None, timeout: float = TIMEOUT,
+         ack_sender: Any = None) -> PollReport:
     """Process every message of the configured IMAP folder (module docstring); return a report.
 
     ``plain_loopback`` (tests only, never from the configuration) connects without TLS, and
     only to 127.0.0.1 or ::1. ``ssl_context`` replaces the system's certificate checks
-    (tests, private authorities).
+    (tests, private authorities). Each item written is acknowledged to a known sender when
+    ``accuse_reception`` is on (``intake.acknowledge_item``), through ``ack_sender`` if given.
     """
     config = _config(settings)
     password = (os.environ if environ is None else environ).get(ENV_PASSWORD)
@@ -187,7 +189,7 @@ def poll(settings: Settings, progress: Progress | None = None, *,
         uids = box.open(config.imap_dossier)
         db = connect(state_file(settings.paths.donnees))
         for uid in uids:
-            entry = _one(box, uid, settings, db, config)
+            entry = _one(box, uid, settings, db, config, ack_sender)
             report.messages.append(entry)
             report.record(entry.result)
             if progress:
@@ -219,7 +221,7 @@ def _config(settings: Settings) -> MailIntake:
 
 
 def _one(box: _Mailbox, uid: str, settings: Settings, db: sqlite3.Connection,
-         config: MailIntake) -> PolledMessage:
+         config: MailIntake, ack_sender: Any = None) -> PolledMessage:
     """Fetch, process, then move one message; never raises except for a lost connection."""
     source = f"imap:{uid}"
     try:
@@ -239,6 +241,7 @@ def _one(box: _Mailbox, uid: str, settings: Settings, db: sqlite3.Connection,
                   else f"{type(exc).__name__}: {exc}")
         return _error(uid, _("traitement interrompu ({detail}) ; le message reste dans la boîte "
                              "et sera repris au prochain relevé.").format(detail=detail))
+    result = acknowledge_item(settings, raw, result, conn=db, sender=ack_sender)
     entry = PolledMessage(uid, result.kind, result)
     target = config.dossier_a_verifier if result.kind == "failed" else config.dossier_traite
     try:

@@ -13,6 +13,7 @@ November 24 goes to the December issue (``content/2026-12/``).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 import sqlite3
@@ -23,6 +24,7 @@ from datetime import UTC, datetime
 from email.parser import BytesHeaderParser
 from email.policy import compat32
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import InfolettreError
 from ..fsutil import fsync_dir, write_durably
@@ -32,6 +34,9 @@ from ..state import connect, migrate, state_file
 from ..store import write_draft
 from ..unsubscribe.mailbox import REASON_HEADER, _folder, _move, _with_reason
 from .mail import convert_message
+
+if TYPE_CHECKING:
+    from ..deliver import Sender
 
 ARCHIVE_DIR = "courriels"
 DONE_FOLDER = "Traite"  # Maildir++ folders (ASCII: every mail program shows them)
@@ -66,6 +71,9 @@ class IntakeResult:
     source: str = ""
     held: bool = False  # an item written « retenu » (unknown or unauthenticated sender)
     for_person: bool = False  # failed, or rejected for a reason a person should look at
+    titre: str = ""  # the item's title (for the acknowledgment)
+    ack_sent: bool = False  # an acknowledgment went to the sender (``acknowledge``)
+    ack_problem: str = ""  # the acknowledgment failed: the item is written all the same
 
     @property
     def filed_for_review(self) -> bool:
@@ -93,6 +101,11 @@ class IntakeReport:
     def to_review(self) -> list[IntakeResult]:
         return [r for r in self.results if r.filed_for_review]
 
+    @property
+    def ack_problems(self) -> list[IntakeResult]:
+        """Items written whose acknowledgment could not be sent (to tell the pivot)."""
+        return [r for r in self.results if r.ack_problem]
+
     def summary(self) -> str:
         """Say the counts in one French sentence."""
         return _("Courriels reçus : {items} nouvelle(s) écrite(s) (dont {held} retenue(s) "
@@ -100,7 +113,15 @@ class IntakeReport:
                  "ou vide(s) écarté(s), {failed} à vérifier.").format(
             items=self.count("item"), held=sum(r.held for r in self.results),
             dup=self.count("duplicate"), rej=self.count("rejected"),
-            failed=len(self.to_review))
+            failed=len(self.to_review)) + self._ack_summary()
+
+    def _ack_summary(self) -> str:
+        sent, failed = sum(r.ack_sent for r in self.results), self.ack_problems
+        text = f" Accusés de réception envoyés : {sent}." if sent else ""
+        for result in failed:
+            text += (f" Accusé de réception en échec pour {result.source} (nouvelle bien "
+                     f"écrite) : {result.ack_problem}")
+        return text
 
 
 def issue_month(received: datetime) -> str:
@@ -155,7 +176,29 @@ def _convert_and_write(raw: bytes, settings: Settings, month: str, received: dat
                             for_person=not reason.startswith(AUTOMATIC))
     path = write_draft(settings, month, conversion.draft)
     held = conversion.draft.front_matter.get("statut") == "retenu"
-    return IntakeResult("item", path, "", message_id, source, held=held)
+    return IntakeResult("item", path, "", message_id, source, held=held,
+                        titre=str(conversion.draft.front_matter.get("titre") or ""))
+
+
+def acknowledge_item(settings: Settings, raw: bytes, result: IntakeResult, *,
+                     conn: sqlite3.Connection, sender: Sender | None = None) -> IntakeResult:
+    """Acknowledge a written item to its sender when ``accuse_reception`` is on.
+
+    Returns the result with ``ack_sent`` or ``ack_problem`` set; never raises: an
+    acknowledgment that fails is reported, the item stays written.
+    """
+    if result.kind != "item" or result.path is None or not settings.mail_intake.accuse_reception:
+        return result
+    try:
+        from .acknowledge import acknowledge
+
+        ack = acknowledge(settings, raw, titre=result.titre or result.path.stem,
+                          month=result.path.parent.name, conn=conn, held=result.held,
+                          sender=sender)
+    except Exception as exc:  # noqa: BLE001 - a reply never costs the item
+        return dataclasses.replace(result, ack_problem=f"accusé de réception impossible "
+                                                        f"({type(exc).__name__}: {exc}).")
+    return dataclasses.replace(result, ack_sent=ack.sent, ack_problem=ack.problem)
 
 
 def archive(settings: Settings, raw: bytes, digest: str) -> Path:
@@ -204,14 +247,16 @@ def _remember(conn: sqlite3.Connection, message_id: str, digest: str,
                   result.kind, str(result.path) if result.path else None, result.reason))
 
 
-def process_maildir(settings: Settings, maildir: Path, *,
-                    progress: Progress | None = None) -> IntakeReport:
+def process_maildir(settings: Settings, maildir: Path, *, progress: Progress | None = None,
+                    ack_sender: Sender | None = None) -> IntakeReport:
     """Process every message of a Maildir inbox (``new/`` and ``cur/``), then file it.
 
     Items, duplicates and automatic mail go to the ``.Traite`` folder; a failure goes to
     ``.A-verifier`` with the reason in an ``X-Infolettre-Raison`` header. A message is moved
     only after its result is on disk, copy first and original deleted last: a crash leaves
-    it in two places at worst, never in none.
+    it in two places at worst, never in none. Each item written is acknowledged to a known
+    sender (``acknowledge``) when ``accuse_reception`` is on, through ``ack_sender`` (default:
+    SMTP when configured, else ``accuses/`` in the data folder).
     """
     maildir = Path(maildir)
     if not all((maildir / sub).is_dir() for sub in ("new", "cur", "tmp")):
@@ -225,7 +270,7 @@ def process_maildir(settings: Settings, maildir: Path, *,
     report = IntakeReport()
     with closing(connect(state_file(settings.paths.donnees))) as conn:
         for path in _messages(maildir):
-            result = _process_file(path, settings, conn, done, review)
+            result = _process_file(path, settings, conn, done, review, ack_sender)
             if result is not None:
                 report.record(result)
                 if progress is not None:
@@ -241,7 +286,7 @@ def _messages(maildir: Path) -> list[Path]:
 
 
 def _process_file(path: Path, settings: Settings, conn: sqlite3.Connection, done: Path,
-                  review: Path) -> IntakeResult | None:
+                  review: Path, ack_sender: Sender | None = None) -> IntakeResult | None:
     """Process one Maildir file and move it; None when another reader took it meanwhile."""
     try:
         raw = without_reason(path.read_bytes())
@@ -249,6 +294,7 @@ def _process_file(path: Path, settings: Settings, conn: sqlite3.Connection, done
     except FileNotFoundError:
         return None
     result = process_raw(raw, settings, source=path.name, conn=conn, received=received)
+    result = acknowledge_item(settings, raw, result, conn=conn, sender=ack_sender)
     try:
         if result.filed_for_review:
             _move(path, _with_reason(raw, result.reason), review, "new", "")

@@ -1,0 +1,248 @@
+"""Acknowledgment: a short French reply telling a delegate their news arrived.
+
+Sent only after the item is written, and only to a sender the bulletin knows and the
+receiving server authenticated (an item « soumis »): never for a held item (stranger, forged
+From), never to automatic mail, never to the bulletin's own addresses. The reply says it is
+automatic (``Auto-Submitted: auto-replied``, RFC 3834; ``X-Auto-Response-Suppress: All`` for
+Exchange), so well-behaved responders do not answer it, and at most ``MAX_PER_DAY`` replies
+go to one address per day (in the bulletin's time zone), recorded in the state database:
+whatever the other side does, a mail loop stops there.
+
+Replies leave through a ``deliver.Sender``: the SMTP server of ``[smtp]`` when configured,
+else a folder of ``.eml`` files (``ack_outbox``: ``accuses/`` in the data folder, one file
+per reply, beside the state that counts them), signed with ``[dkim]`` when set — the choice
+``pipeline.make_sender`` makes for issues, without importing the pipeline here.
+Acknowledging never raises to the intake: whatever fails is returned as a problem to report.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from email.utils import format_datetime, formataddr, make_msgid, parseaddr
+from pathlib import Path
+
+from ..deliver import DeliveryResult, Envelope, Outcome, Sender
+from ..deliver.outbox import outbox_name
+from ..fsutil import fsync_dir, write_durably
+from ..i18n import _
+from ..organize import default_parution
+from ..render.dates import long_date, month_title
+from ..settings import Settings
+from ..state import migrate
+from .mail.text import header_text
+from .mail.trust import automatic_reason, spoofed
+
+MAX_PER_DAY = 3
+OUTBOX_DIR = "accuses"
+EDITION = "accuse"  # the Envelope's edition: not an issue's, a reply
+SCHEMA = ["""
+CREATE TABLE accuses_reception (
+    adresse TEXT NOT NULL,       -- lowercased recipient
+    jour TEXT NOT NULL,          -- AAAA-MM-JJ in the bulletin's time zone
+    envoye_le TEXT NOT NULL,     -- UTC, ISO 8601
+    message_id TEXT,             -- Message-ID of the message acknowledged
+    accuse_id TEXT               -- Message-ID of the reply
+);
+CREATE INDEX accuses_reception_jour ON accuses_reception (adresse, jour)
+"""]
+
+
+@dataclass(frozen=True)
+class Acknowledgment:
+    """What became of the reply: sent (``detail`` says where), not due (``detail`` says
+    why), or failed (``problem`` says what went wrong; the item is written all the same)."""
+
+    sent: bool
+    detail: str = ""
+    problem: str = ""
+
+
+def ack_outbox(settings: Settings) -> Path:
+    """Where replies are written when no SMTP server is configured."""
+    return settings.paths.donnees / OUTBOX_DIR
+
+
+class AckOutbox:
+    """A ``Sender`` writing each reply as its own ``.eml`` file (``ack_outbox``).
+
+    Unlike the issue outbox (one file per recipient and month), one address may get several
+    replies: the name carries the time and the reply's Message-ID. Durable, never rewritten.
+    """
+
+    concurrency = 1
+
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+
+    def path_for(self, envelope: Envelope) -> Path:
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+        digest = hashlib.sha256(envelope.message_id.encode("utf-8", "replace")).hexdigest()[:10]
+        return self.folder / f"{stamp}-{digest}-{outbox_name(envelope.recipient)}"
+
+    async def open(self) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+
+    async def send(self, envelope: Envelope, *,
+                   before_content: Callable[[], object] | None = None) -> DeliveryResult:
+        target = self.path_for(envelope)
+        written = write_durably(target, lambda handle: handle.write(envelope.message),
+                                mode=0o600, no_clobber=True, sync_dir=False)
+        return DeliveryResult(envelope, Outcome.SENT if written else Outcome.SKIPPED,
+                              str(target))
+
+    async def close(self) -> None:
+        fsync_dir(self.folder)
+
+
+def make_ack_sender(settings: Settings) -> Sender:
+    """Choose where replies go: SMTP when ``[smtp]`` is set, else ``ack_outbox``;
+    signed when ``[dkim]`` is set (as ``pipeline.make_sender`` does for issues)."""
+    if settings.smtp is not None:
+        from ..deliver.smtp import SmtpSender
+
+        sender: Sender = SmtpSender(settings.smtp)
+    else:
+        sender = AckOutbox(ack_outbox(settings))
+    if settings.dkim is not None:
+        from ..deliver.dkim import DkimSender, DkimSigner
+
+        dkim = settings.dkim
+        sender = DkimSender(sender, DkimSigner.from_file(dkim.cle, dkim.selecteur, dkim.domaine))
+    return sender
+
+
+def own_addresses(settings: Settings) -> set[str]:
+    """The bulletin's own addresses: never acknowledged (a reply to itself would loop)."""
+    found = {settings.identity.sender_address, settings.identity.repondre_a}
+    if settings.unsubscribe is not None:
+        found.add(settings.unsubscribe.courriel)
+    if settings.mail_intake.imap_utilisateur:
+        found.add(settings.mail_intake.imap_utilisateur)
+    return {parseaddr(a)[1].strip().lower() for a in found if a}
+
+
+def acknowledge(settings: Settings, raw: bytes, *, titre: str, month: str,
+                conn: sqlite3.Connection, held: bool = False, sender: Sender | None = None,
+                now: datetime | None = None) -> Acknowledgment:
+    """Reply to the sender of ``raw`` whose item ``titre`` was written for ``month``.
+
+    Returns whether a reply went out, or why not; never raises.
+    """
+    try:
+        msg = message_from_bytes(raw, policy=policy.default)
+        name, address = parseaddr(header_text(msg, "From"))
+        address = address.strip().lower()
+        why_not = _why_not(settings, msg, address, held)
+        if why_not:
+            return Acknowledgment(False, why_not)
+        now = now or datetime.now(UTC)
+        migrate(conn, "accuses", SCHEMA)
+        day = now.astimezone(settings.identity.timezone).date().isoformat()
+        count = conn.execute("SELECT COUNT(*) FROM accuses_reception WHERE adresse = ? "
+                             "AND jour = ?", (address, day)).fetchone()[0]
+        if count >= MAX_PER_DAY:
+            return Acknowledgment(False, _("déjà {count} accusés de réception envoyés à "
+                                           "{address} aujourd'hui : pas d'autre (limite).")
+                                  .format(count=count, address=address))
+        envelope = build_envelope(settings, msg, name, address, titre=titre, month=month,
+                                  now=now)
+    except Exception as exc:  # noqa: BLE001 - a reply never costs the item
+        return Acknowledgment(False, problem=_("accusé de réception non préparé ({detail}).")
+                              .format(detail=f"{type(exc).__name__}: {exc}"))
+    original = header_text(msg, "Message-ID").strip("<> ") or None
+    row = conn.execute("INSERT INTO accuses_reception (adresse, jour, envoye_le, message_id, "
+                       "accuse_id) VALUES (?, ?, ?, ?, ?)",
+                       (address, day, now.astimezone(UTC).isoformat(timespec="seconds"),
+                        original, envelope.message_id)).lastrowid
+    try:  # counted before it leaves: a crash after sending never allows a 4th reply
+        result = _run(_deliver(sender or make_ack_sender(settings), envelope))
+        if result.outcome in (Outcome.SENT, Outcome.SKIPPED):
+            return Acknowledgment(True, result.detail)
+        detail = result.outcome.value + (f" : {result.detail}" if result.detail else "")
+        problem = _("accusé de réception à {address} non envoyé ({detail}).").format(
+            address=address, detail=detail)
+    except Exception as exc:  # noqa: BLE001 - a reply never costs the item
+        detail = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
+        problem = _("accusé de réception à {address} non envoyé ({detail}).").format(
+            address=address, detail=detail)
+    conn.execute("DELETE FROM accuses_reception WHERE rowid = ?", (row,))
+    return Acknowledgment(False, problem=problem)
+
+
+def _why_not(settings: Settings, msg: EmailMessage, address: str, held: bool) -> str | None:
+    """Say why this message gets no reply, or None when it does."""
+    if held:
+        return _("nouvelle retenue (expéditeur inconnu ou non authentifié) : pas d'accusé.")
+    if not address or "@" not in address:
+        return _("adresse de l'expéditeur absente : pas d'accusé.")
+    if address in own_addresses(settings):
+        return _("message venant de l'infolettre elle-même : pas d'accusé.")
+    if not any(address in o.courriels for o in settings.organizations):
+        return _("expéditeur absent du registre : pas d'accusé.")
+    if spoofed(msg):
+        return _("expéditeur non authentifié (DMARC ou SPF) : pas d'accusé.")
+    reason = automatic_reason(msg)
+    if reason:
+        return _("{reason} Pas d'accusé.").format(reason=reason)
+    return None
+
+
+def reply_text(settings: Settings, titre: str, month: str) -> str:
+    """Return the French text of the reply (through the catalog, like every string)."""
+    return _("Bonjour,\n\nVotre nouvelle « {titre} » a bien été reçue pour le numéro de "
+             "{mois} (parution prévue le {parution}). L'équipe la relira avant "
+             "publication.\n\n— {nom}\n").format(
+        titre=titre, mois=month_title(month), parution=long_date(default_parution(month)),
+        nom=settings.identity.nom)
+
+
+def build_envelope(settings: Settings, msg: EmailMessage, name: str, address: str, *,
+                   titre: str, month: str, now: datetime) -> Envelope:
+    """Build the reply (RFC 3834 headers, plain UTF-8 text) and its envelope."""
+    domain = settings.identity.sender_address.rpartition("@")[2] or None
+    reply = EmailMessage(policy=policy.SMTP)
+    reply["From"] = settings.identity.expediteur
+    reply["To"] = formataddr((name, address)) if name else address
+    subject = " ".join(header_text(msg, "Subject").split()) or titre
+    reply["Subject"] = _("Reçu : {subject}").format(subject=subject)
+    reply["Date"] = format_datetime(now.astimezone(settings.identity.timezone))
+    message_id = make_msgid("accuse", domain=domain)
+    reply["Message-ID"] = message_id
+    original = header_text(msg, "Message-ID").strip().strip("<>")
+    if original and " " not in original:
+        reply["In-Reply-To"] = f"<{original}>"
+        reply["References"] = f"<{original}>"
+    reply["Auto-Submitted"] = "auto-replied"
+    reply["X-Auto-Response-Suppress"] = "All"
+    reply.set_content(reply_text(settings, titre, month), charset="utf-8",
+                      cte="quoted-printable")
+    return Envelope(sender=settings.identity.sender_address, recipient=address,
+                    message=reply.as_bytes(), month=month, edition=EDITION,
+                    message_id=message_id.strip("<>"))
+
+
+async def _deliver(sender: Sender, envelope: Envelope) -> DeliveryResult:
+    await sender.open()
+    try:
+        return await sender.send(envelope)
+    finally:
+        await sender.close()
+
+
+def _run(coroutine):
+    """Run a coroutine from synchronous code, even when an event loop is already running."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
