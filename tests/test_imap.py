@@ -163,6 +163,18 @@ def test_repoll_adds_nothing(intake_settings, mailbox):
     assert len(messages(mailbox, TRAITE)) == 2
 
 
+def test_marked_not_moved_when_configured(intake_settings, mailbox):
+    """With apres_traitement = "marquer", a processed message stays in INBOX, read and
+    keyworded, and the next poll skips it (no « Traité » folder is made)."""
+    box = dataclasses.replace(intake_settings.mail_intake, apres_traitement="marquer")
+    settings = dataclasses.replace(intake_settings, mail_intake=box)
+    append(mailbox, "delegate_latin1_photo_pdf", "imap-marque@example.org")
+    first = run(settings, mailbox)
+    assert [(m.kind, m.folder) for m in first.messages] == [("item", "INBOX")]
+    assert len(messages(mailbox, "INBOX")) == 1 and TRAITE not in folders(mailbox)
+    assert run(settings, mailbox).messages == []
+
+
 def test_failed_message_goes_to_a_verifier_with_reason(intake_settings, mailbox, monkeypatch):
     """A message whose conversion crashes lands in « À vérifier » with the reason; the others
     still go through. The crash is faked (the intake's convert_message raises), only here."""

@@ -97,6 +97,9 @@ class Dkim:
 
 
 IMAP_SECURITY = ("tls", "starttls")
+#: What happens on the IMAP server to a processed message (a failed one always goes to
+#: dossier_a_verifier): moved to dossier_traite, or marked read with a keyword and left.
+AFTER_PROCESSING = ("deplacer", "marquer")
 
 
 @dataclass(frozen=True)
@@ -113,6 +116,7 @@ class MailIntake:
     imap_utilisateur: str | None = None  # login (defaults to none: the IMAP side will ask)
     imap_dossier: str = "INBOX"  # the folder read on the server
     dossier_traite: str = "Traité"  # where a processed message is moved
+    apres_traitement: str = "deplacer"  # deplacer (to dossier_traite) | marquer (flag, stays)
     dossier_a_verifier: str = "À vérifier"  # where a message that failed waits for a person
     taille_max_piece_jointe_mo: int = 10  # an attachment over this size is dropped, with a note
     #: A short French reply to a known, authenticated sender once their item is written
@@ -376,6 +380,9 @@ class _Reader:
         if not isinstance(size, int) or isinstance(size, bool) or size <= 0:
             raise self.fail(f"{w}.taille_max_piece_jointe_mo", size,
                             _("un nombre entier de mégaoctets, par exemple 10"))
+        after = t.get("apres_traitement", "deplacer")
+        if after not in AFTER_PROCESSING:
+            raise self.fail(f"{w}.apres_traitement", after, " | ".join(AFTER_PROCESSING))
         accuse = t.get("accuse_reception", True)
         if not isinstance(accuse, bool):
             raise self.fail(f"{w}.accuse_reception", accuse, "true | false")
@@ -386,7 +393,7 @@ class _Reader:
             imap_securite=securite,
             imap_utilisateur=self.text(w, t, "imap_utilisateur", required=False),
             imap_dossier=self.text(w, t, "imap_dossier", "INBOX"),
-            dossier_traite=self.text(w, t, "dossier_traite", "Traité"),
+            dossier_traite=self.text(w, t, "dossier_traite", "Traité"), apres_traitement=after,
             dossier_a_verifier=self.text(w, t, "dossier_a_verifier", "À vérifier"),
             taille_max_piece_jointe_mo=size)
 

@@ -53,6 +53,9 @@ LOOPBACK = ("127.0.0.1", "::1")
 _FETCH_UID = re.compile(rb"\bUID (\d+)")
 
 
+#: IMAP keyword of a message already processed, when messages are marked, not moved.
+DONE_KEYWORD = "$InfolettreTraite"
+
 class ImapError(InfolettreError):
     """The mailbox could not be read: connection, certificate, password, folder."""
 
@@ -247,6 +250,9 @@ def _one(box: _Mailbox, uid: str, settings: Settings, db: sqlite3.Connection,
     try:
         if result.kind == "failed":
             box.file_with_reason(uid, target, _with_reason(raw, result.reason), received)
+        elif config.apres_traitement == "marquer":
+            box.mark_done(uid)
+            return _replace(entry, folder=config.imap_dossier)
         else:
             box.move(uid, target)
     except imaplib.IMAP4.abort:
@@ -384,7 +390,8 @@ class _Mailbox:
                 where=self.where,
                 fix=_("Vérifiez imap_dossier dans [courriel_entrant] (« INBOX » pour la boîte "
                       "de réception)."))
-        typ, data = self.client.uid("SEARCH", "ALL")
+        # Messages marked processed (apres_traitement = "marquer") are left where they are.
+        typ, data = self.client.uid("SEARCH", "UNKEYWORD", DONE_KEYWORD)
         if typ != "OK":
             raise imaplib.IMAP4.error(data[0] if data else b"SEARCH")
         return [u.decode("ascii") for u in (data[0] or b"").split()]
@@ -438,6 +445,11 @@ class _Mailbox:
             self._check(self.client.uid("EXPUNGE", uid), "EXPUNGE")
         else:
             self._check(self.client.expunge(), "EXPUNGE")
+
+    def mark_done(self, uid: str) -> None:
+        """Mark one message read and processed, leaving it in the inbox."""
+        self._check(self.client.uid("STORE", uid, "+FLAGS", f"(\\Seen {DONE_KEYWORD})"),
+                    "STORE")
 
     def move(self, uid: str, folder: str) -> None:
         """Move one message to ``folder`` (UID MOVE, or COPY + \\Deleted + EXPUNGE)."""
