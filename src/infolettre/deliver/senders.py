@@ -31,17 +31,20 @@ def signed_unsubscriber(settings: Settings) -> SignedUnsubscriber:
     return SignedUnsubscriber(secret, settings.unsubscribe.courriel, settings.unsubscribe.url)
 
 
-def make_sender(settings: Settings, month: str, outbox: Path | None) -> Sender:
-    """Choose where messages go: ``--outbox``, else SMTP when configured, else outbox/.
+def make_sender(settings: Settings, month: str, outbox: Path | None, *,
+                local: Sender | None = None) -> Sender:
+    """Choose where messages go: ``--outbox``, else SMTP when configured, else files.
 
-    With ``[dkim]``, messages are signed just before they leave (innermost wrapper).
+    The files are the issue outbox (``outbox/<month>/``) unless ``local`` gives another
+    file sender (acknowledgments). With ``[dkim]``, messages are signed just before they
+    leave (innermost wrapper).
     """
     if outbox is None and settings.smtp is not None:
         from .smtp import SmtpSender
 
         sender: Sender = SmtpSender(settings.smtp)
     else:
-        sender = OutboxSender(outbox or settings.paths.boite_envoi, month)
+        sender = local or OutboxSender(outbox or settings.paths.boite_envoi, month)
     if settings.dkim is not None:
         from .dkim import DkimSender, DkimSigner
 

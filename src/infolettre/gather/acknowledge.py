@@ -30,6 +30,7 @@ from pathlib import Path
 
 from ..deliver import DeliveryResult, Envelope, Outcome, Sender
 from ..deliver.outbox import outbox_name
+from ..deliver.senders import make_sender
 from ..fsutil import fsync_dir, write_durably
 from ..i18n import _
 from ..organize import default_parution
@@ -102,20 +103,9 @@ class AckOutbox:
 
 
 def make_ack_sender(settings: Settings) -> Sender:
-    """Choose where replies go: SMTP when ``[smtp]`` is set, else ``ack_outbox``;
-    signed when ``[dkim]`` is set (as ``pipeline.make_sender`` does for issues)."""
-    if settings.smtp is not None:
-        from ..deliver.smtp import SmtpSender
-
-        sender: Sender = SmtpSender(settings.smtp)
-    else:
-        sender = AckOutbox(ack_outbox(settings))
-    if settings.dkim is not None:
-        from ..deliver.dkim import DkimSender, DkimSigner
-
-        dkim = settings.dkim
-        sender = DkimSender(sender, DkimSigner.from_file(dkim.cle, dkim.selecteur, dkim.domaine))
-    return sender
+    """Choose where replies go: SMTP when ``[smtp]`` is set, else ``ack_outbox``; signed
+    when ``[dkim]`` is set — the same choice as for issues (``deliver.senders``)."""
+    return make_sender(settings, "", None, local=AckOutbox(ack_outbox(settings)))
 
 
 def own_addresses(settings: Settings) -> set[str]:

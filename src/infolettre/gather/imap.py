@@ -42,9 +42,9 @@ from typing import Any
 
 from ..errors import ConfigError, InfolettreError
 from ..i18n import _
+from ..maildir import with_reason
 from ..settings import MailIntake, Settings
 from ..state import connect, state_file
-from ..unsubscribe.mailbox import _with_reason
 from .intake import IntakeReport, IntakeResult, acknowledge_item, process_raw
 
 ENV_PASSWORD = "INFOLETTRE_IMAP_PASSWORD"
@@ -249,7 +249,7 @@ def _one(box: _Mailbox, uid: str, settings: Settings, db: sqlite3.Connection,
     target = config.dossier_a_verifier if result.kind == "failed" else config.dossier_traite
     try:
         if result.kind == "failed":
-            box.file_with_reason(uid, target, _with_reason(raw, result.reason), received)
+            box.file_with_reason(uid, target, with_reason(raw, result.reason), received)
         elif config.apres_traitement == "marquer":
             box.mark_done(uid)
             return _replace(entry, folder=config.imap_dossier)

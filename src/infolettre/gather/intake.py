@@ -29,10 +29,11 @@ from typing import TYPE_CHECKING
 from ..errors import InfolettreError
 from ..fsutil import fsync_dir, write_durably
 from ..i18n import _
+from ..maildir import REASON_HEADER, move, with_reason
+from ..maildir import folder as maildir_folder
 from ..settings import Settings
 from ..state import connect, migrate, state_file
 from ..store import write_draft
-from ..unsubscribe.mailbox import REASON_HEADER, _folder, _move, _with_reason
 from .mail import convert_message
 
 if TYPE_CHECKING:
@@ -266,7 +267,7 @@ def process_maildir(settings: Settings, maildir: Path, *, progress: Progress | N
             fix=_("Indiquez le dossier Maildir de l'adresse de l'infolettre, par exemple "
                   "/var/mail/infolettre, avec la clé « maildir » de la table "
                   "« courriel_entrant » ou avec --maildir."))
-    done, review = _folder(maildir, DONE_FOLDER), _folder(maildir, REVIEW_FOLDER)
+    done, review = maildir_folder(maildir, DONE_FOLDER), maildir_folder(maildir, REVIEW_FOLDER)
     report = IntakeReport()
     with closing(connect(state_file(settings.paths.donnees))) as conn:
         for path in _messages(maildir):
@@ -297,9 +298,9 @@ def _process_file(path: Path, settings: Settings, conn: sqlite3.Connection, done
     result = acknowledge_item(settings, raw, result, conn=conn, sender=ack_sender)
     try:
         if result.filed_for_review:
-            _move(path, _with_reason(raw, result.reason), review, "new", "")
+            move(path, with_reason(raw, result.reason), review, "new", "")
         else:
-            _move(path, raw, done, "cur", ":2,S")
+            move(path, raw, done, "cur", ":2,S")
     except OSError as exc:
         raise InfolettreError(
             _("impossible de classer ce message ({detail}) ; il est resté dans la boîte de "

@@ -14,7 +14,8 @@ first use (``data/`` is in ``.gitignore``: the secret is never committed). Losin
 it breaks every unsubscribe link already sent: back the file up with the state database.
 """
 
-from .mailbox import REASON_HEADER, Report, process_maildir
+from ..maildir import REASON_HEADER
+from .mailbox import Report, process_maildir
 from .secret import load_secret
 from .store import UnsubscribeStore, process_unsubscribe_token
 from .tokens import SignedUnsubscriber, make_token, normalize_email, verify_token

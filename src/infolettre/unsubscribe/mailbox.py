@@ -2,24 +2,21 @@
 
 from __future__ import annotations
 
-import os
 import re
-import secrets
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
 
 from ..errors import InfolettreError
-from ..fsutil import fsync_dir, write_durably
+from ..fsutil import fsync_dir
 from ..i18n import _
+from ..maildir import folder, move, with_reason
 from .store import UnsubscribeStore
 from .tokens import TOKEN_RE, verify_token
 
-
 REVIEW_FOLDER = "A-verifier"
 DONE_FOLDER = "Traite"
-REASON_HEADER = "X-Infolettre-Raison"
 #: Only the start of a reply is searched, and never quoted text: a reply to the bulletin
 #: that quotes its footer must not unsubscribe anybody.
 BODY_LINES = 20
@@ -68,7 +65,7 @@ def process_maildir(store: UnsubscribeStore, secret: bytes, maildir: Path) -> Re
             fix=_("Indiquez le dossier Maildir de l'adresse de désabonnement, par exemple "
                   "/home/infolettre/Maildir."))
     try:
-        review, done = (_folder(maildir, name) for name in (REVIEW_FOLDER, DONE_FOLDER))
+        review, done = (folder(maildir, name) for name in (REVIEW_FOLDER, DONE_FOLDER))
     except OSError as exc:
         raise InfolettreError(
             _("impossible de créer les dossiers « {review} » et « {done} » ({detail}).").format(
@@ -94,9 +91,9 @@ def process_maildir(store: UnsubscribeStore, secret: bytes, maildir: Path) -> Re
                         report.unsubscribed += 1
                     else:
                         report.already += 1
-                    _move(path, raw, done, "cur", ":2,S")
+                    move(path, raw, done, "cur", ":2,S")
                 else:
-                    _move(path, _with_reason(raw, reason), review, "new", "")
+                    move(path, with_reason(raw, reason), review, "new", "")
                     report.to_review.append((path.name, reason))
             except OSError as exc:
                 raise _move_error(path, exc) from None
@@ -112,34 +109,6 @@ def _move_error(path: Path, exc: OSError) -> InfolettreError:
         where=str(path),
         fix=_("Vérifiez l'espace disque et les droits sur le dossier Maildir, puis relancez : "
               "les messages déjà classés ne sont pas traités deux fois."))
-
-
-def _folder(maildir: Path, name: str) -> Path:
-    """Return the Maildir++ folder ``.<name>``, created if needed."""
-    folder = maildir / f".{name}"
-    for sub in ("tmp", "new", "cur"):
-        (folder / sub).mkdir(parents=True, exist_ok=True)
-    (folder / "maildirfolder").touch()
-    return folder
-
-
-def _move(path: Path, data: bytes, folder: Path, sub: str, info: str) -> None:
-    """Deliver ``data`` into ``folder`` (tmp, fsync, rename), then delete the original."""
-    name = path.name.split(":", 1)[0]
-    if (folder / sub / f"{name}{info}").exists():  # a copy left by an interrupted run
-        name = f"{name}.{secrets.token_hex(4)}"
-    temp = folder / "tmp" / name
-    write_durably(temp, lambda handle: handle.write(data), mode=0o600, sync_dir=False)
-    os.rename(temp, folder / sub / f"{name}{info}")
-    fsync_dir(folder / sub)
-    path.unlink(missing_ok=True)
-
-
-def _with_reason(raw: bytes, reason: str) -> bytes:
-    """Prepend the reason header (RFC 2047 encoded), in the message's own line ends."""
-    newline = "\r\n" if raw.split(b"\n", 1)[0].endswith(b"\r") else "\n"
-    header = policy.SMTP.clone(linesep=newline).header_factory(REASON_HEADER, reason)
-    return header.fold(policy=policy.SMTP.clone(linesep=newline)).encode("ascii") + raw
 
 
 def _unsubscribe_request(secret: bytes, raw: bytes) -> tuple[str | None, str]:
