@@ -38,6 +38,13 @@ def sample_here(sample_settings, tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
+def settings(sample_here: Settings, tmp_path: Path) -> Settings:
+    """The sample configuration with an empty content/ too (for tests that write items)."""
+    paths = dataclasses.replace(sample_here.paths, contenu=tmp_path / "content")
+    return dataclasses.replace(sample_here, paths=paths)
+
+
+@pytest.fixture
 def project(tmp_path: Path):
     """A copy of the sample configuration whose content/ and build/ live in tmp_path."""
     return Project(tmp_path)

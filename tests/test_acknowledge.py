@@ -31,13 +31,6 @@ from .test_intake import deliver, sample
 DELEGATE = "info@cdc-etchemins.example.org"
 
 
-@pytest.fixture
-def settings(sample_here, tmp_path):
-    """The sample settings with content/ and data/ in tmp_path."""
-    paths = dataclasses.replace(sample_here.paths, contenu=tmp_path / "content")
-    return dataclasses.replace(sample_here, paths=paths)
-
-
 def inbox(tmp_path: Path, *raws: bytes) -> Path:
     folder = tmp_path / "Maildir"
     box = maildirs.Maildir(folder, create=True)

@@ -7,7 +7,6 @@ each get their own Message-ID (they share one in the folder), and a fixed delive
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import mailbox
 import os
@@ -15,7 +14,6 @@ from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from pathlib import Path
 
-import pytest
 
 from infolettre import cli
 from infolettre.gather import intake
@@ -32,13 +30,6 @@ def sample(name: str) -> bytes:
     """Return a sample message with a Message-ID of its own."""
     raw = (MAIL / f"{name}.eml").read_bytes()
     return raw.replace(b"<case@example.org>", f"<{name}@example.org>".encode())
-
-
-@pytest.fixture
-def settings(sample_here, tmp_path):
-    """The sample settings with content/ and data/ in tmp_path."""
-    paths = dataclasses.replace(sample_here.paths, contenu=tmp_path / "content")
-    return dataclasses.replace(sample_here, paths=paths)
 
 
 def inbox(tmp_path: Path, *names: str) -> Path:

@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-import dataclasses
 import io
 from datetime import date
 
-import pytest
 from PIL import Image
 
 from infolettre.gather.mail import Attachment, ItemDraft
 from infolettre.store import IMAGE_MAX_WIDTH, fit_image, read_item, write_draft
 
 ORIENTATION, GPS_IFD = 0x0112, 0x8825
-
-
-@pytest.fixture
-def settings(sample_here, tmp_path):
-    """The sample settings with content/ in tmp_path."""
-    paths = dataclasses.replace(sample_here.paths, contenu=tmp_path / "content")
-    return dataclasses.replace(sample_here, paths=paths)
 
 
 def draft(*attachments: Attachment, image: str | None = None) -> ItemDraft:

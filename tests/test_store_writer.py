@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import date
 from pathlib import Path
 
-import pytest
 
 from infolettre.errors import Severity
 from infolettre.gather.mail import Attachment, ItemDraft, convert_message
@@ -14,13 +12,6 @@ from infolettre.store import read_item, write_draft
 
 MAIL = Path(__file__).parent / "data" / "mail"
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 16
-
-
-@pytest.fixture
-def settings(sample_here, tmp_path):
-    """The sample settings with content/ in tmp_path."""
-    paths = dataclasses.replace(sample_here.paths, contenu=tmp_path / "content")
-    return dataclasses.replace(sample_here, paths=paths)
 
 
 def make_draft(**changes) -> ItemDraft:
