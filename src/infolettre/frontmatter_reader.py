@@ -39,9 +39,10 @@ class RawDocument:
         self.problems.append(Problem(Severity.ERROR, message, self.path,
                                      line or self.lines.get(key or ""), fix))
 
-    def warn(self, message: str, *, key: str | None = None, fix: str | None = None) -> None:
+    def warn(self, message: str, *, key: str | None = None, line: int | None = None,
+             fix: str | None = None) -> None:
         self.problems.append(Problem(Severity.WARNING, message, self.path,
-                                     self.lines.get(key or ""), fix))
+                                     line or self.lines.get(key or ""), fix))
 
     @property
     def ok(self) -> bool:

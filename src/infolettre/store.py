@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import io
+import os
 import re
 from datetime import date, datetime, time
 from pathlib import Path
@@ -106,7 +107,8 @@ def write_draft(settings: Settings, month: str, draft: ItemDraft) -> Path:
     """
     folder = settings.paths.contenu / check_month(month)
     folder.mkdir(parents=True, exist_ok=True)
-    slug = _free_slug(folder, _safe_slug(draft.slug))
+    taken = _taken(folder)  # listed once: a run may write thousands of items here
+    slug = _free_slug(taken, _safe_slug(draft.slug))
     front, links, fitted = dict(draft.front_matter), [], []
     for attachment in draft.attachments:
         data = attachment.data
@@ -114,13 +116,13 @@ def write_draft(settings: Settings, month: str, draft: ItemDraft) -> Path:
             data, note = fit_image(attachment.data)
             if note:
                 fitted.append(note.format(name=attachment.name_safe))
-        name = _write_attachment(folder, slug, attachment.name_safe, data)
+        name = _write_attachment(folder, slug, attachment.name_safe, data, taken)
         if attachment.kind == "image" and front.get("image") == attachment.name_safe:
             front["image"] = name
         elif attachment.kind != "image":
             links.append(_("Pièce jointe : [{name}]({url})").format(
                 name=re.sub(r"([\\\[\]*_`])", r"\\\1", name), url=quote(name)))
-    origin = _("Reçu par courriel de {sender} (Message-ID : {mid}).").format(
+    origin = draft.origin or _("Reçu par courriel de {sender} (Message-ID : {mid}).").format(
         sender=draft.sender or "?", mid=draft.message_id or "—")
     notes = [origin, *(_("À vérifier : {note}").format(note=n)
                        for n in (*draft.notes, *fitted))]
@@ -129,7 +131,30 @@ def write_draft(settings: Settings, month: str, draft: ItemDraft) -> Path:
         path = folder / f"{slug}.md"
         if write_durably(path, lambda h: h.write(text.encode("utf-8")), no_clobber=True):
             return path
-        slug = _free_slug(folder, slug)  # taken meanwhile: the next free one
+        taken.add(f"{slug}.md")  # taken meanwhile (another process): the next free one
+        slug = _free_slug(taken, slug)
+
+
+def add_note(path: Path, note: str) -> bool:
+    """Add a note for the pivot at the top of an item's front matter (a YAML comment).
+
+    Used when another source brings the same news: the item stays one, its file says where
+    else it came from. The file is rewritten atomically and otherwise unchanged; returns
+    False (nothing written) when it is not a UTF-8 item file with a ``---`` header, or
+    already carries this note.
+    """
+    try:
+        raw = path.read_bytes()
+        text = raw.decode("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False
+    line = f"# {' '.join(note.split())}\n"
+    match = re.match(r"\A(\ufeff?-{3,}[ \t]*\r?\n)", text)
+    if match is None or line.strip() in text:
+        return False
+    updated = text[:match.end()] + line + text[match.end():]
+    write_durably(path, lambda h: h.write(updated.encode("utf-8")))
+    return True
 
 
 def _safe_slug(slug: str) -> str:
@@ -139,26 +164,29 @@ def _safe_slug(slug: str) -> str:
 
 def _taken(folder: Path) -> set[str]:
     """Return the names already in ``folder``, casefolded (case-insensitive disks too)."""
-    return {p.name.casefold() for p in folder.iterdir()}
+    return {name.casefold() for name in os.listdir(folder)}
 
 
-def _free_slug(folder: Path, slug: str) -> str:
-    """Return ``slug``, else ``slug-2``, ``slug-3``…: the first with no ``.md`` yet."""
-    taken, candidate, n = _taken(folder), slug, 1
+def _free_slug(taken: set[str], slug: str) -> str:
+    """Return ``slug``, else ``slug-2``, ``slug-3``…: the first with no ``.md`` in ``taken``."""
+    candidate, n = slug, 1
     while f"{candidate}.md" in taken:
         n += 1
         candidate = f"{slug}-{n}"
     return candidate
 
 
-def _write_attachment(folder: Path, slug: str, name: str, data: bytes) -> str:
-    """Write one attachment beside the item under a free, safe name; return that name."""
+def _write_attachment(folder: Path, slug: str, name: str, data: bytes,
+                      taken: set[str]) -> str:
+    """Write one attachment beside the item under a free, safe name; return that name.
+
+    ``taken`` (the folder's names, casefolded) gets the new name.
+    """
     from .gather.mail import safe_filename
 
     name = safe_filename(name, "", 0)
     if name.casefold().endswith(".md"):  # never a file the store would read as an item
         name += ".txt"
-    taken = _taken(folder)
     if name.casefold() in taken:
         name = f"{slug}-{name}"
     stem, dot, ext = name.rpartition(".") if "." in name else (name, "", "")
@@ -167,6 +195,7 @@ def _write_attachment(folder: Path, slug: str, name: str, data: bytes) -> str:
         if candidate.casefold() not in taken and write_durably(
                 folder / candidate, lambda h: h.write(data), no_clobber=True, sync_dir=False):
             fsync_dir(folder)
+            taken.add(candidate.casefold())
             return candidate
         n += 1
         candidate = f"{stem}-{n}{dot}{ext}"
@@ -293,7 +322,11 @@ class _Validator:
         rubrique = self.rubrique()
         when = self.date_field("date", required=True)
         event = self.event(rubrique)
-        echeance = self.date_field("echeance", required=rubrique == FUNDING)
+        echeance = self.date_field("echeance", required=rubrique == FUNDING and
+                                   not self.reviewable)
+        if rubrique == FUNDING and echeance is None and self.reviewable:
+            self.doc.warn(_("un appel de financement sans « echeance » ne paraîtra pas."),
+                          line=1, fix=_("Ajoutez « echeance: AAAA-MM-JJ » avant d'approuver."))
         statut = self.enum("statut", Status, Status.SUBMITTED)
         source = self.enum("source", Source, Source.FILE)
         lien = self.link()
@@ -378,10 +411,11 @@ class _Validator:
         raw = self.v.get("evenement")
         if raw is None:
             if rubrique == AGENDA:
-                self.doc.error(_("un élément de l'agenda doit avoir un « evenement »."), line=1,
-                               fix=_("Ajoutez par exemple : evenement: {{debut: \"2026-12-05 "
-                                     "10:00\", fin: \"2026-12-05 14:00\", lieu: \"Salle "
-                                     "municipale\"}}"))
+                report = self.doc.warn if self.reviewable else self.doc.error
+                report(_("un élément de l'agenda doit avoir un « evenement »."), line=1,
+                       fix=_("Ajoutez par exemple : evenement: {{debut: \"2026-12-05 "
+                             "10:00\", fin: \"2026-12-05 14:00\", lieu: \"Salle "
+                             "municipale\"}}"))
             return None
         if not isinstance(raw, dict) or "debut" not in raw:
             self.doc.error(_("« evenement » doit indiquer au moins « debut »."), key="evenement",

@@ -44,6 +44,8 @@ class ItemDraft:
     digest: str
     attachments: list[Attachment] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: The first note, saying where the item came from (default: « Reçu par courriel de… »).
+    origin: str = ""
 
 
 @dataclass
