@@ -13,7 +13,7 @@ import nh3
 
 from ...render.markdown import safe_link
 
-_HTML_TAGS = {"p", "br", "strong", "b", "em", "i", "a", "ul", "ol", "li", "blockquote", "h1",
+_HTML_TAGS = {"p", "br", "strong", "b", "em", "i", "a", "code", "ul", "ol", "li", "blockquote", "h1",
               "h2", "h3", "h4", "h5", "h6", "div", "hr", "pre", "table", "tr", "td", "th"}
 _BLOCKS = {"p", "div", "ul", "ol", "blockquote", "h1", "h2", "h3", "h4", "h5", "h6", "hr",
            "pre", "table", "tr"}
@@ -47,8 +47,10 @@ class _MarkdownWriter(HTMLParser):
     def handle_starttag(self, tag, attrs):
         if tag in _BLOCKS or tag == "li":
             self.out(_break(tag, bool(self.lists)))
-        if tag in ("strong", "b", "em", "i", "a", "blockquote", "h1", "h2", "h3", "h4", "h5",
-                   "h6"):
+        if tag == "code" and self.pre:
+            return  # a code block: the <pre> already keeps it as it is
+        if tag in ("strong", "b", "em", "i", "a", "code", "blockquote", "h1", "h2", "h3", "h4",
+                   "h5", "h6"):
             href = dict(attrs).get("href") if tag == "a" else None
             self.stack.append((tag, [], href))
         elif tag in ("ul", "ol"):
@@ -68,6 +70,8 @@ class _MarkdownWriter(HTMLParser):
             self.pre += 1
 
     def handle_endtag(self, tag):
+        if tag == "code" and self.pre:
+            return
         if tag in ("ul", "ol") and self.lists:
             self.lists.pop()
         if tag == "pre":
@@ -112,17 +116,25 @@ def _wrap(tag: str, inner: str, href: str | None) -> str:
     text = inner.strip()
     if not text:
         return inner if tag not in ("a",) else ""
+    # « <b>gras </b>suite » : the space stays outside the marks (« **gras** suite »).
+    before = " " if inner[:1].isspace() else ""
+    after = " " if inner[-1:].isspace() else ""
     if tag in ("strong", "b"):
-        return f"**{text}**"
+        return f"{before}**{text}**{after}"
     if tag in ("em", "i"):
-        return f"*{text}*"
+        return f"{before}*{text}*{after}"
+    if tag == "code":
+        plain = text.replace("\\", "").replace("`", "'")
+        return f"{before}`{plain}`{after}"
     if tag == "a":
         link = safe_link(href)
         if not link:
-            return text
+            return f"{before}{text}{after}"
         link = link.replace("(", "%28").replace(")", "%29")
         plain = text.replace("\\", "")
-        return f"<{link}>" if plain in (href, href.removeprefix("mailto:")) else f"[{text}]({link})"
+        shown = f"<{link}>" if plain in (href, href.removeprefix("mailto:")) else \
+            f"[{text}]({link})"
+        return f"{before}{shown}{after}"
     if tag == "blockquote":
         body = text.replace("\x00", "\n")
         return "\n\n" + "\n".join(f"\x02 {line}".rstrip() for line in body.split("\n")) + "\n\n"
