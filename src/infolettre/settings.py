@@ -129,6 +129,44 @@ class MailIntake:
         return self.taille_max_piece_jointe_mo * 1024 * 1024
 
 
+#: How much a feed is trusted: « revue » entries wait for the pivot (« soumis »), « auto »
+#: entries arrive approved (still checked like any file; a doubtful one waits instead).
+FEED_TRUST = ("revue", "auto")
+
+
+@dataclass(frozen=True)
+class FeedSource:
+    """One RSS/Atom feed watched for the bulletin (``[[flux]]``)."""
+
+    url: str
+    nom: str  # shown to the pivot, written as ``flux:`` in each item
+    territoire: str  # a territory slug or « regional »
+    rubrique: str  # default rubrique of its entries
+    confiance: str = "revue"  # revue | auto
+    organisme: str | None = None  # the registry's name, when it differs from ``nom``
+
+    @property
+    def organization(self) -> str:
+        """Return the organization its items are credited to."""
+        return self.organisme or self.nom
+
+
+@dataclass(frozen=True)
+class Watch:
+    """How feeds are fetched (``[veille]``): politeness, limits, when to warn the pivot."""
+
+    contact: str = ""  # in the User-Agent, so a webmaster can reach us (default: repondre_a)
+    simultanes: int = 50  # requests in flight, all feeds together (2 at most per server)
+    par_hote: int = 2  # requests in flight to one server
+    delai_connexion_s: float = 10.0
+    delai_lecture_s: float = 20.0
+    delai_total_s: float = 60.0
+    taille_max_mo: int = 5  # a bigger answer is an error (never truncated)
+    redirections_max: int = 5
+    alerte_apres: int = 3  # consecutive failures before the pivot is warned
+    entrees_max: int = 30  # new entries taken from one feed in one run (the newest)
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything ``infolettre.toml`` says, validated."""
@@ -144,6 +182,8 @@ class Settings:
     unsubscribe: Unsubscribe | None = None  # filled at load (defaults to repondre_a)
     dkim: Dkim | None = None
     mail_intake: MailIntake = MailIntake()  # [courriel_entrant]
+    feeds: tuple[FeedSource, ...] = ()  # [[flux]]
+    watch: Watch = Watch()  # [veille]
     source: Path | None = field(default=None, compare=False)
 
     def territory_name(self, slug: str) -> str:
@@ -234,24 +274,27 @@ class _Reader:
     def settings(self) -> Settings:
         self.check_keys(_("le fichier"), self.raw, {
             "infolettre", "territoires", "rubriques", "organismes", "chemins", "impression", "smtp",
-            "desabonnement", "dkim", "courriel_entrant"})
+            "desabonnement", "dkim", "courriel_entrant", "flux", "veille"})
         territories = self.slug_table("territoires")
         if REGIONAL in territories:
             raise self.fail("territoires.regional", territories[REGIONAL],
                             _("un autre identifiant : « regional » est réservé"))
         rubriques = self.slug_table("rubriques")
         identity = self.identity()
+        organizations = self.organizations(territories)
         return Settings(
             identity=identity,
             territories=territories,
             rubriques=rubriques,
-            organizations=self.organizations(territories),
+            organizations=organizations,
             paths=self.paths(),
             paper=self.paper(),
             smtp=self.smtp(),
             unsubscribe=self.unsubscribe(identity),
             dkim=self.dkim(identity),
             mail_intake=self.mail_intake(),
+            feeds=self.feeds(territories, rubriques, organizations),
+            watch=self.watch(identity),
             source=self.path,
         )
 
@@ -396,6 +439,64 @@ class _Reader:
             dossier_traite=self.text(w, t, "dossier_traite", "Traité"), apres_traitement=after,
             dossier_a_verifier=self.text(w, t, "dossier_a_verifier", "À vérifier"),
             taille_max_piece_jointe_mo=size)
+
+    def feeds(self, territories: dict[str, str], rubriques: dict[str, str],
+              organizations: tuple[Organization, ...]) -> tuple[FeedSource, ...]:
+        entries = self.raw.get("flux", [])
+        if not isinstance(entries, list):
+            raise self.fail("[[flux]]", entries, _("une liste de tables [[flux]]"))
+        known = {o.nom.casefold() for o in organizations}
+        result, urls = [], set()
+        for i, t in enumerate(entries, start=1):
+            w = f"flux[{i}]"
+            if not isinstance(t, dict):
+                raise self.fail(w, t, _("une table [[flux]]"))
+            self.check_keys(_("[[flux]] n° {i}").format(i=i), t,
+                            {f.name for f in fields(FeedSource)})
+            url = self.text(w, t, "url")
+            if not re.match(r"^https?://[^\s/]+", url):
+                raise self.fail(f"{w}.url", url, _("une adresse web commençant par https:// "
+                                                   "ou http://"))
+            if url in urls:
+                raise self.fail(f"{w}.url", url, _("une adresse qui n'apparaît qu'une fois"))
+            urls.add(url)
+            territoire = self.text(w, t, "territoire", REGIONAL)
+            if territoire != REGIONAL and territoire not in territories:
+                raise self.fail(f"{w}.territoire", territoire, _("« regional » ou l'un de : "
+                                                                 "{choices}").format(
+                    choices=", ".join(territories)))
+            rubrique = self.text(w, t, "rubrique")
+            if rubrique not in rubriques:
+                raise self.fail(f"{w}.rubrique", rubrique, _("l'un de : {choices}").format(
+                    choices=", ".join(rubriques)))
+            confiance = t.get("confiance", "revue")
+            if confiance not in FEED_TRUST:
+                raise self.fail(f"{w}.confiance", confiance, " | ".join(FEED_TRUST))
+            feed = FeedSource(url=url, nom=self.text(w, t, "nom"), territoire=territoire,
+                              rubrique=rubrique, confiance=confiance,
+                              organisme=self.text(w, t, "organisme", required=False))
+            if confiance == "auto" and feed.organization.casefold() not in known:
+                raise self.fail(f"{w}.organisme", feed.organization, _(
+                    "un organisme du registre [[organismes]] : un flux « auto » publie sans "
+                    "relecture, il doit être inscrit (sinon mettez confiance = \"revue\")"))
+            result.append(feed)
+        return tuple(result)
+
+    def watch(self, identity: Identity) -> Watch:
+        t = self.table("veille", required=False)
+        w = "veille"
+        self.check_keys("[veille]", t, {f.name for f in fields(Watch)})
+        values: dict[str, Any] = {"contact": self.address(
+            f"{w}.contact", self.text(w, t, "contact", identity.repondre_a))}
+        for f in fields(Watch):
+            if f.name == "contact" or f.name not in t:
+                continue
+            value = t[f.name]
+            number = (int, float) if isinstance(f.default, float) else (int,)
+            if not isinstance(value, number) or isinstance(value, bool) or value <= 0:
+                raise self.fail(f"{w}.{f.name}", value, _("un nombre plus grand que zéro"))
+            values[f.name] = float(value) if isinstance(f.default, float) else value
+        return Watch(**values)
 
     def paper(self) -> str:
         t = self.table("impression", required=False)
