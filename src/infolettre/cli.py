@@ -253,7 +253,8 @@ def unsubscribe_one(address: str) -> None:
                    else _("L'adresse {address} était déjà désabonnée.")).format(address=address))
 
 
-@app.group("gather", help=_("Recueillir les nouvelles envoyées par courriel."))
+@app.group("gather", help=_("Recueillir les nouvelles envoyées par courriel ou publiées dans "
+                            "des flux RSS et Atom."))
 def gather() -> None:
     pass
 
@@ -385,6 +386,8 @@ def main(argv: list[str] | None = None) -> int:
         return _report(exc)
     return code if isinstance(code, int) else 0
 
+
+from . import cli_feeds  # noqa: E402,F401 - registers ``gather feeds`` and ``feeds``
 
 if __name__ == "__main__":
     sys.exit(main())

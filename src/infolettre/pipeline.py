@@ -3,6 +3,8 @@
 Each step is a function from one model type to the next; this module only sequences them
 and, below the marked line, writes what they produced. Review happens between organize and
 render: only approved items reach the editions (``--preview`` shows the others too).
+Emails and feeds are gathered earlier, on their own schedule (``gather/intake.py``,
+``gather/feeds/run.py``): they become files in ``content/``, which ``gather_files`` reads.
 """
 
 from __future__ import annotations

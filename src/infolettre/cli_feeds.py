@@ -1,0 +1,110 @@
+"""The feed commands: ``infolettre gather feeds`` (fetch, write items) and ``infolettre feeds``
+(each feed's health). Kept apart from ``cli.py``, which registers them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import click
+from rich.markup import escape
+
+from .cli import _settings, app, console, errors, gather
+from .errors import InfolettreError
+from .i18n import _
+
+
+def _local(iso: str | None, tz) -> str:
+    """Show a stored UTC time as local « 2026-11-25 14:05 » (« — » when never)."""
+    if not iso:
+        return "—"
+    return datetime.fromisoformat(iso).astimezone(tz).strftime("%Y-%m-%d %H:%M")
+
+
+def _require_feeds(settings) -> None:
+    if not settings.feeds:
+        raise InfolettreError(
+            _("aucun flux n'est configuré."),
+            fix=_("Dans infolettre.toml, ajoutez une table [[flux]] par flux à suivre, avec "
+                  "« url », « nom », « territoire » et « rubrique » (voir l'exemple commenté "
+                  "du README)."))
+
+
+@gather.command("feeds", help=_("Lire les flux RSS et Atom de [[flux]] et en faire des "
+                                "nouvelles à relire."))
+def gather_feeds_command() -> None:
+    from .gather.feeds.run import gather_feeds
+
+    settings = _settings()
+    _require_feeds(settings)
+
+    def progress(outcome) -> None:
+        name = outcome.feed.nom
+        if outcome.status == "erreur":
+            errors.print(f"[yellow]{_('Échec')}[/] {escape(name)} ({escape(outcome.feed.url)}) : "
+                         f"{escape(outcome.error)}", soft_wrap=True, highlight=False)
+            return
+        for path in outcome.written:
+            console.print(f"  {path}", markup=False, soft_wrap=True)
+        for titre, original, _why in outcome.duplicates:
+            console.print(_("  doublon : « {title} » ({feed}) = {path}").format(
+                title=titre, feed=name, path=original), markup=False, soft_wrap=True)
+        for warning in outcome.warnings:
+            console.print(_("  {feed} : {warning}").format(feed=name, warning=warning),
+                          markup=False, soft_wrap=True)
+        if outcome.left:
+            console.print(_("  {feed} : {n} entrée(s) de plus attendent le prochain "
+                            "passage.").format(feed=name, n=outcome.left), markup=False)
+
+    report = gather_feeds(settings, progress=progress)
+    console.print(report.summary(), markup=False, soft_wrap=True)
+    for outcome in report.alerts:
+        errors.print(
+            f"[bold red]{_('Alerte')}[/] " + escape(_(
+                "le flux « {name} » échoue depuis {n} passages de suite : {error}").format(
+                name=outcome.feed.nom, n=outcome.failures, error=outcome.error)),
+            soft_wrap=True, highlight=False)
+        errors.print("    → " + _("Ouvrez {url} dans un navigateur : si l'adresse a changé, "
+                                  "corrigez « url » dans [[flux]] ; sinon, prévenez "
+                                  "l'organisme qui publie le flux.").format(
+            url=outcome.feed.url), soft_wrap=True, markup=False)
+    raise click.exceptions.Exit(1 if report.alerts else 0)
+
+
+@app.command("feeds", help=_("Afficher l'état de chaque flux : dernière réussite, dernière "
+                             "erreur, échecs de suite."))
+def feeds_command() -> None:
+    from contextlib import closing
+
+    from .gather.feeds.store import FeedStore
+    from .state import connect, state_file
+
+    settings = _settings()
+    _require_feeds(settings)
+    tz, limit = settings.identity.timezone, settings.watch.alerte_apres
+    alerts = 0
+    with closing(connect(state_file(settings.paths.donnees))) as conn:
+        store = FeedStore(conn)
+        for feed in settings.feeds:
+            s = store.status(feed.url, feed.nom)
+            failing = s.echecs_consecutifs >= limit
+            alerts += failing
+            mark = "[bold red]✗[/]" if failing else ("[yellow]![/]" if s.echecs_consecutifs
+                                                     else "[green]✓[/]")
+            console.print(f"{mark} [bold]{escape(feed.nom)}[/] — {escape(feed.url)}",
+                          soft_wrap=True)
+            if s.derniere_tentative is None:
+                console.print("    " + _("jamais lu"), markup=False)
+                continue
+            console.print("    " + _("dernière réussite : {when} · échecs de suite : {n} · "
+                                      "nouvelles écrites : {items}").format(
+                when=_local(s.derniere_reussite, tz), n=s.echecs_consecutifs,
+                items=s.nouvelles), markup=False, soft_wrap=True)
+            if s.echecs_consecutifs and s.derniere_erreur:
+                console.print("    " + _("dernière erreur ({when}) : {error}").format(
+                    when=_local(s.erreur_le, tz), error=s.derniere_erreur),
+                    markup=False, soft_wrap=True)
+    if alerts:
+        errors.print(_("{n} flux en échec depuis au moins {limit} passages : voyez la dernière "
+                       "erreur de chacun.").format(n=alerts, limit=limit), soft_wrap=True)
+    raise click.exceptions.Exit(1 if alerts else 0)

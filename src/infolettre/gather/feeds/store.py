@@ -1,0 +1,134 @@
+"""What the feed watch remembers between runs, in the state database (SQLite).
+
+Per feed: the validators of its last good answer (so an unchanged feed costs one 304), its
+last success, its last error and how many runs in a row failed (so the pivot is warned
+before a table's news silently stops arriving). Per entry: that it was seen, and what became
+of it (an item, a duplicate of another one), so a run never proposes it twice.
+
+Validators are saved only once every new entry of the answer is written: a crash in between
+means the next run fetches the whole feed again, and the seen entries keep it from doubling.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from ...state import migrate
+from .model import Validators
+
+SCHEMA = ["""
+CREATE TABLE flux_etat (
+    url TEXT PRIMARY KEY,
+    nom TEXT NOT NULL,
+    etag TEXT,
+    last_modified TEXT,
+    derniere_tentative TEXT,      -- UTC, ISO 8601
+    derniere_reussite TEXT,
+    derniere_erreur TEXT,         -- the French message of the last failure
+    erreur_le TEXT,
+    echecs_consecutifs INTEGER NOT NULL DEFAULT 0,
+    entrees INTEGER,              -- entries in the last answer read
+    nouvelles INTEGER NOT NULL DEFAULT 0  -- items written from this feed, all runs
+);
+CREATE TABLE flux_entrees_vues (
+    flux TEXT NOT NULL,           -- the feed's URL
+    cle TEXT NOT NULL,            -- guid:…, lien:… or hash:…
+    vu_le TEXT NOT NULL,
+    resultat TEXT NOT NULL,       -- item | doublon
+    chemin TEXT,                  -- the item file (written, or the one it duplicates)
+    PRIMARY KEY (flux, cle)
+)
+"""]
+
+
+@dataclass(frozen=True)
+class FeedStatus:
+    """One feed's health, as ``infolettre feeds`` shows it."""
+
+    url: str
+    nom: str
+    derniere_tentative: str | None = None
+    derniere_reussite: str | None = None
+    derniere_erreur: str | None = None
+    erreur_le: str | None = None
+    echecs_consecutifs: int = 0
+    entrees: int | None = None
+    nouvelles: int = 0
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class FeedStore:
+    """The feed tables of the state database."""
+
+    def __init__(self, conn: sqlite3.Connection):
+        self.conn = conn
+        migrate(conn, "flux", SCHEMA)
+
+    def validators(self, url: str) -> Validators:
+        """Return what makes the next request to ``url`` conditional (empty if none)."""
+        row = self.conn.execute("SELECT etag, last_modified FROM flux_etat WHERE url = ?",
+                                (url,)).fetchone()
+        return Validators(row["etag"], row["last_modified"]) if row else Validators()
+
+    def status(self, url: str, nom: str) -> FeedStatus:
+        """Return a feed's recorded health (a fresh one when never fetched)."""
+        row = self.conn.execute("SELECT * FROM flux_etat WHERE url = ?", (url,)).fetchone()
+        if row is None:
+            return FeedStatus(url, nom)
+        return FeedStatus(url, nom, row["derniere_tentative"], row["derniere_reussite"],
+                          row["derniere_erreur"], row["erreur_le"], row["echecs_consecutifs"],
+                          row["entrees"], row["nouvelles"])
+
+    def _ensure(self, url: str, nom: str) -> None:
+        self.conn.execute("INSERT INTO flux_etat (url, nom) VALUES (?, ?) ON CONFLICT (url) "
+                          "DO UPDATE SET nom = excluded.nom", (url, nom))
+
+    def record_success(self, url: str, nom: str, *, validators: Validators | None,
+                       entries: int | None, written: int) -> None:
+        """A good answer, fully processed: reset the failures, keep the validators.
+
+        ``validators=None`` keeps the stored ones (a 304) — or, with ``entries`` set, forgets
+        them: the next run must fetch the whole feed again (entries were left for later).
+        """
+        now = _now()
+        with self.conn:
+            self._ensure(url, nom)
+            if validators is not None:
+                self.conn.execute("UPDATE flux_etat SET etag = ?, last_modified = ? WHERE url = ?",
+                                  (validators.etag, validators.last_modified, url))
+            self.conn.execute(
+                "UPDATE flux_etat SET derniere_tentative = ?, derniere_reussite = ?, "
+                "echecs_consecutifs = 0, entrees = COALESCE(?, entrees), "
+                "nouvelles = nouvelles + ? WHERE url = ?", (now, now, entries, written, url))
+
+    def forget_validators(self, url: str) -> None:
+        """Make the next request unconditional (entries of this answer wait for a later run)."""
+        self.conn.execute("UPDATE flux_etat SET etag = NULL, last_modified = NULL WHERE url = ?",
+                          (url,))
+
+    def record_failure(self, url: str, nom: str, message: str) -> int:
+        """Count one more failure in a row; return the count (the pivot is warned at N)."""
+        now = _now()
+        with self.conn:
+            self._ensure(url, nom)
+            self.conn.execute(
+                "UPDATE flux_etat SET derniere_tentative = ?, derniere_erreur = ?, erreur_le = ?, "
+                "echecs_consecutifs = echecs_consecutifs + 1 WHERE url = ?",
+                (now, message, now, url))
+        return self.conn.execute("SELECT echecs_consecutifs FROM flux_etat WHERE url = ?",
+                                 (url,)).fetchone()[0]
+
+    def seen(self, url: str, key: str) -> bool:
+        """Tell whether an entry of this feed was already taken (or recognised as a copy)."""
+        return self.conn.execute("SELECT 1 FROM flux_entrees_vues WHERE flux = ? AND cle = ?",
+                                 (url, key)).fetchone() is not None
+
+    def remember(self, url: str, key: str, result: str, path: str | None) -> None:
+        """Record an entry as seen, after its item (or its note on the original) is written."""
+        self.conn.execute("INSERT OR IGNORE INTO flux_entrees_vues (flux, cle, vu_le, resultat, "
+                          "chemin) VALUES (?, ?, ?, ?, ?)", (url, key, _now(), result, path))
