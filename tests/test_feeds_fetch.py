@@ -17,7 +17,7 @@ import tracemalloc
 import httpx
 import pytest
 
-from infolettre.gather.feeds import fetch
+from infolettre.gather.feeds import errors, fetch
 from infolettre.gather.feeds.fetch import fetch_all, fetch_many
 from infolettre.gather.feeds.model import (
     FEED_ACCEPT,
@@ -319,11 +319,11 @@ def test_self_signed_certificate_is_refused(tmp_path):
 
 
 def test_describe_connect_timeout_and_unknown_name():
-    assert "pas de connexion après 2 s" in fetch.describe(httpx.ConnectTimeout("x"), FAST)
+    assert "pas de connexion après 2 s" in errors.describe(httpx.ConnectTimeout("x"), FAST)
     dns = httpx.ConnectError("[Errno -2] Name or service not known")
     dns.__cause__ = socket.gaierror(-2, "Name or service not known")
-    assert "nom de site introuvable" in fetch.describe(dns, FAST)
-    assert "erreur inattendue (KeyError)" in fetch.describe(KeyError("k"), FAST)
+    assert "nom de site introuvable" in errors.describe(dns, FAST)
+    assert "erreur inattendue (KeyError)" in errors.describe(KeyError("k"), FAST)
 
 
 # --- concurrency, order, isolation -----------------------------------------------------

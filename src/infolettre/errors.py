@@ -77,3 +77,19 @@ def _relative(path: Path) -> str:
         return str(path.relative_to(Path.cwd()))
     except ValueError:
         return str(path)
+
+
+def cause_of_kind(exc: BaseException, kind: type[BaseException]) -> BaseException | None:
+    """Return ``exc`` or the first of its causes / contexts that is a ``kind``, else None.
+
+    Network libraries wrap the OS's error (a refused connection, a bad certificate) in
+    their own: the message for a person depends on the one underneath.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, kind):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None

@@ -56,7 +56,7 @@ from typing import Any
 
 import aiosmtplib
 
-from ..errors import ConfigError, DeliveryError
+from ..errors import ConfigError, DeliveryError, cause_of_kind
 from ..i18n import _
 from . import DeliveryResult, Envelope, Outcome
 from .message import WireMessage
@@ -410,7 +410,7 @@ class SmtpSender:
     def _connect_problem(self, exc: BaseException) -> DeliveryError | _Unreachable | None:
         """Sort a connection failure: for good (``DeliveryError``) or perhaps passing."""
         c = self.config
-        cert = _find(exc, ssl.SSLCertVerificationError)
+        cert = cause_of_kind(exc, ssl.SSLCertVerificationError)
         if cert is not None:
             return DeliveryError(
                 _("le certificat TLS du serveur {host} n'a pas pu être vérifié ({detail}).")
@@ -427,7 +427,7 @@ class SmtpSender:
                 fix=_("Vérifiez [smtp] utilisateur dans infolettre.toml et le mot de passe "
                       "dans la variable d'environnement {env}, puis relancez l'envoi.")
                 .format(env=ENV_PASSWORD))
-        tls = _find(exc, ssl.SSLError)
+        tls = cause_of_kind(exc, ssl.SSLError)
         if tls is not None:
             return DeliveryError(
                 _("la connexion chiffrée avec {host} a échoué ({detail}).").format(
@@ -795,23 +795,11 @@ def _answered(envelope: Envelope, code: int, text: str) -> DeliveryResult:
     return DeliveryResult(envelope, outcome, text, code=code)
 
 
-def _find(exc: BaseException, kind: type[BaseException]) -> BaseException | None:
-    """Return ``exc`` or the first of its causes that is a ``kind``."""
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        if isinstance(current, kind):
-            return current
-        seen.add(id(current))
-        current = current.__cause__ or current.__context__
-    return None
-
-
 def _describe(exc: BaseException) -> str:
     """A short reason for a person: the OS's words for a refused connection, else the text."""
-    os_error = _find(exc, ConnectionRefusedError)
+    os_error = cause_of_kind(exc, ConnectionRefusedError)
     if os_error is not None:
         return _("connexion refusée")
-    if _find(exc, TimeoutError) is not None:
+    if cause_of_kind(exc, TimeoutError) is not None:
         return _("délai dépassé")
     return str(exc) or type(exc).__name__

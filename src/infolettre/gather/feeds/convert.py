@@ -15,8 +15,8 @@ import hashlib
 from datetime import datetime
 from typing import Any
 
-from ...render.dates import long_date
 from ...models import AGENDA, FUNDING, REGIONAL, Source, Status
+from ...render.dates import long_date
 from ...settings import FeedSource, Settings
 from ..mail.attachments import Attachment, safe_filename
 from ..mail.convert import ItemDraft

@@ -14,7 +14,7 @@ Why it is built this way:
 * **Never truncating.** A body is read up to ``max_bytes`` *decoded* bytes (we inflate gzip
   and deflate ourselves, a bounded piece at a time, so a « gzip bomb » is stopped after the
   limit, not after inflating a whole network read); past the limit the request is an error,
-  never a silently cut feed.
+  never a silently cut feed (``body.py``). Every failure is worded in ``errors.py``.
 
 The body handed on is decoded, so ``content-encoding`` and ``content-length`` are left out
 of ``Fetched.headers`` (feedparser must not try to gunzip it again).
@@ -23,11 +23,7 @@ of ``Fetched.headers`` (feedparser must not try to gunzip it again).
 from __future__ import annotations
 
 import asyncio
-import http
-import socket
-import ssl
 import time
-import zlib
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -36,27 +32,14 @@ from typing import Any
 import httpx
 
 from ...i18n import _
+from .body import read_body
+from .errors import FetchError, TotalTimeout, describe, status_message
 from .model import Fetched, FetchPolicy, FetchRequest, Validators
 
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 ACCEPT_ENCODING = "gzip, deflate"
 #: Headers describing the encoded body: meaningless once we hand on the decoded bytes.
 DROPPED_HEADERS = frozenset({"content-encoding", "content-length"})
-#: Compressed bytes fed to the inflater at once (bounds the work done past the limit).
-INFLATE_STEP = 16 * 1024
-
-
-class FetchError(Exception):
-    """A per-request failure already worded in French for the pivot."""
-
-    def __init__(self, message: str, http_status: int | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.http_status = http_status
-
-
-class _TotalTimeout(Exception):
-    """The request's total time budget is spent (``policy.total_timeout``)."""
 
 
 # --- public API ------------------------------------------------------------------------
@@ -207,14 +190,14 @@ async def _timed_hop(client: httpx.AsyncClient, url: httpx.URL, request: FetchRe
     started = time.monotonic()
     try:
         if progress.budget <= 0:
-            raise _TotalTimeout
+            raise TotalTimeout
         deadline = asyncio.timeout(progress.budget)
         try:
             async with deadline:
                 return await _hop(client, url, request, policy, progress, started)
         except TimeoutError as exc:
             if deadline.expired():
-                raise _TotalTimeout from exc
+                raise TotalTimeout from exc
             raise
     finally:
         spent = time.monotonic() - started
@@ -313,188 +296,3 @@ def validators_of(response: httpx.Response, previous: Validators | None) -> Vali
     return Validators(etag=etag or None, last_modified=modified or None)
 
 
-# --- body ------------------------------------------------------------------------------
-
-
-async def read_body(response: httpx.Response, limit: int) -> bytes:
-    """The decoded body, or a French error as soon as it exceeds ``limit`` bytes."""
-    encoding = response.headers.get("content-encoding", "").strip().lower()
-    declared = response.headers.get("content-length", "")
-    if encoding in ("", "identity") and declared.isdigit() and int(declared) > limit:
-        raise _too_big(limit, response.status_code)
-    inflater = Inflater.for_encoding(encoding)
-    chunks = response.aiter_raw() if inflater else response.aiter_bytes()
-    body = bytearray()
-    async for chunk in chunks:
-        body += inflater.feed(chunk, limit - len(body)) if inflater else chunk
-        if len(body) > limit:
-            raise _too_big(limit, response.status_code)
-    if inflater:
-        body += inflater.flush(limit - len(body))
-        if len(body) > limit:
-            raise _too_big(limit, response.status_code)
-    return bytes(body)
-
-
-def _too_big(limit: int, code: int) -> FetchError:
-    return FetchError(_("réponse de plus de {taille} : ce n'est sans doute pas un "
-                        "flux").format(taille=size_text(limit)), code)
-
-
-class Inflater:
-    """gzip / deflate decoding that never produces more than asked for at once."""
-
-    def __init__(self, wbits: int, raw_fallback: bool) -> None:
-        self.decoder = zlib.decompressobj(wbits)
-        self.raw_fallback = raw_fallback  # « deflate » sent without its zlib header
-        self.started = False
-
-    @classmethod
-    def for_encoding(cls, encoding: str) -> Inflater | None:
-        """An inflater for ``encoding``; None lets httpx decode (identity, br, chains)."""
-        if encoding in ("gzip", "x-gzip"):
-            return cls(16 + zlib.MAX_WBITS, raw_fallback=False)
-        if encoding == "deflate":
-            return cls(zlib.MAX_WBITS, raw_fallback=True)
-        return None
-
-    def feed(self, data: bytes, room: int) -> bytes:
-        """Decode ``data``; stop as soon as more than ``room`` bytes came out.
-
-        At most ``room + 1`` bytes are returned: more than ``room`` means « too big »
-        (what zlib still holds is never inflated).
-        """
-        out = bytearray()
-        pending = memoryview(data)
-        while len(out) <= room:
-            if self.decoder.unconsumed_tail:
-                step = self.decoder.unconsumed_tail
-            elif pending:
-                step, pending = bytes(pending[:INFLATE_STEP]), pending[INFLATE_STEP:]
-            else:
-                break
-            out += self._decompress(step, room - len(out) + 1)
-        return bytes(out)
-
-    def flush(self, room: int) -> bytes:
-        try:
-            return self.decoder.flush(max(1, room + 1))
-        except zlib.error as exc:
-            raise FetchError(_("réponse compressée illisible")) from exc
-
-    def _decompress(self, data: bytes, max_length: int) -> bytes:
-        try:
-            piece = self.decoder.decompress(data, max(1, max_length))
-        except zlib.error as exc:
-            if self.raw_fallback and not self.started:
-                self.raw_fallback = False
-                self.decoder = zlib.decompressobj(-zlib.MAX_WBITS)
-                return self._decompress(data, max_length)
-            raise FetchError(_("réponse compressée illisible")) from exc
-        self.started = True
-        return piece
-
-
-# --- French messages -------------------------------------------------------------------
-
-
-def status_hint(code: int) -> str:
-    """What a common HTTP error means for the person watching the feeds ("" if none)."""
-    if code == 401:
-        return _("accès refusé (le site demande une connexion)")
-    if code == 403:
-        return _("accès refusé")
-    if code == 404:
-        return _("adresse introuvable : le flux a peut-être déménagé")
-    if code == 410:
-        return _("flux supprimé")
-    if code in (429, 503):
-        return _("serveur surchargé, nouvel essai au prochain passage")
-    if 500 <= code < 600:
-        return _("erreur du côté du site, nouvel essai au prochain passage")
-    return ""
-
-
-def status_message(code: int, reason: str) -> str:
-    """« le serveur a répondu 404 (Not Found) : adresse introuvable… »."""
-    if not reason:
-        try:
-            reason = http.HTTPStatus(code).phrase
-        except ValueError:
-            reason = "?"
-    message = _("le serveur a répondu {code} ({raison})").format(code=code, raison=reason)
-    hint = status_hint(code)
-    return f"{message} : {hint}" if hint else message
-
-
-def describe(exc: BaseException, policy: FetchPolicy) -> str:
-    """A French sentence for the pivot saying what went wrong with ``exc``."""
-    if isinstance(exc, _TotalTimeout):
-        return _("le serveur n'a pas fini de répondre en {s} s").format(
-            s=seconds_text(policy.total_timeout))
-    if isinstance(exc, httpx.ConnectTimeout):
-        return _("serveur injoignable : pas de connexion après {s} s").format(
-            s=seconds_text(policy.connect_timeout))
-    if isinstance(exc, httpx.ReadTimeout):
-        return _("le serveur a cessé de répondre (rien reçu pendant {s} s)").format(
-            s=seconds_text(policy.read_timeout))
-    if isinstance(exc, httpx.TimeoutException):
-        return _("délai dépassé en parlant au serveur ({type})").format(
-            type=type(exc).__name__)
-    tls = _in_chain(exc, ssl.SSLError)
-    if tls is not None:
-        return _tls_message(tls)
-    if isinstance(exc, httpx.ConnectError | ConnectionRefusedError):
-        return _connect_message(exc)
-    if isinstance(exc, httpx.RemoteProtocolError):
-        return _("le serveur a coupé la connexion sans répondre correctement")
-    if isinstance(exc, httpx.ReadError | httpx.WriteError):
-        return _("la connexion a été interrompue en cours de route")
-    if isinstance(exc, httpx.DecodingError):
-        return _("réponse compressée illisible")
-    if isinstance(exc, httpx.InvalidURL | httpx.UnsupportedProtocol):
-        return _("adresse invalide : {detail}").format(detail=exc)
-    if isinstance(exc, httpx.HTTPError | OSError):
-        return _("erreur réseau ({type}) : {detail}").format(
-            type=type(exc).__name__, detail=exc)
-    return _("erreur inattendue ({type}) : {detail}").format(
-        type=type(exc).__name__, detail=exc)
-
-
-def _connect_message(exc: BaseException) -> str:
-    if _in_chain(exc, socket.gaierror) is not None or "Name or service" in str(exc):
-        return _("serveur injoignable : nom de site introuvable (adresse mal tapée ou "
-                 "site fermé ?)")
-    return _("serveur injoignable (connexion refusée ou impossible)")
-
-
-def _tls_message(exc: ssl.SSLError) -> str:
-    if isinstance(exc, ssl.SSLCertVerificationError) or "CERTIFICATE" in str(exc).upper():
-        return _("certificat du site invalide ou expiré : connexion sécurisée refusée")
-    return _("la connexion sécurisée (https) avec le site a échoué")
-
-
-def _in_chain(exc: BaseException, kind: type[BaseException]) -> BaseException | None:
-    """``exc`` or the first of its causes / contexts that is a ``kind``."""
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        if isinstance(current, kind):
-            return current
-        seen.add(id(current))
-        current = current.__cause__ or current.__context__
-    return None
-
-
-def seconds_text(value: float) -> str:
-    """``60`` → « 60 », ``0.5`` → « 0,5 » (French decimal comma)."""
-    return f"{value:g}".replace(".", ",")
-
-
-def size_text(size: int) -> str:
-    """``5 * 1024 * 1024`` → « 5 Mo », ``1536`` → « 1,5 Ko »."""
-    for unit, factor in (("Mo", 1024 * 1024), ("Ko", 1024)):
-        if size >= factor:
-            return "{} {}".format(f"{size / factor:.1f}".rstrip("0").rstrip(".")
-                                  .replace(".", ","), _(unit))
-    return _("{n} octets").format(n=size)

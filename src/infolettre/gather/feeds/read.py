@@ -3,8 +3,9 @@
 feedparser is pure Python (~6 ms for a 15 KB feed): parsing on the event loop that fetches
 would stall the fetches, and a thread would not help (the GIL). So with many feeds each
 answer goes, as soon as it arrives, to a pool of worker processes (one per core: the
-fetching loop itself needs little CPU) that parse it while the loop keeps fetching; with a few feeds, starting a process costs more than it saves and answers
-are parsed after the fetch. Either way the result is the same list, in the order asked.
+fetching loop itself needs little CPU) that parse it while the loop keeps fetching; with a
+few feeds, starting processes costs more than it saves and answers are parsed after the
+fetch. Either way the result is the same list, in the order asked.
 """
 
 from __future__ import annotations
