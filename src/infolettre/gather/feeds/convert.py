@@ -15,6 +15,7 @@ import hashlib
 from datetime import datetime
 from typing import Any
 
+from ...i18n import _
 from ...models import AGENDA, FUNDING, REGIONAL, Source, Status
 from ...render.dates import long_date
 from ...settings import FeedSource, Settings
@@ -61,8 +62,9 @@ def entry_to_draft(entry: FeedEntry, feed: FeedSource, settings: Settings, *, mo
     else:
         front["statut"] = Status.SUBMITTED.value
         if auto:
-            notes.insert(0, f"flux « {feed.nom} » publié sans relecture, mais cette entrée "
-                            f"attend la vôtre (statut « soumis ») : {' ; '.join(blockers)}.")
+            notes.insert(0, _("flux « {name} » publié sans relecture, mais cette entrée "
+                              "attend la vôtre (statut « soumis ») : {why}.").format(
+                                  name=feed.nom, why=" ; ".join(blockers)))
         else:
             notes.extend(blockers)
     front["source"] = Source.FEED.value
@@ -70,8 +72,8 @@ def entry_to_draft(entry: FeedEntry, feed: FeedSource, settings: Settings, *, mo
     corps = entry.corps
     last = corps.rsplit("\n", 1)[-1]
     if last == SHORTENED or last.startswith(f"[{MORE}]("):
-        notes.append("texte abrégé : l'entrée dépassait 4 000 caractères ; la suite est sur le "
-                     "site.")
+        notes.append(_("texte abrégé : l'entrée dépassait 4 000 caractères ; la suite est sur "
+                       "le site."))
     origin = _origin(entry, feed, tz)
     slug = slugify(front["titre"]) or "flux-" + hashlib.sha256(
         entry.key.encode("utf-8", "replace")).hexdigest()[:8]
@@ -99,12 +101,13 @@ def with_image(draft: ItemDraft, name: str, data: bytes, content_type: str,
         front["image_alt"] = alt
     else:
         front.pop("image_alt", None)
-        notes.append(f"image « {safe} » : écrivez son texte alternatif (image_alt), une courte "
-                     f"description pour les personnes qui ne la voient pas.")
+        notes.append(_("image « {name} » : écrivez son texte alternatif (image_alt), une "
+                       "courte description pour les personnes qui ne la voient pas.").format(
+                           name=safe))
         if front.get("statut") == Status.APPROVED.value:
             front["statut"] = Status.SUBMITTED.value
-            notes.append("l'image n'a pas de texte alternatif : l'entrée attend votre relecture "
-                         "(statut « soumis ») au lieu d'être publiée directement.")
+            notes.append(_("l'image n'a pas de texte alternatif : l'entrée attend votre "
+                           "relecture (statut « soumis ») au lieu d'être publiée directement."))
     attachments = [a for a in draft.attachments if a.kind != "image"]
     attachments.append(Attachment(name_safe=safe, content_type=content_type, data=data,
                                   kind="image"))
@@ -117,27 +120,31 @@ def _check(front: dict[str, Any], feed: FeedSource, settings: Settings,
     """Collect what would make the item invalid if published as is."""
     rubrique = front["rubrique"]
     if rubrique not in settings.rubriques:
-        blockers.append(f"rubrique « {rubrique} » inconnue dans infolettre.toml")
+        blockers.append(_("rubrique « {name} » inconnue dans infolettre.toml").format(
+            name=rubrique))
     territoire = front["territoire"]
     if territoire != REGIONAL and territoire not in settings.territories:
-        blockers.append(f"territoire « {territoire} » inconnu dans infolettre.toml")
+        blockers.append(_("territoire « {name} » inconnu dans infolettre.toml").format(
+            name=territoire))
     if settings.organization(feed.organization) is None:
-        blockers.append(f"organisme « {feed.organization} » absent du registre")
+        blockers.append(_("organisme « {name} » absent du registre").format(
+            name=feed.organization))
     if rubrique == AGENDA and "evenement" not in front:
-        blockers.append("élément de l'agenda sans date d'événement : complétez « evenement » "
-                        "(début, fin, lieu)")
+        blockers.append(_("élément de l'agenda sans date d'événement : complétez "
+                          "« evenement » (début, fin, lieu)"))
     if rubrique == FUNDING:
-        blockers.append("appel de projets sans échéance : ajoutez la date limite (echeance)")
+        blockers.append(_("appel de projets sans échéance : ajoutez la date limite "
+                          "(echeance)"))
     if front["titre"] == UNTITLED:
-        blockers.append("entrée sans titre : écrivez-en un")
+        blockers.append(_("entrée sans titre : écrivez-en un"))
     # (the image, and its alternative text, are checked by ``with_image`` once fetched)
 
 
 def _origin(entry: FeedEntry, feed: FeedSource, tz) -> str:
-    text = f"Reçu du flux « {feed.nom} » ({feed.url})"
-    if entry.publie is not None:
-        text += f", entrée publiée le {long_date(_local(entry.publie, tz))}"
-    return text + "."
+    if entry.publie is None:
+        return _("Reçu du flux « {name} » ({url}).").format(name=feed.nom, url=feed.url)
+    return _("Reçu du flux « {name} » ({url}), entrée publiée le {date}.").format(
+        name=feed.nom, url=feed.url, date=long_date(_local(entry.publie, tz)))
 
 
 def _local(when: datetime, tz) -> datetime:

@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 import feedparser
 import nh3
 
+from ...i18n import _
 from ...render.markdown import safe_link
 from ..mail.html import html_to_markdown
 from ..mail.text import CONTROLS
@@ -54,10 +55,11 @@ def parse_feed(body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed:
     try:
         return _parse(body, headers, url)
     except RecursionError:
-        return ParsedFeed(problem="flux trop imbriqué (RecursionError) : illisible.")
+        return ParsedFeed(problem=_("flux trop imbriqué (RecursionError) : illisible."))
     except Exception as exc:  # noqa: BLE001 - any input must give an answer, not a crash
-        return ParsedFeed(problem=f"flux illisible ({type(exc).__name__}) : vérifiez l'adresse "
-                                  f"du flux ou signalez-le au site qui le publie.")
+        return ParsedFeed(problem=_("flux illisible ({type}) : vérifiez l'adresse du flux ou "
+                                    "signalez-le au site qui le publie.").format(
+                                        type=type(exc).__name__))
 
 
 def _parse(body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed:
@@ -65,37 +67,39 @@ def _parse(body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed:
     # No Content-Type (a file, a test): XML, whose own declaration then gives the charset.
     lower.setdefault("content-type", "application/xml")
     if _looks_like_json(body, lower.get("content-type", "")):
-        return ParsedFeed(problem="flux JSON (JSON Feed) : ce format n'est pas pris en charge ; "
-                                  "demandez au site l'adresse de son flux RSS ou Atom.")
+        return ParsedFeed(problem=_("flux JSON (JSON Feed) : ce format n'est pas pris en "
+                                    "charge ; demandez au site l'adresse de son flux RSS ou "
+                                    "Atom."))
     parsed = feedparser.parse(io.BytesIO(body), response_headers={**lower, "content-location": url},
                               sanitize_html=True, resolve_relative_uris=True)
     version = parsed.get("version") or ""
     exc = parsed.get("bozo_exception") if parsed.get("bozo") else None
     raw_entries = parsed.get("entries") or []
     result = ParsedFeed(version=version, titre=_plain(_detail(parsed.get("feed") or {}, "title")))
+    ill_formed = _("flux mal formé : {why}.")
     if not version and not raw_entries:
         if exc is not None and not _looks_like_html(body, lower["content-type"]) \
                 and not isinstance(exc, feedparser.NonXMLContentType):
-            result.problem = f"flux mal formé : {_why(exc)}."
+            result.problem = ill_formed.format(why=_why(exc))
         else:
-            result.problem = ("ce n'est pas un flux RSS ou Atom (page HTML ?) : vérifiez l'adresse "
-                              "du flux, souvent terminée par /feed, /rss ou .xml.")
+            result.problem = _("ce n'est pas un flux RSS ou Atom (page HTML ?) : vérifiez "
+                               "l'adresse du flux, souvent terminée par /feed, /rss ou .xml.")
         return result
     if exc is not None and not raw_entries:
-        result.problem = f"flux mal formé : {_why(exc)}."
+        result.problem = ill_formed.format(why=_why(exc))
         return result
     if isinstance(exc, feedparser.CharacterEncodingOverride):
-        result.warnings.append(f"encodage déclaré incorrect : lu comme "
-                               f"{parsed.get('encoding') or '?'} ; vérifiez les accents.")
+        result.warnings.append(_("encodage déclaré incorrect : lu comme {encoding} ; vérifiez "
+                                 "les accents.").format(encoding=parsed.get("encoding") or "?"))
     elif isinstance(exc, feedparser.NonXMLContentType):
-        result.warnings.append(f"le serveur annonce ce flux comme « {lower['content-type']} » "
-                               f"et non comme du XML : lu quand même.")
+        result.warnings.append(_("le serveur annonce ce flux comme « {type} » et non comme du "
+                                 "XML : lu quand même.").format(type=lower["content-type"]))
     elif exc is not None:
-        result.warnings.append(f"flux mal formé mais lisible : {_why(exc)} ; "
-                               f"{len(raw_entries)} entrée(s) récupérée(s).")
+        result.warnings.append(_("flux mal formé mais lisible : {why} ; {n} entrée(s) "
+                                 "récupérée(s).").format(why=_why(exc), n=len(raw_entries)))
     if len(raw_entries) > MAX_ENTRIES:
-        result.warnings.append(f"flux de {len(raw_entries)} entrées : seules les {MAX_ENTRIES} "
-                               f"premières ont été lues.")
+        result.warnings.append(_("flux de {n} entrées : seules les {max} premières ont été "
+                                 "lues.").format(n=len(raw_entries), max=MAX_ENTRIES))
     failed = empty = 0
     for raw in raw_entries[:MAX_ENTRIES]:
         try:
@@ -108,20 +112,21 @@ def _parse(body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed:
         else:
             result.entries.append(entry)
     if failed:
-        result.warnings.append(f"{failed} entrée(s) illisible(s) ignorée(s).")
+        result.warnings.append(_("{n} entrée(s) illisible(s) ignorée(s).").format(n=failed))
     if empty:
-        result.warnings.append(f"{empty} entrée(s) vide(s) (ni titre, ni lien, ni texte) "
-                               f"ignorée(s).")
+        result.warnings.append(_("{n} entrée(s) vide(s) (ni titre, ni lien, ni texte) "
+                                 "ignorée(s).").format(n=empty))
     if exc is not None and not result.entries:
-        result.problem = f"flux mal formé : {_why(exc)} ; aucune entrée lisible."
+        result.problem = _("flux mal formé : {why} ; aucune entrée lisible.").format(
+            why=_why(exc))
         return result
     if raw_entries and not result.entries:
-        result.problem = ("aucune entrée utilisable : chaque entrée du flux est illisible ou "
-                          "sans titre, sans lien et sans texte ; signalez-le au site qui le "
-                          "publie.")
+        result.problem = _("aucune entrée utilisable : chaque entrée du flux est illisible ou "
+                           "sans titre, sans lien et sans texte ; signalez-le au site qui le "
+                           "publie.")
         return result
     if not result.entries and not raw_entries:
-        result.warnings.append("le flux ne contient aucune entrée pour l'instant.")
+        result.warnings.append(_("le flux ne contient aucune entrée pour l'instant."))
     return result
 
 
@@ -140,16 +145,16 @@ def _looks_like_html(body: bytes, content_type: str) -> bool:
 def _why(exc: BaseException) -> str:
     """Say briefly, in French, what feedparser found wrong."""
     if isinstance(exc, xml.sax.SAXParseException):
-        return (f"XML invalide ligne {exc.getLineNumber()}, colonne {exc.getColumnNumber()} "
-                f"({exc.getMessage()})")
+        return _("XML invalide ligne {line}, colonne {column} ({detail})").format(
+            line=exc.getLineNumber(), column=exc.getColumnNumber(), detail=exc.getMessage())
     if isinstance(exc, feedparser.CharacterEncodingUnknown):
-        return "encodage des caractères inconnu"
+        return _("encodage des caractères inconnu")
     if isinstance(exc, feedparser.CharacterEncodingOverride):
-        return "encodage déclaré incorrect"
+        return _("encodage déclaré incorrect")
     if isinstance(exc, feedparser.NonXMLContentType):
-        return "le serveur ne l'annonce pas comme du XML (Content-Type)"
+        return _("le serveur ne l'annonce pas comme du XML (Content-Type)")
     if isinstance(exc, feedparser.UndeclaredNamespace):
-        return "préfixe XML non déclaré"
+        return _("préfixe XML non déclaré")
     text = " ".join(str(exc).split())[:150]
     return f"{type(exc).__name__}" + (f" ({text})" if text else "")
 

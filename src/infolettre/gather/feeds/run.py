@@ -116,14 +116,19 @@ def ascii_header(text: str) -> str:
     return " ".join(plain.split())
 
 
+def month_before(month: str) -> str:
+    """``2027-01`` → ``2026-12``."""
+    year, mon = (int(p) for p in check_month(month).split("-"))
+    return f"{year - 1:04d}-12" if mon == 1 else f"{year:04d}-{mon - 1:02d}"
+
+
 def previous_cutoff(settings: Settings, store: SignoffStore, month: str) -> datetime:
     """Return the moment before which an entry belongs to an earlier issue.
 
     The first approval of the previous issue (what was published by then was gathered for
     it), else that issue's first day: entries from before are old news, not proposed.
     """
-    year, mon = (int(p) for p in check_month(month).split("-"))
-    previous = f"{year - 1:04d}-12" if mon == 1 else f"{year:04d}-{mon - 1:02d}"
+    previous = month_before(month)
     history = store.history(previous)
     if history:
         return history[0].signed_at.astimezone(UTC)
@@ -220,9 +225,7 @@ def _fetch_images(plans: list[_Plan], policy: FetchPolicy,
 def existing_items(settings: Settings, month: str) -> DuplicateIndex:
     """Index the items already in the issue (and the links of the one before)."""
     index = DuplicateIndex()
-    year, mon = (int(p) for p in month.split("-"))
-    previous = f"{year - 1:04d}-12" if mon == 1 else f"{year:04d}-{mon - 1:02d}"
-    for folder_month, same in ((previous, False), (month, True)):
+    for folder_month, same in ((month_before(month), False), (month, True)):
         folder = settings.paths.contenu / folder_month
         if not folder.is_dir():
             continue
