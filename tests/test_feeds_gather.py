@@ -8,7 +8,9 @@ an unchanged feed costs one 304; a failure while writing loses nothing.
 from __future__ import annotations
 
 import io
+from contextlib import closing
 from datetime import UTC, datetime
+from email.message import EmailMessage
 
 import pytest
 from PIL import Image
@@ -16,7 +18,9 @@ from PIL import Image
 from infolettre.cli import main
 from infolettre.gather.feeds import run as feeds_run
 from infolettre.gather.feeds.run import gather_feeds
+from infolettre.gather.intake import process_raw
 from infolettre.pipeline import prepare
+from infolettre.state import connect, state_file
 from infolettre.store import load_month
 
 from . import feedserver
@@ -198,6 +202,52 @@ def test_mixed_feeds_give_clean_deduplicated_items_and_clear_failures(mixed):
     html = preview.editions[-1].html
     assert "{{ 7*7 }}" in html and '{% include "x" %}' in html.replace("&#34;", '"')
     assert "<script" not in html and "javascript:" not in html
+
+
+def _email(subject: str, body: str, message_id: str) -> bytes:
+    message = EmailMessage()
+    message["From"] = "Coordination TRDS <coordination@trds-ca.example.org>"
+    message["To"] = "infolettre@example.org"
+    message["Subject"] = subject
+    message["Message-ID"] = f"<{message_id}@trds-ca.example.org>"
+    message["Date"] = "Wed, 25 Nov 2026 10:00:00 -0500"
+    message.set_content(body)
+    return bytes(message)
+
+
+def test_an_email_after_the_feed_names_the_feed_item_and_both_are_kept(mixed):
+    """The feed came first, then the organization emails the same news (same link once
+    tracking is removed, or a near-identical title): the email is still written — a
+    submission is never dropped — and each file names the other, for the pivot to keep one."""
+    _server, project = mixed
+    settings = project.settings()
+    gather_feeds(settings, now=NOW)
+    frr = "Appel de projets : fonds régions et ruralité, volet local"
+    with closing(connect(state_file(settings.paths.donnees))) as conn:
+        by_link = process_raw(_email(
+            "Inscriptions au forum sur le logement", "Lien : https://www.trds.example.org/forum"
+            "?utm_campaign=nov#programme\n\nVenez au forum régional.", "forum"),
+            settings, source="test", conn=conn, month=MONTH)
+        by_title = process_raw(_email(
+            f"Tr: {frr} !", "Les projets sont attendus avant le 15 janvier.", "frr"),
+            settings, source="test", conn=conn, month=MONTH)
+        other = process_raw(_email(
+            "Appel de projets : fonds régions et ruralité, volet 2", "Autre volet.", "v2"),
+            settings, source="test", conn=conn, month=MONTH)
+    assert (by_link.kind, by_title.kind, other.kind) == ("item", "item", "item")
+    files = _files(project)
+    forum = next(t for t in files.values() if FORUM in t and "source: rss" in t)
+    assert f"# Aussi reçu par courriel de coordination@trds-ca.example.org (même lien) : " \
+           f"{MONTH}/{by_link.path.name}" in " ".join(forum.split())
+    emailed = " ".join(by_link.path.read_text(encoding="utf-8").split())
+    assert "même nouvelle qu'un élément déjà reçu du flux « Table régionale en développement " \
+           "social » (même lien)" in emailed
+    fund = next(t for t in files.values() if frr in t and "source: rss" in t)
+    assert "(titre presque identique)" in fund and by_title.path.name in fund
+    assert "même nouvelle" in by_title.path.read_text(encoding="utf-8")
+    assert "même nouvelle" not in other.path.read_text(encoding="utf-8")  # volet 2: not it
+    items, problems = load_month(settings, MONTH)
+    assert not [p for p in problems if p.severity.value == "erreur"], problems
 
 
 def test_second_run_costs_a_304_and_failures_build_up_to_an_alert(mixed):

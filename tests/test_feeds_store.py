@@ -12,6 +12,31 @@ from infolettre.store import add_note, read_item
 URL = "https://exemple.org/flux"
 
 
+def test_same_news_finds_a_feed_item_by_link_or_title(tmp_path):
+    """What an email arriving after the feed is checked against: links over two months,
+    titles within the month, never a duplicate's row, and the feed named."""
+    title = "Forum régional sur le logement social : les inscriptions sont ouvertes"
+    with closing(connect(tmp_path / "state.sqlite3")) as conn:
+        store = FeedStore(conn)
+        store.record_success(URL, "Table régionale", validators=None, entries=1, written=1)
+        store.remember(URL, "guid:1", "item", "/c/2026-12/forum.md", month="2026-12",
+                       lien="https://trds.example.org/forum", titre=title)
+        store.remember(URL, "guid:2", "item", "/c/2026-11/vieux.md", month="2026-11",
+                       lien="https://trds.example.org/vieux", titre="Un titre assez long du mois "
+                       "dernier, précis")
+        store.remember(URL, "guid:3", "doublon", "/c/2026-12/forum.md")
+        found = store.same_news("2026-12", "Autre titre", "http://www.trds.example.org/forum/"
+                                "?utm_source=courriel#haut", "2026-11")
+        assert found is not None and (found.path, found.feed, found.why) == (
+            "/c/2026-12/forum.md", "Table régionale", "lien")
+        assert store.same_news("2026-12", title.upper() + " !", None).why == "titre"
+        assert store.same_news("2026-12", "x", "https://trds.example.org/vieux",
+                               "2026-11").path == "/c/2026-11/vieux.md"
+        assert store.same_news("2026-12", "x", "https://trds.example.org/vieux") is None
+        assert store.same_news("2027-01", title, None) is None  # titles: same month only
+        assert store.same_news("2026-12", "Assemblée générale", None) is None
+
+
 def test_validators_failures_and_seen_entries_survive_a_new_connection(tmp_path):
     db = tmp_path / "state.sqlite3"
     with closing(connect(db)) as conn:

@@ -8,7 +8,9 @@ in the archive, the mailbox puts it in « À vérifier » with the reason, and a
 fix processes it again.
 
 The issue (month) of a submission is the one after the month it was received in: mail of
-November 24 goes to the December issue (``content/2026-12/``).
+November 24 goes to the December issue (``content/2026-12/``). When a watched feed already
+brought the same news (``FeedStore.same_news``), the email is still written and each file
+names the other, for the pivot to keep one.
 """
 
 from __future__ import annotations
@@ -33,8 +35,10 @@ from ..maildir import REASON_HEADER, move, with_reason
 from ..maildir import folder as maildir_folder
 from ..settings import Settings
 from ..state import connect, migrate, state_file
-from ..store import write_draft
+from ..store import add_note, write_draft
+from .feeds.store import FeedItem, FeedStore
 from .mail import convert_message
+from .mail.convert import ItemDraft
 
 if TYPE_CHECKING:
     from ..deliver import Sender
@@ -153,7 +157,8 @@ def process_raw(raw: bytes, settings: Settings, *, source: str, conn: sqlite3.Co
     received = received or datetime.now(UTC)
     try:
         result = _convert_and_write(raw, settings, month or issue_month(
-            received.astimezone(settings.identity.timezone)), received, message_id, source)
+            received.astimezone(settings.identity.timezone)), received, message_id, source,
+            conn)
     except Exception as exc:  # noqa: BLE001 - any failure: kept for a person, retried later
         detail = exc.message if isinstance(exc, InfolettreError) else \
             f"{type(exc).__name__}: {exc}"
@@ -167,7 +172,7 @@ def process_raw(raw: bytes, settings: Settings, *, source: str, conn: sqlite3.Co
 
 
 def _convert_and_write(raw: bytes, settings: Settings, month: str, received: datetime,
-                       message_id: str, source: str) -> IntakeResult:
+                       message_id: str, source: str, conn: sqlite3.Connection) -> IntakeResult:
     """Convert the message; write its item, or say why it is not one."""
     conversion = convert_message(raw, settings, month=month, received=received,
                                  max_attachment_bytes=settings.mail_intake.max_attachment_bytes)
@@ -175,10 +180,45 @@ def _convert_and_write(raw: bytes, settings: Settings, month: str, received: dat
         reason = conversion.rejection or ""
         return IntakeResult("rejected", None, reason, message_id, source,
                             for_person=not reason.startswith(AUTOMATIC))
+    twin = _feed_twin(conn, settings, month, conversion.draft)
     path = write_draft(settings, month, conversion.draft)
+    if twin is not None:
+        add_note(Path(twin.path), _("Aussi reçu par courriel de {sender} ({how}) : {file}. "
+                                    "Gardez-en un et refusez l'autre.").format(
+            sender=conversion.draft.sender or "?", how=_same_news_how(twin.why),
+            file=f"{month}/{path.name}"))
     held = conversion.draft.front_matter.get("statut") == "retenu"
     return IntakeResult("item", path, "", message_id, source, held=held,
                         titre=str(conversion.draft.front_matter.get("titre") or ""))
+
+
+def _feed_twin(conn: sqlite3.Connection, settings: Settings, month: str,
+               draft: ItemDraft) -> FeedItem | None:
+    """Find the item a feed already brought with the same news; note it on ``draft``.
+
+    The emailed item is still written (an organization's own submission is never dropped):
+    both files name each other, and the pivot keeps one.
+    """
+    front = draft.front_matter
+    twin = FeedStore(conn).same_news(month, str(front.get("titre") or ""),
+                                     str(front.get("lien") or "") or None, month_before(month))
+    if twin is None or not Path(twin.path).is_file():
+        return None
+    file = Path(twin.path)
+    draft.notes.append(_("même nouvelle qu'un élément déjà reçu du flux « {feed} » ({how}) : "
+                         "{file}. Gardez-en un et refusez l'autre.").format(
+        feed=twin.feed, how=_same_news_how(twin.why), file=f"{file.parent.name}/{file.name}"))
+    return twin
+
+
+def _same_news_how(why: str) -> str:
+    return _("même lien") if why == "lien" else _("titre presque identique")
+
+
+def month_before(month: str) -> str:
+    """``2027-01`` → ``2026-12``."""
+    year, mon = (int(p) for p in month.split("-"))
+    return f"{year - 1:04d}-12" if mon == 1 else f"{year:04d}-{mon - 1:02d}"
 
 
 def acknowledge_item(settings: Settings, raw: bytes, result: IntakeResult, *,

@@ -37,7 +37,7 @@ from ...settings import FeedSource, Settings
 from ...signoff import SignoffStore
 from ...state import connect, state_file
 from ...store import add_note, check_month, write_draft
-from ..intake import issue_month
+from ..intake import issue_month, month_before
 from .convert import entry_to_draft, with_image
 from .dedupe import DuplicateIndex, Known
 from .fetch import fetch_many
@@ -116,19 +116,13 @@ def ascii_header(text: str) -> str:
     return " ".join(plain.split())
 
 
-def month_before(month: str) -> str:
-    """``2027-01`` → ``2026-12``."""
-    year, mon = (int(p) for p in check_month(month).split("-"))
-    return f"{year - 1:04d}-12" if mon == 1 else f"{year:04d}-{mon - 1:02d}"
-
-
 def previous_cutoff(settings: Settings, store: SignoffStore, month: str) -> datetime:
     """Return the moment before which an entry belongs to an earlier issue.
 
     The first approval of the previous issue (what was published by then was gathered for
     it), else that issue's first day: entries from before are old news, not proposed.
     """
-    previous = month_before(month)
+    previous = month_before(check_month(month))
     history = store.history(previous)
     if history:
         return history[0].signed_at.astimezone(UTC)
@@ -266,7 +260,8 @@ def _write(plan: _Plan, settings: Settings, month: str, now: datetime, index: Du
         index.add(Known(path, entry.titre, entry.lien, _("le flux « {name} »").format(
             name=feed.nom)))
         plan.outcome.written.append(path)
-        feeds.remember(feed.url, entry.key, "item", str(path))
+        feeds.remember(feed.url, entry.key, "item", str(path), month=month, lien=entry.lien,
+                       titre=entry.titre)
 
 
 def _failed_writing(outcome: FeedOutcome, exc: Exception) -> None:

@@ -3,7 +3,9 @@
 Per feed: the validators of its last good answer (so an unchanged feed costs one 304), its
 last success, its last error and how many runs in a row failed (so the pivot is warned
 before a table's news silently stops arriving). Per entry: that it was seen, and what became
-of it (an item, a duplicate of another one), so a run never proposes it twice.
+of it (an item, a duplicate of another one), so a run never proposes it twice. An item's
+month, canonical link and normalized title are kept too: an email bringing the same news
+later is recognised without reading every file of the month (``same_news``).
 
 Validators are saved only once every new entry of the answer is written: a crash in between
 means the next run fetches the whole feed again, and the seen entries keep it from doubling.
@@ -16,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from ...state import migrate
+from .dedupe import canonical_url, normalized_title, titles_match
 from .model import Validators
 
 SCHEMA = ["""
@@ -38,8 +41,13 @@ CREATE TABLE flux_entrees_vues (
     vu_le TEXT NOT NULL,
     resultat TEXT NOT NULL,       -- item | doublon
     chemin TEXT,                  -- the item file (written, or the one it duplicates)
+    mois TEXT,                    -- the issue it was written for (items only)
+    lien TEXT,                    -- its link, canonical form (dedupe.canonical_url)
+    titre TEXT,                   -- its title, normalized (dedupe.normalized_title)
     PRIMARY KEY (flux, cle)
-)
+);
+CREATE INDEX flux_entrees_mois ON flux_entrees_vues (mois);
+CREATE INDEX flux_entrees_lien ON flux_entrees_vues (lien)
 """]
 
 
@@ -56,6 +64,15 @@ class FeedStatus:
     echecs_consecutifs: int = 0
     entrees: int | None = None
     nouvelles: int = 0
+
+
+@dataclass(frozen=True)
+class FeedItem:
+    """An item a feed brought, found to be the same news as something else."""
+
+    path: str
+    feed: str  # the feed's name
+    why: str  # « lien » | « titre »
 
 
 def _now() -> str:
@@ -128,7 +145,41 @@ class FeedStore:
         return self.conn.execute("SELECT 1 FROM flux_entrees_vues WHERE flux = ? AND cle = ?",
                                  (url, key)).fetchone() is not None
 
-    def remember(self, url: str, key: str, result: str, path: str | None) -> None:
-        """Record an entry as seen, after its item (or its note on the original) is written."""
-        self.conn.execute("INSERT OR IGNORE INTO flux_entrees_vues (flux, cle, vu_le, resultat, "
-                          "chemin) VALUES (?, ?, ?, ?, ?)", (url, key, _now(), result, path))
+    def remember(self, url: str, key: str, result: str, path: str | None, *,
+                 month: str | None = None, lien: str | None = None,
+                 titre: str | None = None) -> None:
+        """Record an entry as seen, after its item (or its note on the original) is written.
+
+        For an item, ``month``, ``lien`` and ``titre`` let ``same_news`` find it later.
+        """
+        self.conn.execute(
+            "INSERT OR IGNORE INTO flux_entrees_vues (flux, cle, vu_le, resultat, chemin, mois, "
+            "lien, titre) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (url, key, _now(), result, path, month, canonical_url(lien),
+             normalized_title(titre) if titre else None))
+
+    def same_news(self, month: str, titre: str, lien: str | None,
+                  previous: str | None = None) -> FeedItem | None:
+        """Return the feed item of ``month`` that is the same news, if any.
+
+        Same rules as a feed run (``dedupe``): the same canonical link (also among the items
+        of ``previous``, the month before), else a near-identical title in ``month``.
+        """
+        key = canonical_url(lien)
+        if key:
+            row = self.conn.execute(
+                "SELECT v.chemin, COALESCE(e.nom, v.flux) AS nom FROM flux_entrees_vues v "
+                "LEFT JOIN flux_etat e ON e.url = v.flux WHERE v.resultat = 'item' "
+                "AND v.lien = ? AND v.mois IN (?, ?) ORDER BY v.vu_le LIMIT 1",
+                (key, month, previous or month)).fetchone()
+            if row is not None:
+                return FeedItem(row["chemin"], row["nom"], "lien")
+        wanted = normalized_title(titre)
+        for row in self.conn.execute(
+                "SELECT v.chemin, v.titre, COALESCE(e.nom, v.flux) AS nom "
+                "FROM flux_entrees_vues v LEFT JOIN flux_etat e ON e.url = v.flux "
+                "WHERE v.resultat = 'item' AND v.mois = ? AND v.titre IS NOT NULL "
+                "ORDER BY v.vu_le", (month,)):
+            if titles_match(wanted, row["titre"]):
+                return FeedItem(row["chemin"], row["nom"], "titre")
+        return None
