@@ -328,10 +328,14 @@ def test_cli_reports_and_shows_feed_health(mixed, capsys):
     out = capsys.readouterr()
     assert code == 1  # alerts after 3 failures in a row
     assert "Alerte" in out.err and "Plateforme en panne" in out.err
-    assert "Flux : 10 lu(s)" in out.out
+    assert "Flux : 10 suivi(s)" in out.out and "au dimanche 1er novembre 2026" in out.out
+    assert "✓ Table régionale en développement social : 2 nouvelle(s)" in out.out  # 1st run
+    assert "= Table régionale en développement social : inchangé" in out.out  # then 304s
+    assert "✗ Échec Plateforme en panne" in out.err
     assert main(["--config", config, "feeds"]) == 1
     table = capsys.readouterr().out
     assert "Plateforme en panne" in table and "500" in table
+    assert "dernière réussite : " in table and " 2026 à " in table and " h " in table
 
 
 def test_no_feed_configured_says_how_to_add_one(project, capsys):

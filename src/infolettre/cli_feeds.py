@@ -12,13 +12,15 @@ from rich.markup import escape
 from .cli import _settings, app, console, errors, gather
 from .errors import InfolettreError
 from .i18n import _
+from .render.dates import clock, long_date
 
 
 def _local(iso: str | None, tz) -> str:
-    """Show a stored UTC time as local « 2026-11-25 14:05 » (« — » when never)."""
+    """Show a stored UTC time as « mercredi 25 novembre 2026 à 14 h 05 » (« — » if never)."""
     if not iso:
         return "—"
-    return datetime.fromisoformat(iso).astimezone(tz).strftime("%Y-%m-%d %H:%M")
+    when = datetime.fromisoformat(iso).astimezone(tz)
+    return _("{date} à {time}").format(date=long_date(when), time=clock(when))
 
 
 def _require_feeds(settings) -> None:
@@ -41,9 +43,17 @@ def gather_feeds_command() -> None:
     def progress(outcome) -> None:
         name = outcome.feed.nom
         if outcome.status == "erreur":
-            errors.print(f"[yellow]{_('Échec')}[/] {escape(name)} ({escape(outcome.feed.url)}) : "
-                         f"{escape(outcome.error)}", soft_wrap=True, highlight=False)
+            errors.print(f"[yellow]✗ {_('Échec')}[/] {escape(name)} ({escape(outcome.feed.url)})"
+                         f" : {escape(outcome.error)}", soft_wrap=True, highlight=False)
             return
+        if outcome.status == "inchange":
+            console.print(_("= {feed} : inchangé depuis le dernier passage").format(feed=name),
+                          markup=False, soft_wrap=True)
+            return
+        console.print(_("✓ {feed} : {items} nouvelle(s), {dup} doublon(s), {seen} déjà vue(s), "
+                        "{old} trop ancienne(s)").format(
+            feed=name, items=len(outcome.written), dup=len(outcome.duplicates),
+            seen=outcome.seen, old=outcome.old), markup=False, soft_wrap=True)
         for path in outcome.written:
             console.print(f"  {path}", markup=False, soft_wrap=True)
         for titre, original, _why in outcome.duplicates:

@@ -26,13 +26,14 @@ import unicodedata
 from collections.abc import Callable
 from contextlib import closing
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from ... import __version__
 from ...frontmatter_reader import read_document
 from ...i18n import _
+from ...render.dates import long_date
 from ...settings import FeedSource, Settings
 from ...signoff import SignoffStore
 from ...state import connect, state_file
@@ -76,6 +77,7 @@ class FeedsReport:
     cutoff: datetime
     outcomes: list[FeedOutcome] = field(default_factory=list)
     alert_after: int = 3
+    timezone: tzinfo = UTC  # the bulletin's, for dates shown to the pivot
 
     @property
     def failed(self) -> list[FeedOutcome]:
@@ -88,14 +90,15 @@ class FeedsReport:
 
     def summary(self) -> str:
         """Say the counts in one French sentence."""
-        return _("Flux : {feeds} lu(s), {unchanged} inchangé(s), {failed} en échec ; "
+        return _("Flux : {feeds} suivi(s), {unchanged} inchangé(s), {failed} en échec ; "
                  "{items} nouvelle(s) écrite(s) pour le numéro {month}, {dup} doublon(s) "
                  "reconnu(s), {old} entrée(s) antérieure(s) au {cutoff} ignorée(s).").format(
             feeds=len(self.outcomes),
             unchanged=sum(o.status == "inchange" for o in self.outcomes),
             failed=len(self.failed), items=sum(len(o.written) for o in self.outcomes),
             dup=sum(len(o.duplicates) for o in self.outcomes), month=self.month,
-            old=sum(o.old for o in self.outcomes), cutoff=self.cutoff.date().isoformat())
+            old=sum(o.old for o in self.outcomes),
+            cutoff=long_date(self.cutoff.astimezone(self.timezone)))
 
 
 def fetch_policy(settings: Settings) -> FetchPolicy:
@@ -139,7 +142,8 @@ def gather_feeds(settings: Settings, *, now: datetime | None = None,
     with closing(connect(state_file(settings.paths.donnees))) as conn:
         feeds = FeedStore(conn)
         report = FeedsReport(month, previous_cutoff(settings, SignoffStore(conn), month),
-                             alert_after=settings.watch.alerte_apres)
+                             alert_after=settings.watch.alerte_apres,
+                             timezone=settings.identity.timezone)
         policy = fetch_policy(settings)
         answers = read_feeds([FetchRequest(f.url, feeds.validators(f.url))
                               for f in settings.feeds], policy, fetch=fetch)
