@@ -471,7 +471,9 @@ class _Reader:
                     choices=", ".join(rubriques)))
             confiance = t.get("confiance", "revue")
             if confiance not in FEED_TRUST:
-                raise self.fail(f"{w}.confiance", confiance, " | ".join(FEED_TRUST))
+                raise self.fail(f"{w}.confiance", confiance, _(
+                    "« revue » (les entrées attendent votre relecture) ou « auto » (publiées "
+                    "sans relecture)"))
             feed = FeedSource(url=url, nom=self.text(w, t, "nom"), territoire=territoire,
                               rubrique=rubrique, confiance=confiance,
                               organisme=self.text(w, t, "organisme", required=False))
