@@ -125,6 +125,16 @@ def test_raw_deflate_body_is_decoded(feed_server):
     assert one(url).body == body
 
 
+@pytest.mark.parametrize("encoding", ["br", "gzip, gzip", "zstd"])
+def test_encodings_we_did_not_ask_for_are_refused(feed_server, encoding):
+    """Never decoded without our bound (httpx would inflate br or chains on its own)."""
+    url = feed_server.route("/br", Response(200, b"\x1b\xff" * 100,
+                                             {"Content-Encoding": encoding}))
+    answer = one(url)
+    assert answer.body is None or answer.body == b""
+    assert not answer.ok and "non demandé" in answer.error and "gzip et deflate" in answer.error
+
+
 def test_corrupt_gzip_is_an_error(feed_server):
     url = feed_server.route("/bad", Response(200, b"\x1f\x8b\x08\x00garbage" * 10,
                                              {"Content-Encoding": "gzip"}))

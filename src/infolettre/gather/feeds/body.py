@@ -2,7 +2,8 @@
 
 A feed past the limit is an error, never a silently cut feed; and we inflate a bounded piece
 at a time, so a « gzip bomb » is stopped just after the limit instead of after inflating a
-whole network read (what httpx's own decoding would do).
+whole network read (what httpx's own decoding would do). Other encodings (br, chains) are
+never asked for, and refused when a server sends them anyway.
 """
 
 from __future__ import annotations
@@ -25,6 +26,12 @@ async def read_body(response: httpx.Response, limit: int) -> bytes:
     if encoding in ("", "identity") and declared.isdigit() and int(declared) > limit:
         raise _too_big(limit, response.status_code)
     inflater = Inflater.for_encoding(encoding)
+    if inflater is None and encoding not in ("", "identity"):
+        # not asked for (Accept-Encoding: gzip, deflate); httpx would decode br or a chain
+        # of encodings without a bound on what one chunk inflates to
+        raise FetchError(_("réponse compressée en « {encoding} », format non demandé et non "
+                           "pris en charge (seuls gzip et deflate le sont) : signalez-le au "
+                           "site").format(encoding=encoding), response.status_code)
     chunks = response.aiter_raw() if inflater else response.aiter_bytes()
     body = bytearray()
     async for chunk in chunks:
