@@ -31,23 +31,44 @@ Fetch = Callable[..., list[Fetched]]
 def read_feeds(requests: Sequence[FetchRequest], policy: FetchPolicy, *,
                fetch: Fetch = fetch_many) -> list[tuple[Fetched, ParsedFeed | None]]:
     """Return each request's answer with its parsed feed (None when there is no body)."""
-    if len(requests) < PARALLEL_FROM:
+    pool = _workers() if len(requests) >= PARALLEL_FROM else None
+    if pool is None:
         return [(answer, _parse(answer) if answer.ok else None)
                 for answer in fetch(requests, policy)]
-    # fork now, before the fetch starts any thread (DNS lookups run in threads)
-    with ProcessPoolExecutor(max_workers=WORKERS,
-                             mp_context=multiprocessing.get_context("fork")) as pool:
-        pool.submit(int).result()
+    with pool:
         parsing: dict[str, Future] = {}
 
         def on_result(answer: Fetched) -> None:
             if answer.ok:
-                parsing[answer.url] = pool.submit(parse_feed, answer.body, answer.headers,
-                                                  answer.final_url or answer.url)
+                try:
+                    parsing[answer.url] = pool.submit(parse_feed, answer.body, answer.headers,
+                                                      answer.final_url or answer.url)
+                except BrokenProcessPool:  # a worker died: this one is parsed here, later
+                    pass
 
         answers = fetch(requests, policy, on_result=on_result)
         return [(answer, _collect(parsing.get(answer.url), answer) if answer.ok else None)
                 for answer in answers]
+
+
+def _workers() -> ProcessPoolExecutor | None:
+    """Start the parsing processes, or return None (parse in this process) if they cannot.
+
+    They are forked now, before the fetch starts any thread (DNS lookups run in threads),
+    and fork needs no import-safe main module (a user's script, the scheduler). Where fork
+    does not exist, or the workers fail to start, parsing simply stays here.
+    """
+    try:
+        pool = ProcessPoolExecutor(max_workers=WORKERS,
+                                   mp_context=multiprocessing.get_context("fork"))
+    except ValueError:  # no fork on this system
+        return None
+    try:
+        pool.submit(int).result()  # every worker is started (fork starts them all at once)
+    except (BrokenProcessPool, OSError):
+        pool.shutdown(wait=False, cancel_futures=True)
+        return None
+    return pool
 
 
 def _parse(answer: Fetched) -> ParsedFeed:
@@ -55,10 +76,14 @@ def _parse(answer: Fetched) -> ParsedFeed:
 
 
 def _collect(future: Future | None, answer: Fetched) -> ParsedFeed:
-    """Take the worker's result; parse here if the worker died (never lose a feed)."""
+    """Take the worker's result; parse here if the worker died (never lose a feed).
+
+    ``parse_feed`` itself never raises: an exception here is the pool's (a dead worker, a
+    result that could not travel back), so parsing again in this process is the answer.
+    """
     if future is None:
         return _parse(answer)
     try:
         return future.result()
-    except BrokenProcessPool:
+    except Exception:  # noqa: BLE001 - BrokenProcessPool, pickling errors: parse here
         return _parse(answer)
