@@ -100,7 +100,8 @@ def whole_run(urls: Sequence[str], concurrent: int) -> tuple[float, int, float, 
             'gabarits = "templates"', f'gabarits = "{(REPO / "templates").as_posix()}"')
         text += "".join(f'\n[[flux]]\nurl = "{url}"\nnom = "Organisme {n}"\n'
                         f'rubrique = "nouvelles"\n' for n, url in enumerate(urls))
-        text += f"\n[veille]\nsimultanes = {concurrent}\n"
+        # the images are served on loopback, which feeds may not point at by default
+        text += f"\n[veille]\nsimultanes = {concurrent}\nimages_reseau_local = true\n"
         (root / "infolettre.toml").write_text(text, encoding="utf-8")
         settings = load_settings(root / "infolettre.toml")
         now = datetime(2026, 10, 15, tzinfo=UTC)  # the feeds' entries are of October 2026

@@ -72,6 +72,7 @@ def test_same_feed_twice_is_refused(project):
 
 
 @pytest.mark.parametrize("line", ["simultanes = 0", "par_hote = -1", 'delai_total_s = "vite"',
-                                  "taille_max_mo = true", "inconnue = 3"])
+                                  "taille_max_mo = true", "inconnue = 3",
+                                  'images_reseau_local = "oui"'])
 def test_bad_watch_values_are_refused(project, line):
     assert "veille" in _refused(project, f"\n[veille]\n{line}\n")

@@ -135,6 +135,47 @@ def test_encodings_we_did_not_ask_for_are_refused(feed_server, encoding):
     assert not answer.ok and "non demandé" in answer.error and "gzip et deflate" in answer.error
 
 
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost"])
+def test_public_only_refuses_the_local_network(feed_server, host):
+    """An image URL from a feed must not reach our own machines (by address or by name)."""
+    url = feed_server.route("/img.png", Response(200, b"x", {"Content-Type": "image/png"}))
+    url = url.replace("127.0.0.1", host)
+    answer = one(url, public_only=True)
+    assert not answer.ok and "réseau local refusée" in answer.error
+    assert not feed_server.requests_to("/img.png")
+    assert one(url).ok  # the same URL chosen by the pivot (a feed on the intranet) is fine
+
+
+def test_public_only_refuses_a_redirect_to_the_local_network(feed_server, monkeypatch):
+    """Each hop is checked: a « public » site (127.0.0.2 plays it here) redirecting to our
+    own network is refused before the second request is sent."""
+    real = fetch.ensure_public
+
+    async def second_host_is_public(url):
+        if url.host != "127.0.0.2":
+            await real(url)
+
+    monkeypatch.setattr(fetch, "ensure_public", second_host_is_public)
+    target = feed_server.route("/interne.png", Response(200, b"x"))
+    feed_server.route("/public", redirect(target))
+    answer = one(feed_server.url("/public", "127.0.0.2"), public_only=True)
+    assert not answer.ok and "réseau local refusée (127.0.0.1)" in answer.error
+    assert len(feed_server.requests_to("/public")) == 1
+    assert not feed_server.requests_to("/interne.png")
+
+
+@pytest.mark.parametrize(("host", "public"), [
+    ("93.184.215.14", True), ("10.1.2.3", False), ("192.168.0.10", False),
+    ("169.254.169.254", False), ("[::1]", False), ("[fd00::1]", False), ("0.0.0.0", False)])
+def test_which_addresses_are_public(host, public):
+    check = fetch.ensure_public(httpx.URL(f"http://{host}/x.png"))
+    if public:
+        asyncio.run(check)
+    else:
+        with pytest.raises(fetch.FetchError):
+            asyncio.run(check)
+
+
 def test_corrupt_gzip_is_an_error(feed_server):
     url = feed_server.route("/bad", Response(200, b"\x1f\x8b\x08\x00garbage" * 10,
                                              {"Content-Encoding": "gzip"}))

@@ -130,7 +130,7 @@ def mixed(feed_server, project):
         f'territoire = "{territoire}"\nrubrique = "{rubrique}"\nconfiance = "{trust}"\n'
         for path, nom, territoire, rubrique, trust, host in FEEDS)
     text += ("\n[veille]\ndelai_connexion_s = 2\ndelai_lecture_s = 1\ndelai_total_s = 4\n"
-             "taille_max_mo = 1\nalerte_apres = 3\n")
+             "taille_max_mo = 1\nalerte_apres = 3\nimages_reseau_local = true\n")
     project.config.write_text(project.config.read_text(encoding="utf-8") + text,
                               encoding="utf-8")
     project.write("souper-courriel.md", (
@@ -248,6 +248,19 @@ def test_an_email_after_the_feed_names_the_feed_item_and_both_are_kept(mixed):
     assert "même nouvelle" not in other.path.read_text(encoding="utf-8")  # volet 2: not it
     items, problems = load_month(settings, MONTH)
     assert not [p for p in problems if p.severity.value == "erreur"], problems
+
+
+def test_images_on_the_local_network_are_refused_by_default(mixed):
+    """A feed's image URL pointing at our own machines (here: loopback) is not fetched;
+    the item is still written, with a note saying why it has no image."""
+    server, project = mixed
+    project.config.write_text(project.config.read_text(encoding="utf-8").replace(
+        "images_reseau_local = true", "images_reseau_local = false"), encoding="utf-8")
+    gather_feeds(project.settings(), now=NOW)
+    forum = next(t for t in _files(project).values() if FORUM in t and "source: rss" in t)
+    assert "image:" not in forum
+    assert "adresse du réseau local refusée (127.0.0.1)" in " ".join(forum.split())
+    assert not server.requests_to("/img/forum.jpg")  # never even asked
 
 
 def test_second_run_costs_a_304_and_failures_build_up_to_an_alert(mixed):

@@ -165,6 +165,9 @@ class Watch:
     redirections_max: int = 5
     alerte_apres: int = 3  # consecutive failures before the pivot is warned
     entrees_max: int = 30  # new entries taken from one feed in one run (the newest)
+    #: Fetch feed images served from the local network (loopback, private addresses): off,
+    #: so a hostile feed cannot point us at our own machines; on for tests and intranets.
+    images_reseau_local: bool = False
 
 
 @dataclass(frozen=True)
@@ -494,6 +497,11 @@ class _Reader:
             if f.name == "contact" or f.name not in t:
                 continue
             value = t[f.name]
+            if isinstance(f.default, bool):
+                if not isinstance(value, bool):
+                    raise self.fail(f"{w}.{f.name}", value, _("true ou false"))
+                values[f.name] = value
+                continue
             number = (int, float) if isinstance(f.default, float) else (int,)
             if not isinstance(value, number) or isinstance(value, bool) or value <= 0:
                 raise self.fail(f"{w}.{f.name}", value, _("un nombre plus grand que zéro"))

@@ -23,6 +23,8 @@ of ``Fetched.headers`` (feedparser must not try to gunzip it again).
 from __future__ import annotations
 
 import asyncio
+import ipaddress
+import socket
 import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -194,6 +196,8 @@ async def _timed_hop(client: httpx.AsyncClient, url: httpx.URL, request: FetchRe
         deadline = asyncio.timeout(progress.budget)
         try:
             async with deadline:
+                if request.public_only:
+                    await ensure_public(url)
                 return await _hop(client, url, request, policy, progress, started)
         except TimeoutError as exc:
             if deadline.expired():
@@ -268,6 +272,26 @@ def redirect_target(current: httpx.URL, response: httpx.Response) -> httpx.URL:
         raise FetchError(_("redirection vers une adresse non prise en charge : {url}").format(
             url=location), response.status_code)
     return target.copy_with(fragment=None)
+
+
+async def ensure_public(url: httpx.URL) -> None:
+    """Refuse ``url`` when its host is, or resolves to, an address that is not public.
+
+    Checked before each hop of a ``public_only`` request. (A name that resolves differently
+    a moment later — DNS rebinding — is not caught here; the images fetched this way are
+    also checked to be images before anything is kept.)
+    """
+    try:
+        addresses = [ipaddress.ip_address(url.host)]
+    except ValueError:
+        port = url.port or (443 if url.scheme == "https" else 80)
+        infos = await asyncio.get_running_loop().getaddrinfo(url.host, port,
+                                                             type=socket.SOCK_STREAM)
+        addresses = [ipaddress.ip_address(info[4][0].split("%", 1)[0]) for info in infos]
+    if not addresses or not all(address.is_global for address in addresses):
+        raise FetchError(_("adresse du réseau local refusée ({host}) : une image venue d'un "
+                           "flux ne peut pas pointer vers nos propres machines").format(
+            host=url.host))
 
 
 def request_headers(request: FetchRequest) -> dict[str, str]:

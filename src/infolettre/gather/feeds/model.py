@@ -46,6 +46,10 @@ class FetchRequest:
     validators: Validators = Validators()
     accept: str = FEED_ACCEPT
     max_bytes: int | None = None  # None: the policy's
+    #: A URL found in a feed (an image), not chosen by the pivot: refuse any hop to an
+    #: address of the local network (loopback, private, link-local…), so a hostile feed
+    #: cannot make us reach the machines behind our own firewall.
+    public_only: bool = False
 
 
 @dataclass(frozen=True)

@@ -149,7 +149,8 @@ def gather_feeds(settings: Settings, *, now: datetime | None = None,
                               for f in settings.feeds], policy, fetch=fetch)
         plans = [_plan(feed, answer, parsed, feeds, report.cutoff, settings)
                  for feed, (answer, parsed) in zip(settings.feeds, answers, strict=True)]
-        images = _fetch_images(plans, policy, fetch)
+        images = _fetch_images(plans, policy, fetch,
+                               public_only=not settings.watch.images_reseau_local)
         # the issue's items are read only when there is something new (304s cost nothing)
         index = existing_items(settings, month) if any(p.entries for p in plans) \
             else DuplicateIndex()
@@ -210,13 +211,18 @@ def _plan(feed: FeedSource, answer: Fetched, parsed: ParsedFeed | None, feeds: F
 
 
 def _fetch_images(plans: list[_Plan], policy: FetchPolicy,
-                  fetch: Callable[..., list[Fetched]]) -> dict[str, Fetched]:
-    """Fetch every image the chosen entries point at, concurrently, by URL."""
+                  fetch: Callable[..., list[Fetched]], *,
+                  public_only: bool) -> dict[str, Fetched]:
+    """Fetch every image the chosen entries point at, concurrently, by URL.
+
+    The URLs come from the feeds, not from the pivot: ``public_only`` keeps them off the
+    local network (``[veille] images_reseau_local`` lifts it).
+    """
     urls = list(dict.fromkeys(e.image_url for p in plans for e in p.entries if e.image_url))
     if not urls:
         return {}
-    answers = fetch([FetchRequest(u, accept=IMAGE_ACCEPT, max_bytes=IMAGE_MAX_BYTES)
-                     for u in urls], policy)
+    answers = fetch([FetchRequest(u, accept=IMAGE_ACCEPT, max_bytes=IMAGE_MAX_BYTES,
+                                  public_only=public_only) for u in urls], policy)
     return dict(zip(urls, answers, strict=True))
 
 
