@@ -191,7 +191,7 @@ def test_aiosmtplib_is_the_version_whose_data_command_smtp_py_replicates():
     """smtp.py drives DATA with aiosmtplib 5 internals: a new major version must fail here."""
     major = int(aiosmtplib.__version__.split(".")[0])
     assert major == 5, (
-        f"aiosmtplib {aiosmtplib.__version__}: smtp._data replicates "
+        f"aiosmtplib {aiosmtplib.__version__}: transaction._data replicates "
         "SMTPProtocol.execute_data_command of aiosmtplib 5 (pinned >=5,<6); re-read it and "
         "update _data before changing the pin")
     from aiosmtplib.protocol import SMTPProtocol
@@ -201,7 +201,7 @@ def test_aiosmtplib_is_the_version_whose_data_command_smtp_py_replicates():
                  'b".\\r\\n"', "PERIOD_REGEX"):
         assert name in source, f"aiosmtplib changed execute_data_command: {name} is gone"
     assert callable(SMTPProtocol.write) and callable(SMTPProtocol.read_response)
-    assert callable(aiosmtplib.email.parse_address)          # used by smtp._transaction
+    assert callable(aiosmtplib.email.parse_address)          # used by transaction.run_transaction
     assert aiosmtplib.SMTPStatus.start_input == 354
 
 

@@ -23,8 +23,8 @@ from infolettre.deliver import DeliveryResult, Envelope, Outcome
 from infolettre.deliver.recipients import load_recipients
 from infolettre.deliver.run import deliver_issue_async
 from infolettre.deliver.message import WireMessage
-from infolettre.deliver.smtp import (ENV_PASSWORD, RateLimiter, SmtpConfig, SmtpSender,
-                                     _dot_stuff, _normalize)
+from infolettre.deliver.smtp import ENV_PASSWORD, RateLimiter, SmtpConfig, SmtpSender
+from infolettre.deliver.transaction import dot_stuff, normalize
 from infolettre.errors import ConfigError, DeliveryError
 from infolettre.models import COMPLETE, Edition, Issue, RenderedEdition, RenderedIssue
 from infolettre.render.personalize import Placeholders
@@ -169,9 +169,9 @@ def test_accepted_messages_arrive_byte_for_byte_once_per_recipient(server):
 def test_wire_ready_message_goes_as_it_is_and_arrives_intact(server):
     """CRLF only, no line starting with ".": no rewriting (the fast path), bytes intact."""
     ready = BODY.replace(b"\r\n.une", b"\r\n=2Eune")
-    assert _normalize(ready) is ready and _dot_stuff(ready) is ready   # after cheap checks
+    assert normalize(ready) is ready and dot_stuff(ready) is ready   # after cheap checks
     wire = WireMessage(ready)                  # as message.py makes them: not even checked
-    assert _normalize(wire) is wire and _dot_stuff(wire) is wire
+    assert normalize(wire) is wire and dot_stuff(wire) is wire
     sink = Sink()
     port = server(sink)
 
@@ -192,8 +192,8 @@ def test_message_not_wire_ready_is_normalized_and_dot_stuffed_on_the_way(server)
     """Bare LF or CR, a dot at the very start or after a line end: fixed by the slow path."""
     odd = b".debut\nSubject: x\r\n\r\n.point\rsuite\n..deux\r\nfin"
     expected = b".debut\r\nSubject: x\r\n\r\n.point\r\nsuite\r\n..deux\r\nfin\r\n"
-    assert _normalize(odd) == expected
-    assert _dot_stuff(expected) == expected.replace(b"\n.", b"\n..").replace(b".", b"..", 1)
+    assert normalize(odd) == expected
+    assert dot_stuff(expected) == expected.replace(b"\n.", b"\n..").replace(b".", b"..", 1)
     sink = Sink()
     port = server(sink)
 
