@@ -36,6 +36,7 @@ from ..maildir import folder as maildir_folder
 from ..settings import Settings
 from ..state import connect, migrate, state_file
 from ..store import add_note, write_draft
+from .feeds.dedupe import why_same
 from .feeds.store import FeedItem, FeedStore
 from .mail import convert_message
 from .mail.convert import ItemDraft
@@ -185,7 +186,7 @@ def _convert_and_write(raw: bytes, settings: Settings, month: str, received: dat
     if twin is not None:
         add_note(Path(twin.path), _("Aussi reçu par courriel de {sender} ({how}) : {file}. "
                                     "Gardez-en un et refusez l'autre.").format(
-            sender=conversion.draft.sender or "?", how=_same_news_how(twin.why),
+            sender=conversion.draft.sender or "?", how=why_same(twin.why),
             file=f"{month}/{path.name}"))
     held = conversion.draft.front_matter.get("statut") == "retenu"
     return IntakeResult("item", path, "", message_id, source, held=held,
@@ -207,12 +208,8 @@ def _feed_twin(conn: sqlite3.Connection, settings: Settings, month: str,
     file = Path(twin.path)
     draft.notes.append(_("même nouvelle qu'un élément déjà reçu du flux « {feed} » ({how}) : "
                          "{file}. Gardez-en un et refusez l'autre.").format(
-        feed=twin.feed, how=_same_news_how(twin.why), file=f"{file.parent.name}/{file.name}"))
+        feed=twin.feed, how=why_same(twin.why), file=f"{file.parent.name}/{file.name}"))
     return twin
-
-
-def _same_news_how(why: str) -> str:
-    return _("même lien") if why == "lien" else _("titre presque identique")
 
 
 def month_before(month: str) -> str:

@@ -19,6 +19,8 @@ from difflib import SequenceMatcher
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
+from ...i18n import _
+
 #: Query parameters that only say where a click came from (Google, Facebook, Mailchimp,
 #: HubSpot, Microsoft, Instagram, Yandex, Marketo…): never part of what a page is.
 TRACKING = re.compile(
@@ -76,6 +78,11 @@ def titles_match(a: str, b: str) -> bool:
     matcher = SequenceMatcher(None, a, b, autojunk=False)
     return matcher.real_quick_ratio() >= TITLE_RATIO and matcher.quick_ratio() >= TITLE_RATIO \
         and matcher.ratio() >= TITLE_RATIO
+
+
+def why_same(why: str) -> str:
+    """Say to the pivot why two items are the same news (``why``: « lien » or « titre »)."""
+    return _("même lien") if why == "lien" else _("titre presque identique")
 
 
 def _numbers(title: str) -> tuple[str, ...]:

@@ -40,7 +40,7 @@ from ...state import connect, state_file
 from ...store import add_note, check_month, write_draft
 from ..intake import issue_month, month_before
 from .convert import entry_to_draft, with_image
-from .dedupe import DuplicateIndex, Known
+from .dedupe import DuplicateIndex, Known, why_same
 from .fetch import fetch_many
 from .model import IMAGE_ACCEPT, FeedEntry, Fetched, FetchPolicy, FetchRequest, ParsedFeed
 from .read import read_feeds
@@ -289,7 +289,7 @@ def _failed_writing(outcome: FeedOutcome, exc: Exception) -> None:
 
 def _note_duplicate(known: Known, entry: FeedEntry, feed: FeedSource, why: str) -> None:
     """Tell the pivot, in the original's file, that another source brought the same news."""
-    how = _("même lien") if why == "lien" else _("titre presque identique")
+    how = why_same(why)
     note = _("Aussi reçu du flux « {feed} » ({how}) : « {title} »{link}.").format(
         feed=feed.nom, how=how, title=entry.titre,
         link=f" — {entry.lien}" if entry.lien else "")
