@@ -16,6 +16,7 @@ import pytest
 from PIL import Image
 
 from infolettre.cli import main
+from infolettre.clock import FixedClock
 from infolettre.gather.feeds import run as feeds_run
 from infolettre.gather.feeds.run import gather_feeds
 from infolettre.gather.intake import process_raw
@@ -149,7 +150,7 @@ def _files(project) -> dict[str, str]:
 def test_mixed_feeds_give_clean_deduplicated_items_and_clear_failures(mixed):
     server, project = mixed
     settings = project.settings()
-    report = gather_feeds(settings, now=NOW)
+    report = gather_feeds(settings, clock=FixedClock(NOW))
     by_name = {o.feed.nom: o for o in report.outcomes}
 
     # every broken feed: a French message naming what happened, counted once
@@ -221,7 +222,7 @@ def test_an_email_after_the_feed_names_the_feed_item_and_both_are_kept(mixed):
     submission is never dropped — and each file names the other, for the pivot to keep one."""
     _server, project = mixed
     settings = project.settings()
-    gather_feeds(settings, now=NOW)
+    gather_feeds(settings, clock=FixedClock(NOW))
     frr = "Appel de projets : fonds régions et ruralité, volet local"
     with closing(connect(state_file(settings.paths.donnees))) as conn:
         by_link = process_raw(_email(
@@ -256,7 +257,7 @@ def test_images_on_the_local_network_are_refused_by_default(mixed):
     server, project = mixed
     project.config.write_text(project.config.read_text(encoding="utf-8").replace(
         "images_reseau_local = true", "images_reseau_local = false"), encoding="utf-8")
-    gather_feeds(project.settings(), now=NOW)
+    gather_feeds(project.settings(), clock=FixedClock(NOW))
     forum = next(t for t in _files(project).values() if FORUM in t and "source: rss" in t)
     assert "image:" not in forum
     assert "adresse du réseau local refusée (127.0.0.1)" in " ".join(forum.split())
@@ -266,10 +267,10 @@ def test_images_on_the_local_network_are_refused_by_default(mixed):
 def test_second_run_costs_a_304_and_failures_build_up_to_an_alert(mixed):
     server, project = mixed
     settings = project.settings()
-    gather_feeds(settings, now=NOW)
+    gather_feeds(settings, clock=FixedClock(NOW))
     before = _files(project)
     server.reset_counters()
-    report = gather_feeds(settings, now=NOW)
+    report = gather_feeds(settings, clock=FixedClock(NOW))
     by_name = {o.feed.nom: o for o in report.outcomes}
     assert by_name["Table régionale en développement social"].status == "inchange"
     assert by_name["CDC des Etchemins"].status == "inchange"
@@ -282,7 +283,7 @@ def test_second_run_costs_a_304_and_failures_build_up_to_an_alert(mixed):
     gz = by_name["CDC de Bellechasse"]
     assert gz.status == "nouveau" and gz.seen == 1 and not gz.written
 
-    third = gather_feeds(settings, now=NOW)
+    third = gather_feeds(settings, clock=FixedClock(NOW))
     assert {o.feed.nom for o in third.alerts} == set(BROKEN)
     assert all(o.failures == 3 for o in third.alerts)
 
@@ -290,14 +291,14 @@ def test_second_run_costs_a_304_and_failures_build_up_to_an_alert(mixed):
 def test_a_changed_feed_gives_only_its_new_entry(mixed):
     server, project = mixed
     settings = project.settings()
-    gather_feeds(settings, now=NOW)
+    gather_feeds(settings, clock=FixedClock(NOW))
     count = len(_files(project))
     body = _feed_a(server).replace(b"</channel>", _item(
         "Bilan de la campagne de la guignolée régionale 2026 : merci aux bénévoles",
         "https://trds.example.org/guignolee", "Tue, 24 Nov 2026 18:00:00 -0500").encode()
         + b"</channel>")
     server.route("/a.xml", feed(body, etag='"a2"'))
-    report = gather_feeds(settings, now=NOW)
+    report = gather_feeds(settings, clock=FixedClock(NOW))
     a = report.outcomes[0]
     assert a.status == "nouveau" and len(a.written) == 1 and a.seen == 2 and a.old == 1
     assert len(_files(project)) == count + 1
@@ -315,14 +316,14 @@ def test_a_failure_while_writing_loses_nothing(mixed, monkeypatch):
         return real(settings_, month, draft)
 
     monkeypatch.setattr(feeds_run, "write_draft", failing)
-    report = gather_feeds(settings, now=NOW)
+    report = gather_feeds(settings, clock=FixedClock(NOW))
     a = report.outcomes[0]
     assert a.status == "erreur" and "No space left on device" in a.error
     assert len(a.written) == 1
     assert report.outcomes[1].written  # the next feed went on
     monkeypatch.setattr(feeds_run, "write_draft", real)
     server.reset_counters()
-    again = gather_feeds(settings, now=NOW).outcomes[0]
+    again = gather_feeds(settings, clock=FixedClock(NOW)).outcomes[0]
     assert server.requests_to("/a.xml")[-1].headers.get("if-none-match") is None
     # the entry that failed is taken now: B's copy of the same news came first meanwhile,
     # so it is recognised as that item (and noted in it), not written a second time
@@ -336,8 +337,8 @@ def test_a_failure_while_writing_loses_nothing(mixed, monkeypatch):
 def test_cli_reports_and_shows_feed_health(mixed, capsys):
     server, project = mixed
     config = str(project.config)
-    for _ in range(3):
-        code = main(["--config", config, "gather", "feeds"])
+    for _ in range(3):  # the clock of the CLI is the test's: NOW → the December 2026 issue
+        code = main(["--config", config, "gather", "feeds"], clock=FixedClock(NOW))
     out = capsys.readouterr()
     assert code == 1  # alerts after 3 failures in a row
     assert "Alerte" in out.err and "Plateforme en panne" in out.err
@@ -345,7 +346,7 @@ def test_cli_reports_and_shows_feed_health(mixed, capsys):
     assert "✓ Table régionale en développement social : 2 nouvelle(s)" in out.out  # 1st run
     assert "= Table régionale en développement social : inchangé" in out.out  # then 304s
     assert "✗ Échec Plateforme en panne" in out.err
-    assert main(["--config", config, "feeds"]) == 1
+    assert main(["--config", config, "feeds"], clock=FixedClock(NOW)) == 1
     table = capsys.readouterr().out
     assert "Plateforme en panne" in table and "500" in table
     assert "dernière réussite : " in table and " 2026 à " in table and " h " in table

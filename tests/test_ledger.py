@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from infolettre import i18n
+from infolettre.clock import FixedClock
 from infolettre.deliver import DeliveryResult, Envelope, Outcome
 from infolettre.deliver.ledger import Ledger, LedgerSender, RetryPolicy, State
 from infolettre.deliver.outbox import OutboxSender, outbox_name
@@ -64,14 +65,11 @@ def ledger(tmp_path):
         yield opened
 
 
-class Clock:
-    """A clock the test moves by hand."""
+class Clock(FixedClock):
+    """A clock the test moves by hand (``clock.moment = …``), starting at T0."""
 
     def __init__(self, now: datetime = T0):
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
+        super().__init__(now)
 
 
 class ScriptedSender:
@@ -156,8 +154,8 @@ def test_deferred_backs_off_then_fails_after_max_attempts(ledger):
             assert result.outcome is Outcome.DEFERRED and row.state is State.DEFERRED
             early = send(sender, envelope())  # before its time: the inner is not called
             assert early.outcome is Outcome.DEFERRED and len(inner.seen) == attempt
-            waits.append((row.next_attempt_at - clock.now).total_seconds())
-            clock.now = row.next_attempt_at
+            waits.append((row.next_attempt_at - clock.moment).total_seconds())
+            clock.moment = row.next_attempt_at
     assert waits == [60, 120, 240, 480, 960]
     assert result.outcome is Outcome.FAILED and result.code == 451
     assert RetryPolicy().delay(8) == timedelta(hours=1)
@@ -176,7 +174,7 @@ def test_deferred_fails_once_the_total_time_is_used_up(ledger):
     sender = LedgerSender(ScriptedSender(*[(Outcome.DEFERRED, 421, "occupé")] * 2), ledger,
                           MONTH, clock=clock)
     send(sender, envelope())
-    clock.now = T0 + timedelta(hours=25)
+    clock.moment = T0 + timedelta(hours=25)
     given_up = send(sender, envelope())
     assert given_up.outcome is Outcome.FAILED and "24 h" in given_up.detail
     row = ledger.get(MONTH, "a@example.org", COMPLETE)
@@ -316,7 +314,7 @@ def test_failures_export_as_csv_with_french_headers_and_reasons(ledger, tmp_path
     send(sender, envelope("b@example.org"))
     for _n in range(6):
         send(sender, envelope("a@example.org"))
-        clock.now += timedelta(hours=1)
+        clock.moment += timedelta(hours=1)
     out = tmp_path / "echecs.csv"
     assert ledger.export_failures_csv(MONTH, out) == 2
     with open(out, encoding="utf-8-sig", newline="") as handle:
@@ -413,7 +411,7 @@ def test_grouped_deferral_and_refusal_before_354_keep_attempts_and_backoff(ledge
     # the deferred row's next tries: the last one allowed fails it, with the reason
     policy_attempts = ledger.policy.max_attempts
     for _attempt in range(2, policy_attempts + 1):
-        clock.now = ledger.get(MONTH, "a@example.org", COMPLETE).next_attempt_at
+        clock.moment = ledger.get(MONTH, "a@example.org", COMPLETE).next_attempt_at
         inner.replies.append((Outcome.DEFERRED, 451, "plus tard", True))
         result = send(sender, envelope("a@example.org"))
     assert result.outcome is Outcome.FAILED and "abandon après" in result.detail

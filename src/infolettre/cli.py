@@ -20,6 +20,7 @@ from rich.table import Table
 from rich.text import Text
 
 from . import i18n
+from .clock import SYSTEM_CLOCK, Clock
 from .errors import InfolettreError, Problem, Severity
 from .i18n import _
 from .settings import Settings, load_settings
@@ -33,6 +34,7 @@ class _State:
     debug = False
     strict = False
     config: Optional[Path] = None
+    clock: Clock = SYSTEM_CLOCK  # the one clock every command passes down (``main(clock=)``)
 
 
 state = _State()
@@ -164,10 +166,11 @@ def send(month: str, outbox: Optional[Path], test_address: Optional[str],
     check_month(month)
     with console.status(_("Envoi du numéro {month}…").format(month=month)):
         if test_address:
-            report, problems = send_test(settings, month, test_address, outbox=outbox)
+            report, problems = send_test(settings, month, test_address, outbox=outbox,
+                                         clock=state.clock)
         else:
             report, problems = run_send(settings, month, outbox=outbox,
-                                        release_uncertain=resend_uncertain)
+                                        release_uncertain=resend_uncertain, clock=state.clock)
     console.print(report.summary())
     for result in report.problems:
         console.print(f"  {result.envelope.recipient} ({result.envelope.edition}) : "
@@ -191,7 +194,7 @@ def status(month: str, failed: bool, csv_path: Optional[Path]) -> None:
 
     settings = _settings()
     check_month(month)
-    with Ledger(state_file(settings.paths.donnees)) as ledger:
+    with Ledger(state_file(settings.paths.donnees), clock=state.clock) as ledger:
         console.print(f"{month} : {ledger.summary(month)}")
         if failed:
             for row in [*ledger.failures(month), *ledger.uncertain(month)]:
@@ -224,7 +227,7 @@ def unsubscribe_requests(maildir: Optional[Path]) -> None:
                                     "infolettre.toml, ou donnez --maildir DOSSIER."))
     secret = load_secret(settings.paths.donnees)
     with closing(connect(state_file(settings.paths.donnees))) as conn:
-        report = process_maildir(UnsubscribeStore(conn), secret, folder)
+        report = process_maildir(UnsubscribeStore(conn, clock=state.clock), secret, folder)
     console.print(report.summary())
     for name, reason in report.to_review:
         console.print(f"  {name} : {reason}", markup=False, soft_wrap=True)
@@ -248,7 +251,7 @@ def unsubscribe_one(address: str) -> None:
     except LineError as exc:
         raise InfolettreError(exc.message, where=address, fix=exc.fix) from None
     with closing(connect(state_file(settings.paths.donnees))) as conn:
-        new = UnsubscribeStore(conn).add(address, "pivot")
+        new = UnsubscribeStore(conn, clock=state.clock).add(address, "pivot")
     console.print((_("L'adresse {address} est désabonnée : elle ne recevra plus rien.") if new
                    else _("L'adresse {address} était déjà désabonnée.")).format(address=address))
 
@@ -277,7 +280,8 @@ def gather_mail(maildir: Optional[Path]) -> None:
     if maildir is None and intake.imap_hote:
         report = _poll_imap(settings, progress)
     elif maildir or intake.maildir:
-        report = process_maildir(settings, maildir or intake.maildir, progress=progress)
+        report = process_maildir(settings, maildir or intake.maildir, progress=progress,
+                                 clock=state.clock)
     else:
         raise InfolettreError(
             _("aucune boîte de courriel entrant n'est configurée."),
@@ -302,7 +306,8 @@ def _poll_imap(settings: Settings, progress):
             fix=_("Retirez « imap_hote » de la table « courriel_entrant » et indiquez plutôt "
                   "« maildir = … » (ou donnez --maildir DOSSIER), ou mettez infolettre à "
                   "jour.")) from None
-    return imap.poll(settings, progress)  # an IntakeReport; progress gets each IntakeResult
+    # an IntakeReport; progress gets each IntakeResult
+    return imap.poll(settings, progress, clock=state.clock)
 
 
 def _login() -> str:
@@ -322,7 +327,7 @@ def approve(month: str, by: str) -> None:
 
     settings = _settings()
     check_month(month)
-    signed, problems = run_approve(settings, month, by)
+    signed, problems = run_approve(settings, month, by, clock=state.clock)
     console.print(_("Numéro {month} approuvé par {by} : {n} nouvelle(s) (empreinte {digest}).")
                   .format(month=month, by=signed.signed_by, n=signed.items_count,
                           digest=signed.fingerprint[:12]))
@@ -367,9 +372,13 @@ def _report(exc: BaseException) -> int:
     return 3
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; every error is reported here, once, in French."""
+def main(argv: list[str] | None = None, *, clock: Clock | None = None) -> int:
+    """Run the CLI; every error is reported here, once, in French.
+
+    ``clock`` is the one clock of the run (the system's by default; tests pass a fixed one).
+    """
     i18n.activate()
+    state.clock = clock or SYSTEM_CLOCK
     args = list(sys.argv[1:] if argv is None else argv)
     state.debug = "--debug" in args
     try:

@@ -9,7 +9,7 @@ from datetime import datetime
 import click
 from rich.markup import escape
 
-from .cli import _settings, app, console, errors, gather
+from .cli import _settings, app, console, errors, gather, state
 from .errors import InfolettreError
 from .i18n import _
 from .render.dates import clock, long_date
@@ -66,7 +66,7 @@ def gather_feeds_command() -> None:
             console.print(_("  {feed} : {n} entrée(s) de plus attendent le prochain "
                             "passage.").format(feed=name, n=outcome.left), markup=False)
 
-    report = gather_feeds(settings, progress=progress)
+    report = gather_feeds(settings, progress=progress, clock=state.clock)
     console.print(report.summary(), markup=False, soft_wrap=True)
     for outcome in report.alerts:
         errors.print(

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from contextlib import closing
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
+from .clock import SYSTEM_CLOCK, Clock
 from .deliver import DeliveryReport
 from .deliver.postal import default_path, postal_rows, write_postal_csv
 from .deliver.ledger import Ledger, LedgerSender
@@ -53,8 +54,8 @@ def build(settings: Settings, month: str, *, out: Path | None = None,
 
 
 def send(settings: Settings, month: str, *, outbox: Path | None = None,
-         parution: date | None = None,
-         release_uncertain: bool = False) -> tuple[DeliveryReport, list[Problem]]:
+         parution: date | None = None, release_uncertain: bool = False,
+         clock: Clock = SYSTEM_CLOCK) -> tuple[DeliveryReport, list[Problem]]:
     """Deliver one signed-off issue: each subscriber gets their territory's edition, once.
 
     Refused when items are in error or the issue was not approved as it is now. Recipients
@@ -66,11 +67,11 @@ def send(settings: Settings, month: str, *, outbox: Path | None = None,
     unsubscriber = signed_unsubscriber(settings)
     listing, found = settings.paths.destinataires, []
     with closing(connect(state_file(settings.paths.donnees))) as conn, \
-            Ledger(state_file(settings.paths.donnees)) as ledger:
-        require_signoff(SignoffStore(conn), month, rendered.issue, settings)
-        unsubscribed = UnsubscribeStore(conn)
+            Ledger(state_file(settings.paths.donnees), clock=clock) as ledger:
+        require_signoff(SignoffStore(conn, clock=clock), month, rendered.issue, settings)
+        unsubscribed = UnsubscribeStore(conn, clock=clock)
         # --- reading ends here; sending begins ---
-        editions = MessageFactory(rendered, settings, rendered.placeholders, None)
+        editions = MessageFactory(rendered, settings, rendered.placeholders, None, clock=clock)
         ledger.plan(month, ((r.email, editions.edition_for(r).slug)
                             for r in unsubscribed.filter(iter_recipients(listing, settings, found))
                             if r.wants_email))
@@ -79,12 +80,13 @@ def send(settings: Settings, month: str, *, outbox: Path | None = None,
         sender = LedgerSender(make_sender(settings, month, outbox), ledger, month)
         report = deliver_issue(rendered,
                                unsubscribed.filter(iter_recipients(listing, settings, [])),
-                               sender, settings, unsubscriber=unsubscriber)
+                               sender, settings, unsubscriber=unsubscriber, clock=clock)
     return report, problems + found
 
 
 def send_test(settings: Settings, month: str, address: str, *, outbox: Path | None = None,
-              parution: date | None = None) -> tuple[DeliveryReport, list[Problem]]:
+              parution: date | None = None,
+              clock: Clock = SYSTEM_CLOCK) -> tuple[DeliveryReport, list[Problem]]:
     """Send every edition to one address, « [TEST] » in the subject; never in the ledger.
 
     No sign-off needed: a test send is how the pivot checks the issue before approving.
@@ -99,19 +101,19 @@ def send_test(settings: Settings, month: str, address: str, *, outbox: Path | No
         replace(e, subject=_("[TEST] {subject}").format(subject=e.subject))
         for e in rendered.editions))
     report, unsubscriber = DeliveryReport(month=month), signed_unsubscriber(settings)
-    stamp = datetime.now(settings.identity.timezone).strftime("%Y%m%d-%H%M%S")
+    stamp = clock.local(settings.identity.timezone).strftime("%Y%m%d-%H%M%S")
     for edition in tagged.editions:
         tester = Recipient(email=address, nom=_("Essai"),
                            territoire=REGIONAL if edition.slug == COMPLETE else edition.slug)
         folder = (outbox or settings.paths.boite_envoi) / "essais" / stamp / edition.slug
         sender = make_sender(settings, month, folder if outbox or not settings.smtp else None)
         deliver_issue(tagged, [tester], sender, settings, unsubscriber=unsubscriber,
-                      progress=report.record)
+                      progress=report.record, clock=clock)
     return report, problems
 
 
-def approve(settings: Settings, month: str, by: str, *,
-            parution: date | None = None) -> tuple[Signoff, list[Problem]]:
+def approve(settings: Settings, month: str, by: str, *, parution: date | None = None,
+            clock: Clock = SYSTEM_CLOCK) -> tuple[Signoff, list[Problem]]:
     """Sign off the issue as it is now: ``send`` will refuse it if it changes afterwards.
 
     An issue with items in error is not approved: a bad file must be fixed, not left out.
@@ -121,7 +123,7 @@ def approve(settings: Settings, month: str, by: str, *,
     issue = organize(items, settings, month, parution=parution)
     # --- reading ends here; writing begins ---
     with closing(connect(state_file(settings.paths.donnees))) as conn:
-        signed = approve_issue(SignoffStore(conn), issue, settings, by)
+        signed = approve_issue(SignoffStore(conn, clock=clock), issue, settings, by)
     return signed, problems + list(issue.notices)
 
 

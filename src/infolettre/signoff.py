@@ -31,6 +31,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from .clock import SYSTEM_CLOCK, Clock
 from .errors import DeliveryError
 from .i18n import _, ngettext
 from .models import Issue, Item
@@ -162,8 +163,9 @@ def issue_fingerprint(issue: Issue, settings: Settings) -> str:
 class SignoffStore:
     """The ``signatures`` table of the state database: one row per approval, kept."""
 
-    def __init__(self, conn: sqlite3.Connection):
+    def __init__(self, conn: sqlite3.Connection, *, clock: Clock = SYSTEM_CLOCK):
         self.conn = conn
+        self.clock = clock
         migrate(conn, "signatures", MIGRATIONS)
 
     def approve(self, month: str, fingerprint: Fingerprint, by: str,
@@ -171,7 +173,7 @@ class SignoffStore:
         """Record that ``by`` approved the issue as fingerprinted; it replaces earlier ones."""
         if fingerprint.month != month:
             raise ValueError(f"fingerprint of {fingerprint.month} given for {month}")
-        when = (when or datetime.now(UTC)).astimezone(UTC)
+        when = (when or self.clock.now()).astimezone(UTC)
         prints = json.dumps([asdict(p) for p in fingerprint.items], ensure_ascii=False)
         self.conn.execute(
             "INSERT INTO signatures (month, fingerprint, settings_fingerprint, "

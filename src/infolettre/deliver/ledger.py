@@ -63,6 +63,7 @@ from pathlib import Path
 
 from babel.numbers import format_decimal
 
+from ..clock import SYSTEM_CLOCK, Clock
 from ..errors import DeliveryError
 from ..fsutil import atomic_write_bytes
 from ..i18n import _, current_locale
@@ -172,9 +173,11 @@ class Claim:
 class Ledger:
     """The deliveries of every issue, in the state database (see the module docstring)."""
 
-    def __init__(self, path: Path, policy: RetryPolicy | None = None):
+    def __init__(self, path: Path, policy: RetryPolicy | None = None, *,
+                 clock: Clock = SYSTEM_CLOCK):
         self.path = Path(path)
         self.policy = policy or RetryPolicy()
+        self.clock = clock
         self.conn = connect(self.path)
         self.conn.execute("PRAGMA synchronous=NORMAL")  # see the module docstring
         self._synced = time.monotonic()
@@ -269,7 +272,7 @@ class Ledger:
         its time. Otherwise the row goes to ``pending`` with one more attempt, and keeps the
         Message-ID of its first attempt (``message_id`` is used only if it has none).
         """
-        now = _utc(now)
+        now = _utc(now or self.clock.now())
         with self._transaction():
             row = self.get(month, email, edition)
             if row is None:
@@ -292,7 +295,7 @@ class Ledger:
         ``mark_transmitted(..., claim=)`` at the server's 354, or ``record(..., claim=)``
         when the message never got that far.
         """
-        now = _utc(now)
+        now = _utc(now or self.clock.now())
         if (month, _key(email), edition) in self._grouped_keys:
             self.flush()                        # its own verdict is still waiting
         row = self.conn.execute(              # ``get`` would commit every waiting verdict
@@ -332,7 +335,7 @@ class Ledger:
         yet), the attempt is counted in the same statement, and the row may be ``pending``
         or ``deferred``. Verdicts waiting in memory are committed with it.
         """
-        now = _utc(now)
+        now = _utc(now or self.clock.now())
         with self._transaction() as conn:
             if claim is None:
                 changed = conn.execute(
@@ -389,7 +392,7 @@ class Ledger:
         and a failed one changes only on a later ``SENT``. With ``claim`` (from ``check``:
         the attempt not written yet), the attempt is counted first, in the same commit.
         """
-        env, now = result.envelope, _utc(now)
+        env, now = result.envelope, _utc(now or self.clock.now())
         reply = _reply(result)
         with self._transaction():
             row = self.get(env.month, env.recipient, env.edition)
@@ -438,7 +441,7 @@ class Ledger:
         run killed before that commit leaves the row ``transmis`` (« incertain »): never
         sent twice, only not known for sure (see ``LedgerSender``).
         """
-        env, now = result.envelope, _utc(now)
+        env, now = result.envelope, _utc(now or self.clock.now())
         where = {"m": env.month, "e": _key(env.recipient), "ed": env.edition,
                  "t": State.TRANSMITTED.value}
         if result.outcome is Outcome.SENT:
@@ -602,7 +605,7 @@ class LedgerSender:
     """
 
     def __init__(self, inner: Sender, ledger: Ledger, month: str, *,
-                 clock: Callable[[], datetime] | None = None):
+                 clock: Clock | None = None):
         if not re.fullmatch(r"\d{4}-\d{2}", month):
             raise DeliveryError(_("mois invalide : {month!r}.").format(month=month),
                                 fix=_("Donnez le mois sous la forme AAAA-MM, par exemple "
@@ -611,7 +614,7 @@ class LedgerSender:
         self.ledger = ledger
         self.month = month
         self.concurrency = inner.concurrency
-        self.clock = clock or (lambda: datetime.now(timezone.utc))
+        self.clock = clock or ledger.clock
         self.hooked = takes_before_content(inner)
         self._in_flight: set[tuple[str, str]] = set()
 
@@ -634,10 +637,10 @@ class LedgerSender:
             return DeliveryResult(envelope, Outcome.SKIPPED, _("envoi déjà en cours."))
         if self.hooked:   # a read now; the attempt is written with the 354's commit
             claim = self.ledger.check(self.month, envelope.recipient, envelope.edition,
-                                      message_id=envelope.message_id, now=self.clock())
+                                      message_id=envelope.message_id, now=self.clock.now())
         else:
             claim = self.ledger.claim(self.month, envelope.recipient, envelope.edition,
-                                      message_id=envelope.message_id, now=self.clock())
+                                      message_id=envelope.message_id, now=self.clock.now())
         if not claim.go:
             return DeliveryResult(envelope, claim.outcome, claim.detail)
         envelope = with_message_id(envelope, claim.message_id)
@@ -650,17 +653,18 @@ class LedgerSender:
                 def before_content() -> None:
                     nonlocal transmitted
                     self.ledger.mark_transmitted(self.month, envelope.recipient,
-                                                 envelope.edition, now=self.clock(),
+                                                 envelope.edition, now=self.clock.now(),
                                                  claim=claim)
                     transmitted = True
                 result = await self.inner.send(envelope, before_content=before_content)
                 if transmitted:   # the row is ``transmis``: its verdict can wait a little
-                    state, reason = self.ledger.record_grouped(result, claim, now=self.clock())
+                    state, reason = self.ledger.record_grouped(result, claim,
+                                                               now=self.clock.now())
                 else:             # refused before the content, or a sender without the hook
-                    state = self.ledger.record(result, now=self.clock(), claim=claim)
+                    state = self.ledger.record(result, now=self.clock.now(), claim=claim)
             else:
                 result = await self.inner.send(envelope)
-                state = self.ledger.record(result, now=self.clock())  # at once: resend window
+                state = self.ledger.record(result, now=self.clock.now())  # at once: resend window
         finally:
             self._in_flight.discard(key)
         if state is State.FAILED and result.outcome is Outcome.DEFERRED:  # retries used up
@@ -717,9 +721,7 @@ def _reply(result: DeliveryResult) -> str:
     return text or _("aucune réponse du serveur")
 
 
-def _utc(moment: datetime | None) -> datetime:
-    if moment is None:
-        return datetime.now(timezone.utc)
+def _utc(moment: datetime) -> datetime:
     if moment.tzinfo is None:
         return moment.replace(tzinfo=timezone.utc)
     return moment.astimezone(timezone.utc)

@@ -32,6 +32,7 @@ from email.utils import format_datetime
 from typing import NamedTuple, Protocol
 from urllib.parse import quote
 
+from ..clock import SYSTEM_CLOCK, Clock
 from ..errors import DeliveryError
 from ..i18n import _
 from ..models import Recipient, RenderedEdition
@@ -226,8 +227,10 @@ class EditionMessage:
     """An edition's message, encoded once, turned into one recipient's bytes on demand."""
 
     def __init__(self, edition: RenderedEdition, placeholders: Placeholders,
-                 settings: Settings, month: str, *, unsubscriber: Unsubscriber | None = None):
+                 settings: Settings, month: str, *, unsubscriber: Unsubscriber | None = None,
+                 clock: Clock = SYSTEM_CLOCK):
         identity = settings.identity
+        self.clock = clock
         self.edition = edition
         self.month = month
         self.images = published_images(settings, month)
@@ -302,7 +305,7 @@ class EditionMessage:
 
     def _recipient_headers(self, recipient: Recipient, message_id: str,
                            links: UnsubscribeLinks, now: datetime | None) -> bytes:
-        when = now or datetime.now(self.timezone)
+        when = now or self.clock.local(self.timezone)
         to = to_header(recipient.nom, recipient.email)
         return b"".join([
             to, f"Date: {format_datetime(when)}\r\n".encode("ascii"),

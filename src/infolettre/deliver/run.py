@@ -11,6 +11,7 @@ import asyncio
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 
+from ..clock import SYSTEM_CLOCK, Clock
 from ..errors import DeliveryError
 from ..i18n import _
 from ..models import COMPLETE, REGIONAL, Recipient, RenderedEdition, RenderedIssue
@@ -26,7 +27,9 @@ class MessageFactory:
     """Build each edition's message on first use, then personalize it per recipient."""
 
     def __init__(self, rendered: RenderedIssue, settings: Settings,
-                 placeholders: Placeholders, unsubscriber: Unsubscriber | None):
+                 placeholders: Placeholders, unsubscriber: Unsubscriber | None, *,
+                 clock: Clock = SYSTEM_CLOCK):
+        self.clock = clock
         self.month = rendered.issue.month
         self.editions = {e.slug: e for e in rendered.editions}
         if COMPLETE not in self.editions:  # checked before anything is sent
@@ -57,7 +60,7 @@ class MessageFactory:
         if message is None:
             message = self.cache[edition.slug] = EditionMessage(
                 edition, self.placeholders, self.settings, self.month,
-                unsubscriber=self.unsubscriber)
+                unsubscriber=self.unsubscriber, clock=self.clock)
         personal = message.personalize(recipient, now=now)
         return Envelope(sender=self.settings.identity.sender_address, recipient=recipient.email,
                         message=personal.data, month=self.month, edition=edition.slug,
@@ -78,7 +81,8 @@ async def deliver_issue_async(rendered: RenderedIssue, recipients: Iterable[Reci
                               sender: Sender, settings: Settings,
                               placeholders: Placeholders | None = None, *,
                               unsubscriber: Unsubscriber | None = None,
-                              progress: Progress | None = None) -> DeliveryReport:
+                              progress: Progress | None = None,
+                              clock: Clock = SYSTEM_CLOCK) -> DeliveryReport:
     """Send the issue to every email recipient with ``sender.concurrency`` sends in flight.
 
     The workers share one lazy stream of envelopes: a message is built only when a worker
@@ -87,7 +91,7 @@ async def deliver_issue_async(rendered: RenderedIssue, recipients: Iterable[Reci
     """
     report = DeliveryReport(month=rendered.issue.month)
     factory = MessageFactory(rendered, settings, placeholders or rendered.placeholders,
-                             unsubscriber)
+                             unsubscriber, clock=clock)
     stream = _envelopes(recipients, factory, report)
 
     async def worker() -> None:
@@ -124,8 +128,9 @@ async def _run_all(coroutines: list) -> None:
 def deliver_issue(rendered: RenderedIssue, recipients: Iterable[Recipient], sender: Sender,
                   settings: Settings, placeholders: Placeholders | None = None, *,
                   unsubscriber: Unsubscriber | None = None,
-                  progress: Progress | None = None) -> DeliveryReport:
+                  progress: Progress | None = None,
+                  clock: Clock = SYSTEM_CLOCK) -> DeliveryReport:
     """Run ``deliver_issue_async`` to completion, for the CLI and other synchronous callers."""
     return asyncio.run(deliver_issue_async(
         rendered, recipients, sender, settings, placeholders,
-        unsubscriber=unsubscriber, progress=progress))
+        unsubscriber=unsubscriber, progress=progress, clock=clock))

@@ -28,6 +28,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, make_msgid, parseaddr
 from pathlib import Path
 
+from ..clock import SYSTEM_CLOCK, Clock
 from ..deliver import DeliveryResult, Envelope, Outcome, Sender
 from ..deliver.outbox import outbox_name
 from ..deliver.senders import make_sender
@@ -79,11 +80,12 @@ class AckOutbox:
 
     concurrency = 1
 
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, clock: Clock = SYSTEM_CLOCK):
         self.folder = Path(folder)
+        self.clock = clock
 
     def path_for(self, envelope: Envelope) -> Path:
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+        stamp = self.clock.now().strftime("%Y%m%dT%H%M%S")
         digest = hashlib.sha256(envelope.message_id.encode("utf-8", "replace")).hexdigest()[:10]
         return self.folder / f"{stamp}-{digest}-{outbox_name(envelope.recipient)}"
 
@@ -102,10 +104,10 @@ class AckOutbox:
         fsync_dir(self.folder)
 
 
-def make_ack_sender(settings: Settings) -> Sender:
+def make_ack_sender(settings: Settings, clock: Clock = SYSTEM_CLOCK) -> Sender:
     """Choose where replies go: SMTP when ``[smtp]`` is set, else ``ack_outbox``; signed
     when ``[dkim]`` is set — the same choice as for issues (``deliver.senders``)."""
-    return make_sender(settings, "", None, local=AckOutbox(ack_outbox(settings)))
+    return make_sender(settings, "", None, local=AckOutbox(ack_outbox(settings), clock))
 
 
 def own_addresses(settings: Settings) -> set[str]:
@@ -120,7 +122,7 @@ def own_addresses(settings: Settings) -> set[str]:
 
 def acknowledge(settings: Settings, raw: bytes, *, titre: str, month: str,
                 conn: sqlite3.Connection, held: bool = False, sender: Sender | None = None,
-                now: datetime | None = None) -> Acknowledgment:
+                now: datetime | None = None, clock: Clock = SYSTEM_CLOCK) -> Acknowledgment:
     """Reply to the sender of ``raw`` whose item ``titre`` was written for ``month``.
 
     Returns whether a reply went out, or why not; never raises.
@@ -132,7 +134,7 @@ def acknowledge(settings: Settings, raw: bytes, *, titre: str, month: str,
         why_not = _why_not(settings, msg, address, held)
         if why_not:
             return Acknowledgment(False, why_not)
-        now = now or datetime.now(UTC)
+        now = now or clock.now()
         migrate(conn, "accuses", SCHEMA)
         day = now.astimezone(settings.identity.timezone).date().isoformat()
         count = conn.execute("SELECT COUNT(*) FROM accuses_reception WHERE adresse = ? "
@@ -152,7 +154,7 @@ def acknowledge(settings: Settings, raw: bytes, *, titre: str, month: str,
                        (address, day, now.astimezone(UTC).isoformat(timespec="seconds"),
                         original, envelope.message_id)).lastrowid
     try:  # counted before it leaves: a crash after sending never allows a 4th reply
-        result = _run(_deliver(sender or make_ack_sender(settings), envelope))
+        result = _run(_deliver(sender or make_ack_sender(settings, clock), envelope))
         if result.outcome in (Outcome.SENT, Outcome.SKIPPED):
             return Acknowledgment(True, result.detail)
         detail = result.outcome.value + (f" : {result.detail}" if result.detail else "")

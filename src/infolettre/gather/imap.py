@@ -40,6 +40,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ..clock import SYSTEM_CLOCK, Clock
 from ..errors import ConfigError, InfolettreError
 from ..i18n import _
 from ..maildir import with_reason
@@ -162,7 +163,7 @@ def _quote(name: str) -> str:
 def poll(settings: Settings, progress: Progress | None = None, *,
          environ: Mapping[str, str] | None = None, plain_loopback: bool = False,
          ssl_context: ssl.SSLContext | None = None, timeout: float = TIMEOUT,
-         ack_sender: Any = None) -> PollReport:
+         ack_sender: Any = None, clock: Clock = SYSTEM_CLOCK) -> PollReport:
     """Process every message of the configured IMAP folder (module docstring); return a report.
 
     ``plain_loopback`` (tests only, never from the configuration) connects without TLS, and
@@ -192,7 +193,7 @@ def poll(settings: Settings, progress: Progress | None = None, *,
         uids = box.open(config.imap_dossier)
         db = connect(state_file(settings.paths.donnees))
         for uid in uids:
-            entry = _one(box, uid, settings, db, config, ack_sender)
+            entry = _one(box, uid, settings, db, config, ack_sender, clock)
             report.messages.append(entry)
             report.record(entry.result)
             if progress:
@@ -224,7 +225,8 @@ def _config(settings: Settings) -> MailIntake:
 
 
 def _one(box: _Mailbox, uid: str, settings: Settings, db: sqlite3.Connection,
-         config: MailIntake, ack_sender: Any = None) -> PolledMessage:
+         config: MailIntake, ack_sender: Any = None,
+         clock: Clock = SYSTEM_CLOCK) -> PolledMessage:
     """Fetch, process, then move one message; never raises except for a lost connection."""
     source = f"imap:{uid}"
     try:
@@ -238,13 +240,14 @@ def _one(box: _Mailbox, uid: str, settings: Settings, db: sqlite3.Connection,
         return _error(uid, _("le message a disparu du serveur avant d'être lu."))
     raw, received = fetched
     try:
-        result = process_raw(raw, settings, source=source, conn=db, received=received)
+        result = process_raw(raw, settings, source=source, conn=db, received=received,
+                             clock=clock)
     except Exception as exc:  # noqa: BLE001 - one bad message never stops the others
         detail = (exc.message if isinstance(exc, InfolettreError)
                   else f"{type(exc).__name__}: {exc}")
         return _error(uid, _("traitement interrompu ({detail}) ; le message reste dans la boîte "
                              "et sera repris au prochain relevé.").format(detail=detail))
-    result = acknowledge_item(settings, raw, result, conn=db, sender=ack_sender)
+    result = acknowledge_item(settings, raw, result, conn=db, sender=ack_sender, clock=clock)
     entry = PolledMessage(uid, result.kind, result)
     target = config.dossier_a_verifier if result.kind == "failed" else config.dossier_traite
     try:

@@ -28,6 +28,7 @@ from email.policy import compat32
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..clock import SYSTEM_CLOCK, Clock
 from ..errors import InfolettreError
 from ..fsutil import fsync_dir, write_durably
 from ..i18n import _
@@ -138,7 +139,8 @@ def issue_month(received: datetime) -> str:
 
 
 def process_raw(raw: bytes, settings: Settings, *, source: str, conn: sqlite3.Connection,
-                month: str | None = None, received: datetime | None = None) -> IntakeResult:
+                month: str | None = None, received: datetime | None = None,
+                clock: Clock = SYSTEM_CLOCK) -> IntakeResult:
     """Archive, de-duplicate, convert and write one message; never mark a failure as seen.
 
     ``source`` names where it came from (a file, an IMAP UID), for the report. Raises
@@ -155,7 +157,7 @@ def process_raw(raw: bytes, settings: Settings, *, source: str, conn: sqlite3.Co
         return IntakeResult("duplicate", Path(seen["chemin"]) if seen["chemin"] else None,
                             _("déjà reçu le {when}.").format(when=seen["vu_le"][:10]),
                             message_id, source)
-    received = received or datetime.now(UTC)
+    received = received or clock.now()
     try:
         result = _convert_and_write(raw, settings, month or issue_month(
             received.astimezone(settings.identity.timezone)), received, message_id, source,
@@ -168,7 +170,7 @@ def process_raw(raw: bytes, settings: Settings, *, source: str, conn: sqlite3.Co
                                               "dans la boîte de réception : il sera traité "
                                               "de nouveau.").format(detail=detail),
                             message_id, source, for_person=True)
-    _remember(conn, message_id, digest, result)
+    _remember(conn, message_id, digest, result, clock.now())
     return result
 
 
@@ -219,7 +221,8 @@ def month_before(month: str) -> str:
 
 
 def acknowledge_item(settings: Settings, raw: bytes, result: IntakeResult, *,
-                     conn: sqlite3.Connection, sender: Sender | None = None) -> IntakeResult:
+                     conn: sqlite3.Connection, sender: Sender | None = None,
+                     clock: Clock = SYSTEM_CLOCK) -> IntakeResult:
     """Acknowledge a written item to its sender when ``accuse_reception`` is on.
 
     Returns the result with ``ack_sent`` or ``ack_problem`` set; never raises: an
@@ -232,7 +235,7 @@ def acknowledge_item(settings: Settings, raw: bytes, result: IntakeResult, *,
 
         ack = acknowledge(settings, raw, titre=result.titre or result.path.stem,
                           month=result.path.parent.name, conn=conn, held=result.held,
-                          sender=sender)
+                          sender=sender, clock=clock)
     except Exception as exc:  # noqa: BLE001 - a reply never costs the item
         return dataclasses.replace(result, ack_problem=f"accusé de réception impossible "
                                                         f"({type(exc).__name__}: {exc}).")
@@ -276,17 +279,18 @@ def _seen(conn: sqlite3.Connection, message_id: str, digest: str) -> sqlite3.Row
 
 
 def _remember(conn: sqlite3.Connection, message_id: str, digest: str,
-              result: IntakeResult) -> None:
+              result: IntakeResult, now: datetime) -> None:
     """Record a message as seen (after its item is written): polling again skips it."""
     conn.execute("INSERT OR IGNORE INTO courriels_vus (cle, sha256, message_id, vu_le, "
                  "resultat, chemin, raison) VALUES (?, ?, ?, ?, ?, ?, ?)",
                  (f"id:{message_id}" if message_id else f"sha256:{digest}", digest,
-                  message_id or None, datetime.now(UTC).isoformat(timespec="seconds"),
+                  message_id or None, now.isoformat(timespec="seconds"),
                   result.kind, str(result.path) if result.path else None, result.reason))
 
 
 def process_maildir(settings: Settings, maildir: Path, *, progress: Progress | None = None,
-                    ack_sender: Sender | None = None) -> IntakeReport:
+                    ack_sender: Sender | None = None,
+                    clock: Clock = SYSTEM_CLOCK) -> IntakeReport:
     """Process every message of a Maildir inbox (``new/`` and ``cur/``), then file it.
 
     Items, duplicates and automatic mail go to the ``.Traite`` folder; a failure goes to
@@ -308,7 +312,7 @@ def process_maildir(settings: Settings, maildir: Path, *, progress: Progress | N
     report = IntakeReport()
     with closing(connect(state_file(settings.paths.donnees))) as conn:
         for path in _messages(maildir):
-            result = _process_file(path, settings, conn, done, review, ack_sender)
+            result = _process_file(path, settings, conn, done, review, ack_sender, clock)
             if result is not None:
                 report.record(result)
                 if progress is not None:
@@ -324,15 +328,17 @@ def _messages(maildir: Path) -> list[Path]:
 
 
 def _process_file(path: Path, settings: Settings, conn: sqlite3.Connection, done: Path,
-                  review: Path, ack_sender: Sender | None = None) -> IntakeResult | None:
+                  review: Path, ack_sender: Sender | None = None,
+                  clock: Clock = SYSTEM_CLOCK) -> IntakeResult | None:
     """Process one Maildir file and move it; None when another reader took it meanwhile."""
     try:
         raw = without_reason(path.read_bytes())
         received = datetime.fromtimestamp(path.stat().st_mtime, UTC)
     except FileNotFoundError:
         return None
-    result = process_raw(raw, settings, source=path.name, conn=conn, received=received)
-    result = acknowledge_item(settings, raw, result, conn=conn, sender=ack_sender)
+    result = process_raw(raw, settings, source=path.name, conn=conn, received=received,
+                         clock=clock)
+    result = acknowledge_item(settings, raw, result, conn=conn, sender=ack_sender, clock=clock)
     try:
         if result.filed_for_review:
             move(path, with_reason(raw, result.reason), review, "new", "")

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 
+from ..clock import SYSTEM_CLOCK, Clock
 from ..i18n import _
 from ..models import Recipient
 from ..state import migrate
@@ -29,8 +30,9 @@ class UnsubscribeStore:
     The first unsubscribe of an address is kept; later ones change nothing.
     """
 
-    def __init__(self, conn: sqlite3.Connection):
+    def __init__(self, conn: sqlite3.Connection, *, clock: Clock = SYSTEM_CLOCK):
         self.conn = conn
+        self.clock = clock
         migrate(conn, "desabonnements", MIGRATIONS)
 
     def add(self, email: str, source: str, when: datetime | None = None) -> bool:
@@ -38,7 +40,7 @@ class UnsubscribeStore:
         if source not in SOURCES:
             raise ValueError(_("source de désabonnement inconnue : {source!r} (attendu : "
                                "{choices}).").format(source=source, choices=", ".join(SOURCES)))
-        when = when or datetime.now(UTC)
+        when = when or self.clock.now()
         cursor = self.conn.execute(
             "INSERT INTO desabonnements (courriel, quand, source) VALUES (?, ?, ?) "
             "ON CONFLICT (courriel) DO NOTHING",

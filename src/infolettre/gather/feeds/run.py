@@ -31,6 +31,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from ... import __version__
+from ...clock import SYSTEM_CLOCK, Clock
 from ...frontmatter_reader import read_document
 from ...i18n import _
 from ...render.dates import long_date
@@ -133,14 +134,14 @@ def previous_cutoff(settings: Settings, store: SignoffStore, month: str) -> date
     return first.astimezone(UTC)
 
 
-def gather_feeds(settings: Settings, *, now: datetime | None = None,
+def gather_feeds(settings: Settings, *, clock: Clock = SYSTEM_CLOCK,
                  progress: Callable[[FeedOutcome], None] | None = None,
                  fetch: Callable[..., list[Fetched]] = fetch_many) -> FeedsReport:
     """Run the whole feed watch once; see the module docstring for the steps."""
-    now = (now or datetime.now(UTC)).astimezone(UTC)
+    now = clock.now()
     month = issue_month(now.astimezone(settings.identity.timezone))
     with closing(connect(state_file(settings.paths.donnees))) as conn:
-        feeds = FeedStore(conn)
+        feeds = FeedStore(conn, clock=clock)
         report = FeedsReport(month, previous_cutoff(settings, SignoffStore(conn), month),
                              alert_after=settings.watch.alerte_apres,
                              timezone=settings.identity.timezone)

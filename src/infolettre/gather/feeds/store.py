@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
+from ...clock import SYSTEM_CLOCK, Clock
 from ...state import migrate
 from .dedupe import canonical_url, normalized_title, titles_match
 from .model import Validators
@@ -75,16 +75,16 @@ class FeedItem:
     why: str  # « lien » | « titre »
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
 class FeedStore:
     """The feed tables of the state database."""
 
-    def __init__(self, conn: sqlite3.Connection):
+    def __init__(self, conn: sqlite3.Connection, *, clock: Clock = SYSTEM_CLOCK):
         self.conn = conn
+        self.clock = clock
         migrate(conn, "flux", SCHEMA)
+
+    def _now(self) -> str:
+        return self.clock.now().isoformat(timespec="seconds")
 
     def validators(self, url: str) -> Validators:
         """Return what makes the next request to ``url`` conditional (empty if none)."""
@@ -112,7 +112,7 @@ class FeedStore:
         ``validators=None`` keeps the stored ones (a 304) — or, with ``entries`` set, forgets
         them: the next run must fetch the whole feed again (entries were left for later).
         """
-        now = _now()
+        now = self._now()
         with self.conn:
             self._ensure(url, nom)
             if validators is not None:
@@ -130,7 +130,7 @@ class FeedStore:
 
     def record_failure(self, url: str, nom: str, message: str) -> int:
         """Count one more failure in a row; return the count (the pivot is warned at N)."""
-        now = _now()
+        now = self._now()
         with self.conn:
             self._ensure(url, nom)
             self.conn.execute(
@@ -155,7 +155,7 @@ class FeedStore:
         self.conn.execute(
             "INSERT OR IGNORE INTO flux_entrees_vues (flux, cle, vu_le, resultat, chemin, mois, "
             "lien, titre) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (url, key, _now(), result, path, month, canonical_url(lien),
+            (url, key, self._now(), result, path, month, canonical_url(lien),
              normalized_title(titre) if titre else None))
 
     def same_news(self, month: str, titre: str, lien: str | None,
