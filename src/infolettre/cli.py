@@ -19,13 +19,14 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from . import i18n
+from . import cli_french, i18n
 from .clock import SYSTEM_CLOCK, Clock
 from .errors import InfolettreError, Problem, Severity
 from .i18n import _
 from .settings import Settings, load_settings
 from .store import check_month, latest_month
 
+cli_french.install()  # before the options below: click names their types as it builds them
 console = Console(highlight=False)
 errors = Console(stderr=True, highlight=False)
 
@@ -40,9 +41,10 @@ class _State:
 state = _State()
 
 
-@click.group(help=_("Infolettre mensuelle : vérifier, produire et envoyer un numéro."),
+@click.group(cls=cli_french.Group, help=_("Infolettre mensuelle : vérifier, produire et envoyer un numéro."),
              context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--config", "-c", type=click.Path(path_type=Path), envvar="INFOLETTRE_CONFIG",
+              metavar="FICHIER",
               help=_("Fichier de configuration (défaut : ./infolettre.toml)."))
 @click.option("--debug", is_flag=True, help=_("Afficher le détail technique des erreurs."))
 @click.option("--strict", is_flag=True, help=_("Traiter les avertissements comme des erreurs."))
@@ -114,7 +116,7 @@ def check(month: Optional[str]) -> None:
 @app.command("build", help=_("Produire toutes les éditions d'un numéro (défaut : le plus "
                              "récent) : courriel, texte, impression."))
 @MONTH
-@click.option("--out", "-o", type=click.Path(path_type=Path),
+@click.option("--out", "-o", type=click.Path(path_type=Path), metavar="DOSSIER",
               help=_("Dossier de sortie (défaut : build/AAAA-MM)."))
 @click.option("--preview", is_flag=True,
               help=_("Inclure les nouvelles non approuvées, avec leur statut."))
@@ -147,7 +149,7 @@ def build(month: Optional[str], out: Optional[Path], preview: bool, parution: Op
 @app.command("send", help=_("Envoyer un numéro : à chaque personne l'édition de son "
                             "territoire."))
 @click.argument("month", metavar="AAAA-MM")
-@click.option("--outbox", type=click.Path(path_type=Path),
+@click.option("--outbox", type=click.Path(path_type=Path), metavar="DOSSIER",
               help=_("Écrire les messages (.eml) dans ce dossier au lieu de les envoyer "
                      "(défaut sans serveur SMTP : outbox/)."))
 @click.option("--test", "test_address", metavar="ADRESSE",
