@@ -117,9 +117,11 @@ def check(month: Optional[str]) -> None:
                              "récent) : courriel, texte, impression."))
 @MONTH
 @click.option("--out", "-o", type=click.Path(path_type=Path), metavar="DOSSIER",
-              help=_("Dossier de sortie (défaut : build/AAAA-MM)."))
+              help=_("Dossier de sortie (défaut : build/AAAA-MM ; un aperçu : "
+                     "apercu/AAAA-MM)."))
 @click.option("--preview", is_flag=True,
-              help=_("Inclure les nouvelles non approuvées, avec leur statut."))
+              help=_("Inclure les nouvelles non approuvées, avec leur statut (dans "
+                     "apercu/AAAA-MM : le numéro approuvé n'est jamais remplacé)."))
 @click.option("--parution", metavar="AAAA-MM-JJ",
               help=_("Date de parution (défaut : le 1er du mois)."))
 @click.option("--pdf/--sans-pdf", default=True, help=_("Produire aussi print.pdf."))

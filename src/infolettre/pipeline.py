@@ -27,7 +27,8 @@ from .i18n import _
 from .models import COMPLETE, REGIONAL, Recipient, RenderedIssue
 from .organize import organize
 from .render import render_issue
-from .render.outputs import BuildResult, write_outputs
+from .render.outputs import (BuildResult, default_out_dir, refuse_preview_over_build,
+                             write_outputs)
 from .settings import Settings
 from .signoff import Signoff, SignoffStore, approve_issue, require_signoff
 from .state import connect, state_file
@@ -45,9 +46,15 @@ def prepare(settings: Settings, month: str, *, parution: date | None = None,
 
 def build(settings: Settings, month: str, *, out: Path | None = None,
           parution: date | None = None, preview: bool = False, pdf: bool = True) -> BuildResult:
-    """Build one issue into ``build/<YYYY-MM>/``: every edition, print, and an index."""
+    """Build one issue into ``build/<YYYY-MM>/``: every edition, print, and an index.
+
+    A preview goes to ``apercu/<YYYY-MM>/`` (or ``out``), never over the approved build.
+    """
+    out = out or default_out_dir(settings, month, preview=preview)
+    if preview:
+        refuse_preview_over_build(out, settings, month)
     rendered, problems = prepare(settings, month, parution=parution, preview=preview)
-    result = BuildResult(month, out or settings.paths.sortie / month, rendered, problems)
+    result = BuildResult(month, out, rendered, problems)
     # --- reading ends here; writing begins ---
     write_outputs(result, settings, pdf=pdf)
     return result
