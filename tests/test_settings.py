@@ -97,7 +97,7 @@ def test_unknown_key_suggests_the_closest(project):
 
 
 def test_keys_written_with_accents_are_recognized(project):
-    """« expéditeur = … » (without TOML's quotes) and « [désabonnement] » are read as such."""
+    """« expéditeur = … » (without TOML's quotes) and « [désabonnement] » are recognized."""
     text = project.config.read_text(encoding="utf-8")
     text = text.replace("expediteur =", "expéditeur =", 1).replace(
         "repondre_a =", "répondre_à =", 1).replace("[desabonnement]", "[désabonnement]", 1)

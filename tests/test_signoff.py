@@ -224,7 +224,7 @@ def test_resend_notice_names_who_gets_the_new_version_and_who_does_not(sample, s
     assert resend_notice(store, *issue_of(sample), Reach(waiting=5)) is None  # nothing sent
     notice = resend_notice(store, *issue_of(sample),
                            Reach(sent=1, waiting=2, uncertain=1, failed=2))
-    assert "déjà été envoyé à 1 personne : elle ne recevra pas cette nouvelle version" in notice
+    assert "envoyé à 1 personne : elle ne recevra pas cette nouvelle version" in notice
     assert "2 personnes pas encore jointes recevront la nouvelle version" in notice
     assert "1 envoi incertain (sans doute reçu) ne sera pas refait" in notice
     assert "2 échecs définitifs ne recevront aucune version" in notice

@@ -55,7 +55,8 @@ def _sent_to_two(project, capsys):
 
     project.write("frigo.md", APPROVED)
     listing = project.root / "recipients.csv"
-    listing.write_text("courriel,nom,territoire,format\na@example.org,Aline,les-etchemins,courriel\n"
+    listing.write_text("courriel,nom,territoire,format\n"
+                       "a@example.org,Aline,les-etchemins,courriel\n"
                        "b@example.org,Benoît,regional,courriel\n", encoding="utf-8")
     assert run(capsys, project, "approve", "2026-12", "--par", "Julie Roy")[0] == 0
     assert run(capsys, project, "send", "2026-12")[0] == 0
@@ -73,7 +74,7 @@ def test_approving_again_after_a_send_is_refused_saying_who_would_get_it(project
     code, text = run(capsys, project, "approve", "2026-12", "--par", "Julie Roy")
     text = " ".join(text.split())
     assert code == 2
-    assert "déjà été envoyé à 2 personnes : elles ne recevront pas cette nouvelle version" in text
+    assert "envoyé à 2 personnes : elles ne recevront pas cette nouvelle version" in text
     assert "1 personne pas encore jointe recevra la nouvelle version" in text
     assert "1 nouvelle modifiée : « Frigo communautaire »" in text
     assert "--malgre-envoi" in text

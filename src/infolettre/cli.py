@@ -41,7 +41,8 @@ class _State:
 state = _State()
 
 
-@click.group(cls=cli_french.Group, help=_("Infolettre mensuelle : vérifier, produire et envoyer un numéro."),
+@click.group(cls=cli_french.Group,
+             help=_("Infolettre mensuelle : vérifier, produire et envoyer un numéro."),
              context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--config", "-c", type=click.Path(path_type=Path), envvar="INFOLETTRE_CONFIG",
               metavar="FICHIER",
@@ -327,8 +328,9 @@ def _login() -> str:
         return ""
 
 
-@app.command("approve", help=_("Approuver un numéro après relecture (défaut : le plus récent) : "
-                               "seul un numéro approuvé, et inchangé depuis, peut être envoyé."))
+@app.command("approve", help=_("Approuver un numéro après relecture (défaut : le plus "
+                               "récent) : seul un numéro approuvé, et inchangé depuis, peut "
+                               "être envoyé."))
 @MONTH
 @click.option("--par", "by", metavar="NOM", default=_login,
               help=_("Qui approuve (défaut : l'utilisateur de la session)."))
