@@ -88,3 +88,47 @@ def test_smtp_table_is_typed_and_password_comes_from_environment(project, monkey
 def test_no_smtp_table_means_outbox(sample_settings):
     """Without [smtp], delivery goes to the outbox (settings.smtp is None)."""
     assert sample_settings.smtp is None
+
+
+def test_unknown_key_suggests_the_closest(project):
+    """A misspelled key gets « Vouliez-vous dire … », like a content file's."""
+    message = _broken(project, "repondre_a =", "repondre_ua =")
+    assert "Vouliez-vous dire « repondre_a » ?" in message
+
+
+def test_keys_written_with_accents_are_recognized(project):
+    """« expéditeur = … » (without TOML's quotes) and « [désabonnement] » are recognized."""
+    text = project.config.read_text(encoding="utf-8")
+    text = text.replace("expediteur =", "expéditeur =", 1).replace(
+        "repondre_a =", "répondre_à =", 1).replace("[desabonnement]", "[désabonnement]", 1)
+    project.config.write_text(text, encoding="utf-8")
+    settings = load_settings(project.config)
+    assert settings.identity.sender_address == "infolettre@example.org"
+    assert settings.identity.repondre_a == "pivot@example.org"
+
+
+def test_one_key_written_twice_with_and_without_accents_is_refused(project):
+    """« expediteur » and « expéditeur » in one table: refused, naming the key."""
+    message = _broken(project, "expediteur =", 'expéditeur = "a@example.org"\nexpediteur =')
+    assert "expediteur" in message and "deux fois" in message
+
+
+def test_accented_territory_slug_gets_the_slug_message(project):
+    """A territory slug with accents is refused by its own rule, not a TOML syntax error."""
+    message = _broken(project, 'lotbiniere = "Lotbinière"', 'lotbinière = "Lotbinière"')
+    assert "sans accents" in message and "TOML" not in message
+
+
+@pytest.mark.parametrize("old, new, expected", [
+    ('nom = "Le Fil régional"', 'nom "Le Fil régional"', "il manque le signe « = »"),
+    ('nom = "Le Fil régional"', 'nom = "Le Fil régional', "guillemet ouvert n'est jamais fermé"),
+    ('nom = "Le Fil régional"', "nom = Le Fil", "un texte s'écrit entre guillemets"),
+    ("[chemins]", "[infolettre]", "la table [infolettre] est déclarée deux fois"),
+    ("[impression]", "[impression", "il manque le « ] »"),
+])
+def test_toml_syntax_errors_are_french_with_line(project, old, new, expected):
+    """A TOML syntax error is a French sentence with its line; tomllib's text is a detail."""
+    message = _broken(project, old, new)
+    assert expected in message, message
+    assert "ligne " in message and "détail technique : " in message
+    assert not message.startswith(("Expected", "Invalid", "Unterminated", "Cannot"))

@@ -212,3 +212,21 @@ def test_approval_needs_a_name(sample, store):
         approve_issue(store, *issue_of(sample), "  ")
     assert "--par" in caught.value.fix
     assert store.current(MONTH) is None
+
+
+def test_resend_notice_names_who_gets_the_new_version_and_who_does_not(sample, store):
+    """After a partial send, a changed issue's notice counts each group and names the change."""
+    from infolettre.signoff import Reach, resend_notice
+
+    approve_issue(store, *issue_of(sample), "Julie Roy", SIGNED_AT)
+    assert resend_notice(store, *issue_of(sample), Reach(sent=3, waiting=2)) is None  # same
+    edit(sample, FRIGO, "douze bénévoles", "quinze bénévoles")
+    assert resend_notice(store, *issue_of(sample), Reach(waiting=5)) is None  # nothing sent
+    notice = resend_notice(store, *issue_of(sample),
+                           Reach(sent=1, waiting=2, uncertain=1, failed=2))
+    assert "envoyé à 1 personne : elle ne recevra pas cette nouvelle version" in notice
+    assert "2 personnes pas encore jointes recevront la nouvelle version" in notice
+    assert "1 envoi incertain (sans doute reçu) ne sera pas refait" in notice
+    assert "2 échecs définitifs ne recevront aucune version" in notice
+    assert f"par Julie Roy le mardi 24 novembre 2026 : 1 nouvelle modifiée : « {FRIGO_TITLE} »" \
+        in notice

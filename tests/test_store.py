@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
+from pathlib import Path
+
+import pytest
 
 from infolettre.errors import Severity
 from infolettre.models import Status
@@ -202,3 +206,41 @@ def test_unknown_organization_stays_an_error_without_a_written_status(project):
     text = GOOD.replace("CDC des Etchemins", "Inconnu").replace("statut: approuve\n", "")
     item, problems = _read(project, text)
     assert item is None and "absent du registre" in _errors(problems)[0].message
+
+
+FRANCAIS = Path(__file__).resolve().parent / "data" / "francais"
+#: PyYAML's and datetime's English, as it would show if a message escaped translation.
+ENGLISH = re.compile(r"mapping values|not allowed|could not|found (?:character|unexpected)|"
+                     r"expected|must be in|out of range")
+
+
+@pytest.mark.parametrize("case, line, expected", [
+    ("yaml-deux-points-sans-guillemets", 2, "un texte qui contient « : » doit être entre "
+                                            "guillemets"),
+    ("yaml-guillemet-jamais-ferme", 6, "un guillemet ouvert à la ligne 2 n'est jamais fermé"),
+    ("yaml-tabulation", 6, "une tabulation"),
+    ("yaml-accolade-jamais-fermee", 7, "il manque une virgule ou l'accolade fermante"),
+    ("date-mois-13", 5, "le mois doit aller de 1 à 12"),
+    ("date-30-fevrier", 5, "ce jour n'existe pas dans ce mois"),
+    ("echeance-29-fevrier-2027", 6, "ce jour n'existe pas dans ce mois"),
+    ("evenement-32-decembre", 6, "ce jour n'existe pas dans ce mois"),
+])
+def test_parser_errors_are_french_with_the_technical_detail_after(project, case, line,
+                                                                  expected):
+    """A YAML or date error is a French sentence at its line; the parser's text follows."""
+    text = (FRANCAIS / f"{case}.md").read_text(encoding="utf-8")
+    item, problems = _read(project, text, f"{case}.md")
+    assert item is None
+    [error] = _errors(problems)
+    assert error.line == line and expected in error.message, error.message
+    french, _, detail = error.message.partition("(détail technique : ")
+    assert detail and not ENGLISH.search(french), error.message
+
+
+@pytest.mark.parametrize("written, status", [
+    ("approuvé", Status.APPROVED), ("Approuvé", Status.APPROVED), ("APPROUVE", Status.APPROVED),
+    ("refusé", Status.REFUSED), ("Soumis ", Status.SUBMITTED), ("Retenu", Status.HELD)])
+def test_status_is_read_with_accents_and_capitals(project, written, status):
+    """« statut: approuvé » (as a person writes it) is ``approuve``; so are capitals."""
+    item, problems = _read(project, GOOD.replace("statut: approuve", f"statut: {written}"))
+    assert _errors(problems) == [] and item.statut is status

@@ -19,13 +19,14 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from . import i18n
+from . import cli_french, i18n
 from .clock import SYSTEM_CLOCK, Clock
 from .errors import InfolettreError, Problem, Severity
 from .i18n import _
 from .settings import Settings, load_settings
 from .store import check_month, latest_month
 
+cli_french.install()  # before the options below: click names their types as it builds them
 console = Console(highlight=False)
 errors = Console(stderr=True, highlight=False)
 
@@ -40,9 +41,11 @@ class _State:
 state = _State()
 
 
-@click.group(help=_("Infolettre mensuelle : vérifier, produire et envoyer un numéro."),
+@click.group(cls=cli_french.Group,
+             help=_("Infolettre mensuelle : vérifier, produire et envoyer un numéro."),
              context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--config", "-c", type=click.Path(path_type=Path), envvar="INFOLETTRE_CONFIG",
+              metavar="FICHIER",
               help=_("Fichier de configuration (défaut : ./infolettre.toml)."))
 @click.option("--debug", is_flag=True, help=_("Afficher le détail technique des erreurs."))
 @click.option("--strict", is_flag=True, help=_("Traiter les avertissements comme des erreurs."))
@@ -114,10 +117,12 @@ def check(month: Optional[str]) -> None:
 @app.command("build", help=_("Produire toutes les éditions d'un numéro (défaut : le plus "
                              "récent) : courriel, texte, impression."))
 @MONTH
-@click.option("--out", "-o", type=click.Path(path_type=Path),
-              help=_("Dossier de sortie (défaut : build/AAAA-MM)."))
+@click.option("--out", "-o", type=click.Path(path_type=Path), metavar="DOSSIER",
+              help=_("Dossier de sortie (défaut : build/AAAA-MM ; un aperçu : "
+                     "apercu/AAAA-MM)."))
 @click.option("--preview", is_flag=True,
-              help=_("Inclure les nouvelles non approuvées, avec leur statut."))
+              help=_("Inclure les nouvelles non approuvées, avec leur statut (dans "
+                     "apercu/AAAA-MM : le numéro approuvé n'est jamais remplacé)."))
 @click.option("--parution", metavar="AAAA-MM-JJ",
               help=_("Date de parution (défaut : le 1er du mois)."))
 @click.option("--pdf/--sans-pdf", default=True, help=_("Produire aussi print.pdf."))
@@ -145,9 +150,9 @@ def build(month: Optional[str], out: Optional[Path], preview: bool, parution: Op
 
 
 @app.command("send", help=_("Envoyer un numéro : à chaque personne l'édition de son "
-                            "territoire."))
-@click.argument("month", metavar="AAAA-MM")
-@click.option("--outbox", type=click.Path(path_type=Path),
+                            "territoire. Le numéro est toujours à préciser."))
+@click.argument("month", required=False, metavar="AAAA-MM")
+@click.option("--outbox", type=click.Path(path_type=Path), metavar="DOSSIER",
               help=_("Écrire les messages (.eml) dans ce dossier au lieu de les envoyer "
                      "(défaut sans serveur SMTP : outbox/)."))
 @click.option("--test", "test_address", metavar="ADRESSE",
@@ -157,12 +162,18 @@ def build(month: Optional[str], out: Optional[Path], preview: bool, parution: Op
               help=_("Renvoyer aussi les messages « incertains » (transmis au serveur par un "
                      "envoi interrompu avant sa réponse), après avoir vérifié qu'ils ne sont "
                      "pas arrivés : ceux qui sont arrivés le seraient deux fois."))
-def send(month: str, outbox: Optional[Path], test_address: Optional[str],
+def send(month: Optional[str], outbox: Optional[Path], test_address: Optional[str],
          resend_uncertain: bool) -> None:
     from .pipeline import send as run_send
     from .pipeline import send_test
 
     settings = _settings()
+    if month is None:
+        raise InfolettreError(
+            _("précisez le numéro à envoyer : un envoi ne se défait pas, il ne part donc "
+              "jamais sans son numéro."),
+            fix=_("Par exemple : infolettre send {month} (le plus récent de content/).")
+            .format(month=latest_month(settings)))
     check_month(month)
     with console.status(_("Envoi du numéro {month}…").format(month=month)):
         if test_address:
@@ -181,19 +192,19 @@ def send(month: str, outbox: Optional[Path], test_address: Optional[str],
     raise click.exceptions.Exit(max(show_problems(shown), 0 if report.complete else 1))
 
 
-@app.command("status", help=_("Dire où en est l'envoi d'un numéro : envoyés, en attente, "
-                              "échecs."))
-@click.argument("month", metavar="AAAA-MM")
+@app.command("status", help=_("Dire où en est l'envoi d'un numéro (défaut : le plus récent) : "
+                              "envoyés, en attente, échecs."))
+@MONTH
 @click.option("--failed", is_flag=True,
               help=_("Lister les échecs et les envois incertains avec leur raison."))
 @click.option("--csv", "csv_path", type=click.Path(path_type=Path, dir_okay=False),
               metavar="FICHIER", help=_("Écrire les échecs dans ce fichier CSV."))
-def status(month: str, failed: bool, csv_path: Optional[Path]) -> None:
+def status(month: Optional[str], failed: bool, csv_path: Optional[Path]) -> None:
     from .deliver.ledger import Ledger, State
     from .state import state_file
 
     settings = _settings()
-    check_month(month)
+    month = _month(settings, month)
     with Ledger(state_file(settings.paths.donnees), clock=state.clock) as ledger:
         console.print(f"{month} : {ledger.summary(month)}")
         if failed:
@@ -317,17 +328,22 @@ def _login() -> str:
         return ""
 
 
-@app.command("approve", help=_("Approuver un numéro après relecture : seul un numéro approuvé, "
-                               "et inchangé depuis, peut être envoyé."))
-@click.argument("month", metavar="AAAA-MM")
+@app.command("approve", help=_("Approuver un numéro après relecture (défaut : le plus "
+                               "récent) : seul un numéro approuvé, et inchangé depuis, peut "
+                               "être envoyé."))
+@MONTH
 @click.option("--par", "by", metavar="NOM", default=_login,
               help=_("Qui approuve (défaut : l'utilisateur de la session)."))
-def approve(month: str, by: str) -> None:
+@click.option("--malgre-envoi", "despite_sent", is_flag=True,
+              help=_("Approuver une nouvelle version d'un numéro déjà envoyé à une partie des "
+                     "personnes : seules celles pas encore jointes la recevront."))
+def approve(month: Optional[str], by: str, despite_sent: bool) -> None:
     from .pipeline import approve as run_approve
 
     settings = _settings()
-    check_month(month)
-    signed, problems = run_approve(settings, month, by, clock=state.clock)
+    month = _month(settings, month)
+    signed, problems = run_approve(settings, month, by, despite_sent=despite_sent,
+                                   clock=state.clock)
     console.print(_("Numéro {month} approuvé par {by} : {n} nouvelle(s) (empreinte {digest}).")
                   .format(month=month, by=signed.signed_by, n=signed.items_count,
                           digest=signed.fingerprint[:12]))
@@ -336,16 +352,16 @@ def approve(month: str, by: str) -> None:
 
 
 @app.command("postal", help=_("Exporter en CSV, pour un publipostage, les personnes qui "
-                              "reçoivent le numéro par la poste."))
-@click.argument("month", metavar="AAAA-MM")
+                              "reçoivent le numéro par la poste (défaut : le plus récent)."))
+@MONTH
 @click.option("--out", "-o", type=click.Path(path_type=Path, dir_okay=False),
               metavar="FICHIER", help=_("Fichier CSV à écrire (défaut : "
                                         "build/AAAA-MM/envoi-postal.csv)."))
-def postal(month: str, out: Optional[Path]) -> None:
+def postal(month: Optional[str], out: Optional[Path]) -> None:
     from .pipeline import postal as run_postal
 
     settings = _settings()
-    check_month(month)
+    month = _month(settings, month)
     path, count, problems = run_postal(settings, month, out=out)
     console.print(_("{n} destinataire(s) par la poste : {path}").format(n=count, path=path))
     raise click.exceptions.Exit(show_problems(problems))

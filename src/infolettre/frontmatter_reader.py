@@ -17,6 +17,7 @@ import yaml
 
 from .errors import Problem, Severity
 from .i18n import _
+from .parse_errors import value_problem, yaml_problem
 
 OPENING = re.compile(r"\A-{3,}[ \t]*\n")
 CLOSING = re.compile(r"^-{3,}[ \t]*$", re.MULTILINE)
@@ -110,8 +111,8 @@ def parse_header(header: str, doc: RawDocument, *, first_line: int) -> None:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = first_line + mark.line if mark else None
-        doc.error(_("en-tête YAML invalide : {problem}.").format(
-                      problem=getattr(exc, "problem", None) or exc),
+        doc.error(_("en-tête YAML invalide : {problem}.").format(problem=yaml_problem(
+                      exc, first_line)),
                   line=line, fix=_("Vérifiez les deux-points, l'indentation et les guillemets "
                                    "à cette ligne (mettez entre guillemets un texte qui "
                                    "contient « : » ou « # »)."))
@@ -142,6 +143,7 @@ def add_value(loader: yaml.SafeLoader, key_node: yaml.Node, value_node: yaml.Nod
     try:
         doc.values[key] = loader.construct_object(value_node, deep=True)
     except (ValueError, TypeError, yaml.YAMLError) as exc:
-        doc.error(_("valeur impossible pour « {key} » ({detail}).").format(key=key, detail=exc),
+        doc.error(_("valeur impossible pour « {key} » : {detail}.").format(
+                      key=key, detail=value_problem(exc)),
                   line=line, fix=_("Une date s'écrit AAAA-MM-JJ et doit exister "
                                    "(ex. 2026-12-05)."))

@@ -17,19 +17,21 @@ from pathlib import Path
 from .clock import SYSTEM_CLOCK, Clock
 from .deliver import DeliveryReport
 from .deliver.postal import default_path, postal_rows, write_postal_csv
-from .deliver.ledger import Ledger, LedgerSender
+from .deliver.ledger import Ledger, LedgerSender, State
 from .deliver.recipients import LineError, check_address, iter_recipients, load_recipients
 from .deliver.run import MessageFactory, deliver_issue
 from .deliver.senders import make_sender, refuse_items_in_error, signed_unsubscriber
-from .errors import DeliveryError, Problem
+from .errors import DeliveryError, Problem, Severity
 from .gather.files import gather_files
 from .i18n import _
 from .models import COMPLETE, REGIONAL, Recipient, RenderedIssue
 from .organize import organize
 from .render import render_issue
-from .render.outputs import BuildResult, write_outputs
+from .render.outputs import (BuildResult, default_out_dir, refuse_preview_over_build,
+                             write_outputs)
 from .settings import Settings
-from .signoff import Signoff, SignoffStore, approve_issue, require_signoff
+from .signoff import (Reach, Signoff, SignoffStore, approve_issue, require_signoff,
+                      resend_notice)
 from .state import connect, state_file
 from .unsubscribe import UnsubscribeStore
 
@@ -45,9 +47,15 @@ def prepare(settings: Settings, month: str, *, parution: date | None = None,
 
 def build(settings: Settings, month: str, *, out: Path | None = None,
           parution: date | None = None, preview: bool = False, pdf: bool = True) -> BuildResult:
-    """Build one issue into ``build/<YYYY-MM>/``: every edition, print, and an index."""
+    """Build one issue into ``build/<YYYY-MM>/``: every edition, print, and an index.
+
+    A preview goes to ``apercu/<YYYY-MM>/`` (or ``out``), never over the approved build.
+    """
+    out = out or default_out_dir(settings, month, preview=preview)
+    if preview:
+        refuse_preview_over_build(out, settings, month)
     rendered, problems = prepare(settings, month, parution=parution, preview=preview)
-    result = BuildResult(month, out or settings.paths.sortie / month, rendered, problems)
+    result = BuildResult(month, out, rendered, problems)
     # --- reading ends here; writing begins ---
     write_outputs(result, settings, pdf=pdf)
     return result
@@ -113,18 +121,41 @@ def send_test(settings: Settings, month: str, address: str, *, outbox: Path | No
 
 
 def approve(settings: Settings, month: str, by: str, *, parution: date | None = None,
+            despite_sent: bool = False,
             clock: Clock = SYSTEM_CLOCK) -> tuple[Signoff, list[Problem]]:
     """Sign off the issue as it is now: ``send`` will refuse it if it changes afterwards.
 
     An issue with items in error is not approved: a bad file must be fixed, not left out.
+    An issue already (partly) sent, and changed since, is refused unless ``despite_sent``:
+    the people already reached will not get the new version. Either way the message says
+    who will and who will not (``resend_notice``); approved, it is a warning.
     """
     items, problems = gather_files(settings, month)
     refuse_items_in_error(problems, month)
     issue = organize(items, settings, month, parution=parution)
-    # --- reading ends here; writing begins ---
-    with closing(connect(state_file(settings.paths.donnees))) as conn:
-        signed = approve_issue(SignoffStore(conn, clock=clock), issue, settings, by)
+    with closing(connect(state_file(settings.paths.donnees))) as conn, \
+            Ledger(state_file(settings.paths.donnees), clock=clock) as ledger:
+        store = SignoffStore(conn, clock=clock)
+        notice = resend_notice(store, issue, settings, reach(ledger, month))
+        if notice and not despite_sent:
+            raise DeliveryError(notice + " " + _("Rien n'a été approuvé."), where=month,
+                                fix=_("Pour que la nouvelle version parte aux personnes pas "
+                                      "encore jointes, approuvez-la en connaissance de cause : "
+                                      "infolettre approve {month} --malgre-envoi. Sinon, "
+                                      "remettez le numéro tel qu'il a été approuvé.")
+                                .format(month=month))
+        # --- reading ends here; writing begins ---
+        signed = approve_issue(store, issue, settings, by)
+    if notice:
+        problems = [*problems, Problem(Severity.WARNING, notice)]
     return signed, problems + list(issue.notices)
+
+
+def reach(ledger: Ledger, month: str) -> Reach:
+    """Count how far the sending of ``month`` went (sent, waiting, uncertain, failed)."""
+    counts = ledger.counts(month)
+    return Reach(sent=counts[State.SENT], waiting=counts[State.PENDING] + counts[State.DEFERRED],
+                 uncertain=counts[State.TRANSMITTED], failed=counts[State.FAILED])
 
 
 def postal(settings: Settings, month: str, *, out: Path | None = None,

@@ -7,9 +7,11 @@ are refused (a typo must not pass silently). Paths are relative to the file's fo
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import tomllib
+import unicodedata
 from dataclasses import dataclass, field, fields
 from email.headerregistry import Address
 from functools import cached_property
@@ -21,6 +23,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from .errors import ConfigError
 from .i18n import _
 from .models import REGIONAL
+from .parse_errors import toml_problem
 
 if TYPE_CHECKING:
     from .deliver.smtp import SmtpConfig
@@ -214,7 +217,7 @@ def load_settings(path: str | Path | None = None) -> Settings:
     """Read and validate the configuration file; raise ``ConfigError`` with key and fix."""
     path = config_path(path)
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = tomllib.loads(quote_accented_keys(path.read_text(encoding="utf-8")))
     except FileNotFoundError:
         raise ConfigError(
             _("le fichier de configuration est introuvable."),
@@ -226,11 +229,73 @@ def load_settings(path: str | Path | None = None) -> Settings:
         raise ConfigError(_("le fichier n'est pas en UTF-8."), where=str(path),
                           fix=_("Enregistrez-le en UTF-8 dans votre éditeur.")) from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(_("syntaxe TOML invalide ({detail}).").format(detail=exc),
-                          where=str(path),
+        problem = toml_problem(exc)
+        where = (_("ligne {line}, colonne {column}").format(line=problem.line,
+                                                           column=problem.column)
+                 if problem.line else _("fin du fichier"))
+        raise ConfigError(_("syntaxe TOML invalide ({where}) : {problem}.").format(
+                              where=where, problem=problem.message),
+                          where=f"{path}:{problem.line}" if problem.line else str(path),
                           fix=_("Vérifiez les guillemets, les crochets et les signes = "
                                 "à la ligne indiquée.")) from None
-    return _Reader(path, raw).settings()
+    return _Reader(path, plain_keys(raw, str(path))).settings()
+
+
+#: Tables whose keys are the network's own identifiers (slugs), not names of settings.
+DATA_TABLES = ("territoires", "rubriques")
+_KEY_PART = r"(?:[\w-]+|\"[^\"\n]*\"|'[^'\n]*')"
+_KEY_LINE = re.compile(rf"^(\s*(?:\[\[?\s*)?)({_KEY_PART}(?:\s*\.\s*{_KEY_PART})*)"
+                       r"(?=\s*(?:=|\]))")
+
+
+def plain(key: str) -> str:
+    """Return ``key`` without its accents (« expéditeur » → « expediteur »)."""
+    return "".join(c for c in unicodedata.normalize("NFKD", key) if not unicodedata.combining(c))
+
+
+def quote_accented_keys(text: str) -> str:
+    """Put TOML's quotes around a key written with accents (``expéditeur = …``).
+
+    TOML only allows ASCII letters in a bare key: without quotes, ``expéditeur`` is a syntax
+    error (« Expected '=' »), though it is what a French speaker writes. Lines inside a
+    multi-line string are left alone; line numbers do not change.
+    """
+    lines, inside = text.split("\n"), None
+    for n, line in enumerate(lines):
+        if inside is None:
+            lines[n] = _KEY_LINE.sub(lambda m: m.group(1) + _quote_parts(m.group(2)), line)
+        for quote in re.findall(r'"""|\'\'\'', lines[n]):
+            inside = quote if inside is None else (None if quote == inside else inside)
+    return "\n".join(lines)
+
+
+def _quote_parts(path: str) -> str:
+    """Quote each bare, non-ASCII part of a dotted key (``a.é`` → ``a."é"``)."""
+    return re.sub(_KEY_PART, lambda m: m.group(0) if m.group(0).isascii() or
+                  m.group(0)[0] in "\"'" else f'"{m.group(0)}"', path)
+
+
+def plain_keys(raw: Any, where: str, table: str = "") -> Any:
+    """Accept the keys of settings written with accents: ``expéditeur`` is ``expediteur``.
+
+    The keys of ``DATA_TABLES`` are the network's identifiers and are left as written (their
+    own check refuses accents). Two spellings of one key in a table are refused.
+    """
+    if isinstance(raw, list):
+        return [plain_keys(v, where, table) for v in raw]
+    if not isinstance(raw, dict) or table in DATA_TABLES:
+        return raw
+    result: dict[str, Any] = {}
+    for key, value in raw.items():
+        name = plain(key)
+        if name in result:
+            raise ConfigError(
+                _("la clé « {key} » est écrite deux fois dans {table} (aussi sans accents ou "
+                  "avec d'autres accents).").format(key=name, table=f"[{table}]" if table
+                                                    else _("le fichier")),
+                where=where, fix=_("Gardez une seule ligne « {key} = … ».").format(key=name))
+        result[name] = plain_keys(value, where, table or name)
+    return result
 
 
 class _Reader:
@@ -259,10 +324,12 @@ class _Reader:
     def check_keys(self, where: str, table: dict[str, Any], allowed: set[str]) -> None:
         for key in table:
             if key not in allowed:
+                close = difflib.get_close_matches(key.lower(), sorted(allowed), n=1)
+                hint = _("Vouliez-vous dire « {k} » ? ").format(k=close[0]) if close else ""
                 raise ConfigError(
                     _("clé inconnue « {key} » dans {where}.").format(key=key, where=where),
                     where=str(self.path),
-                    fix=_("Clés permises : {keys}. Vérifiez l'orthographe.").format(
+                    fix=hint + _("Clés permises : {keys}. Vérifiez l'orthographe.").format(
                         keys=", ".join(sorted(allowed))))
 
     def text(self, where: str, table: dict[str, Any], key: str, default: str | None = None,

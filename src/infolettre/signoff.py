@@ -243,6 +243,12 @@ def changed_message(signed: Signoff, now: Fingerprint, settings: Settings) -> st
              "{time} ; rien n'a été envoyé.").format(
         title=month_title(signed.month), by=signed.signed_by, day=long_date(local),
         time=clock(local))
+    return head + " " + _("Changements : {details}.").format(
+        details=" ; ".join(change_details(signed, now)))
+
+
+def change_details(signed: Signoff, now: Fingerprint) -> list[str]:
+    """List, in French, the items changed, added and removed since the approval, and more."""
     before = {p.slug: p for p in signed.items}
     after = {p.slug: p for p in now.items}
     changed = [p.titre for p in now.items
@@ -264,7 +270,7 @@ def changed_message(signed: Signoff, now: Fingerprint, settings: Settings) -> st
                          "parution a changé"))
     if not details:
         details.append(_("l'ordre des nouvelles a changé"))
-    return head + " " + _("Changements : {details}.").format(details=" ; ".join(details))
+    return details
 
 
 def _titles(titles: list[str]) -> str:
@@ -273,3 +279,64 @@ def _titles(titles: list[str]) -> str:
     if rest > 0:
         shown += " " + ngettext("et {n} autre", "et {n} autres", rest).format(n=rest)
     return shown
+
+
+@dataclass(frozen=True)
+class Reach:
+    """How far the sending of an issue went, as the delivery ledger counts it."""
+
+    sent: int = 0        # accepted by the server: they have this issue
+    waiting: int = 0     # planned, not reached yet: they get the version approved when sent
+    uncertain: int = 0   # on their way when a send stopped: probably received
+    failed: int = 0      # refused for good: they get no version
+
+    @property
+    def started(self) -> bool:
+        return self.sent + self.uncertain > 0
+
+
+def resend_notice(store: SignoffStore, issue: Issue, settings: Settings,
+                  reach: Reach) -> str | None:
+    """Say who a new approval of an issue already (partly) sent will and will not reach.
+
+    Return None when nothing went out yet, or when the issue is unchanged since its
+    approval in force (approving it again changes nothing for anyone).
+    """
+    if not reach.started:
+        return None
+    now = fingerprint(issue, settings)
+    signed = store.current(issue.month)
+    if signed is not None and signed.fingerprint == now.digest:
+        return None
+    parts = [ngettext("le numéro de {title} a déjà été envoyé à {n} personne : elle ne "
+                      "recevra pas cette nouvelle version.",
+                      "le numéro de {title} a déjà été envoyé à {n} personnes : elles ne "
+                      "recevront pas cette nouvelle version.", reach.sent)
+             .format(title=month_title(issue.month), n=reach.sent)]
+    if reach.waiting:
+        parts.append(ngettext("{n} personne pas encore jointe recevra la nouvelle version, "
+                              "comme les personnes ajoutées à la liste d'ici l'envoi.",
+                              "{n} personnes pas encore jointes recevront la nouvelle version, "
+                              "comme les personnes ajoutées à la liste d'ici l'envoi.",
+                              reach.waiting).format(n=reach.waiting))
+    else:
+        parts.append(_("Toute la liste l'a déjà reçu : seules les personnes qui y seront "
+                       "ajoutées d'ici un prochain envoi recevraient la nouvelle version."))
+    if reach.uncertain:
+        parts.append(ngettext(
+            "{n} envoi incertain (sans doute reçu) ne sera pas refait.",
+            "{n} envois incertains (sans doute reçus) ne seront pas refaits.",
+            reach.uncertain).format(n=reach.uncertain))
+    if reach.failed:
+        parts.append(ngettext("{n} échec définitif ne recevra aucune version.",
+                              "{n} échecs définitifs ne recevront aucune version.",
+                              reach.failed).format(n=reach.failed))
+    if signed is None:
+        parts.append(_("L'approbation précédente est introuvable : les changements ne peuvent "
+                       "pas être nommés."))
+    else:
+        local = signed.signed_at.astimezone(settings.identity.timezone)
+        parts.append(_("Changements depuis l'approbation par {by} le {day} : {details}.")
+                     .format(by=signed.signed_by, day=long_date(local),
+                             details=" ; ".join(change_details(signed, now))))
+    return " ".join(parts)

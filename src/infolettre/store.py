@@ -24,7 +24,7 @@ from .fsutil import fsync_dir, write_durably
 from .i18n import _
 from .models import AGENDA, FUNDING, REGIONAL, Event, Item, Source, Status
 from .render.markdown import safe_link
-from .settings import Settings
+from .settings import Settings, plain
 
 if TYPE_CHECKING:
     from .gather.mail import ItemDraft
@@ -283,6 +283,11 @@ def to_date(value: Any) -> date | None:
     return None
 
 
+def _choice(value: str) -> str:
+    """Read a choice the way it was meant: « Approuvé » is ``approuve``."""
+    return plain(value).strip().casefold()
+
+
 def _choices(options) -> str:
     return ", ".join(f"« {o} »" for o in options)
 
@@ -297,7 +302,7 @@ class _Validator:
         statut = self.v.get("statut")
         #: A submission written « soumis » or « retenu » waits for the pivot: what only the
         #: pivot can settle (organisme, alt text) is a warning; « approuve » makes it an error.
-        self.reviewable = isinstance(statut, str) and statut.strip() in REVIEWABLE
+        self.reviewable = isinstance(statut, str) and _choice(statut) in REVIEWABLE
 
     def text(self, key: str, *, required: bool = False) -> str | None:
         value = self.v.get(key)
@@ -441,7 +446,7 @@ class _Validator:
         if raw is None:
             return default
         try:
-            return kind(raw)
+            return kind(_choice(raw))
         except ValueError:
             self.doc.error(_("« {key} » vaut « {raw} »").format(key=key, raw=raw), key=key,
                            fix=_("Choix possibles : {choices}.").format(

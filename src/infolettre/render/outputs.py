@@ -2,6 +2,9 @@
 
 ``build/<YYYY-MM>/`` is what the pivot previews and what is published as the web archive
 (email photos load from it). Per-recipient placeholders are filled with neutral values.
+A preview (``--preview``: unapproved items shown, stamped « Aperçu ») goes to
+``apercu/<YYYY-MM>/`` beside ``build/``: never over the approved build, whose print PDF
+goes to the printer, nor inside what is published.
 """
 
 from __future__ import annotations
@@ -89,3 +92,27 @@ def render_index(result: BuildResult, settings: Settings) -> str:
                            identity=settings.identity, issue=result.rendered.issue,
                            limit=settings.max_email_bytes, kilobytes=kilobytes,
                            paper=_("Letter (8,5 × 11 po)") if settings.paper == "letter" else "A4")
+
+
+#: The folder of previews, beside the build folder (``[chemins] sortie``), never inside it.
+PREVIEW_DIR = "apercu"
+
+
+def default_out_dir(settings: Settings, month: str, *, preview: bool) -> Path:
+    """Return where a build goes: ``build/<YYYY-MM>/``, a preview ``apercu/<YYYY-MM>/``."""
+    build = settings.paths.sortie
+    if not preview:
+        return build / month
+    name = PREVIEW_DIR if build.name != PREVIEW_DIR else f"{PREVIEW_DIR}-revision"
+    return build.parent / name / month
+
+
+def refuse_preview_over_build(out: Path, settings: Settings, month: str) -> None:
+    """Raise ``BuildError`` if a preview would overwrite the approved build of ``month``."""
+    if out.resolve() == (settings.paths.sortie / month).resolve():
+        raise BuildError(
+            _("un aperçu ne s'écrit pas dans {out} : ce dossier est celui du numéro tel qu'il "
+              "paraîtra (sa version imprimée part à l'impression).").format(out=out),
+            where="--out",
+            fix=_("Retirez --out (l'aperçu va dans {default}) ou choisissez un autre "
+                  "dossier.").format(default=default_out_dir(settings, month, preview=True)))
