@@ -28,6 +28,7 @@ from .models import COMPLETE, REGIONAL, Recipient, RenderedIssue
 from .organize import organize
 from .render import render_issue
 from .render.outputs import BuildResult, write_outputs
+from .runlock import lock_data_dir
 from .settings import Settings
 from .signoff import Signoff, SignoffStore, approve_issue, require_signoff
 from .state import connect, state_file
@@ -58,10 +59,20 @@ def send(settings: Settings, month: str, *, outbox: Path | None = None,
          clock: Clock = SYSTEM_CLOCK) -> tuple[DeliveryReport, list[Problem]]:
     """Deliver one signed-off issue: each subscriber gets their territory's edition, once.
 
-    Refused when items are in error or the issue was not approved as it is now. Recipients
+    Refused up front when another run holds the data folder's lock (``runlock``); then
+    when items are in error or the issue was not approved as it is now. Recipients
     are streamed twice (plan the ledger, then send): memory stays flat whatever the list.
     ``release_uncertain`` sends the « incertain » messages again (``Ledger.release_uncertain``).
     """
+    data, tz = settings.paths.donnees, settings.identity.timezone
+    with lock_data_dir(data, f"send {month}", tz=tz, clock=clock):
+        return _send(settings, month, outbox=outbox, parution=parution,
+                     release_uncertain=release_uncertain, clock=clock)
+
+
+def _send(settings: Settings, month: str, *, outbox: Path | None, parution: date | None,
+          release_uncertain: bool, clock: Clock) -> tuple[DeliveryReport, list[Problem]]:
+    """Deliver the issue, the lock held (``send``)."""
     rendered, problems = prepare(settings, month, parution=parution)
     refuse_items_in_error(problems, month)
     unsubscriber = signed_unsubscriber(settings)
@@ -117,7 +128,16 @@ def approve(settings: Settings, month: str, by: str, *, parution: date | None = 
     """Sign off the issue as it is now: ``send`` will refuse it if it changes afterwards.
 
     An issue with items in error is not approved: a bad file must be fixed, not left out.
+    Holds the data folder's lock (no approval in the middle of a send or a gather).
     """
+    with lock_data_dir(settings.paths.donnees, f"approve {month}",
+                       tz=settings.identity.timezone, clock=clock):
+        return _approve(settings, month, by, parution=parution, clock=clock)
+
+
+def _approve(settings: Settings, month: str, by: str, *, parution: date | None,
+             clock: Clock) -> tuple[Signoff, list[Problem]]:
+    """Sign off the issue, the lock held (``approve``)."""
     items, problems = gather_files(settings, month)
     refuse_items_in_error(problems, month)
     issue = organize(items, settings, month, parution=parution)
