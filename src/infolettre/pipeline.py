@@ -21,6 +21,7 @@ from .deliver.ledger import Ledger, LedgerSender
 from .deliver.recipients import LineError, check_address, iter_recipients, load_recipients
 from .deliver.run import MessageFactory, deliver_issue
 from .deliver.senders import make_sender, refuse_items_in_error, signed_unsubscriber
+from .deliver.started import record_attempted, record_started, refuse_if_lost
 from .errors import DeliveryError, Problem
 from .gather.files import gather_files
 from .i18n import _
@@ -59,13 +60,15 @@ def send(settings: Settings, month: str, *, outbox: Path | None = None,
          clock: Clock = SYSTEM_CLOCK) -> tuple[DeliveryReport, list[Problem]]:
     """Deliver one signed-off issue: each subscriber gets their territory's edition, once.
 
-    Refused up front when another run holds the data folder's lock (``runlock``); then
-    when items are in error or the issue was not approved as it is now. Recipients
+    Refused up front when another run holds the data folder's lock (``runlock``) or when
+    the issue's sending started but the ledger has lost it (``deliver.started``); then when
+    items are in error or the issue was not approved as it is now. Recipients
     are streamed twice (plan the ledger, then send): memory stays flat whatever the list.
     ``release_uncertain`` sends the « incertain » messages again (``Ledger.release_uncertain``).
     """
     data, tz = settings.paths.donnees, settings.identity.timezone
     with lock_data_dir(data, f"send {month}", tz=tz, clock=clock):
+        refuse_if_lost(data, month, tz=tz, clock=clock)
         return _send(settings, month, outbox=outbox, parution=parution,
                      release_uncertain=release_uncertain, clock=clock)
 
@@ -79,20 +82,35 @@ def _send(settings: Settings, month: str, *, outbox: Path | None, parution: date
     listing, found = settings.paths.destinataires, []
     with closing(connect(state_file(settings.paths.donnees))) as conn, \
             Ledger(state_file(settings.paths.donnees), clock=clock) as ledger:
-        require_signoff(SignoffStore(conn, clock=clock), month, rendered.issue, settings)
+        signoffs = SignoffStore(conn, clock=clock)
+        require_signoff(signoffs, month, rendered.issue, settings)
         unsubscribed = UnsubscribeStore(conn, clock=clock)
         # --- reading ends here; sending begins ---
         editions = MessageFactory(rendered, settings, rendered.placeholders, None, clock=clock)
         ledger.plan(month, ((r.email, editions.edition_for(r).slug)
                             for r in unsubscribed.filter(iter_recipients(listing, settings, found))
                             if r.wants_email))
+        _record_start(settings.paths.donnees, month, ledger, signoffs.current(month), clock)
         if release_uncertain:
             ledger.release_uncertain(month)
         sender = LedgerSender(make_sender(settings, month, outbox), ledger, month)
         report = deliver_issue(rendered,
                                unsubscribed.filter(iter_recipients(listing, settings, [])),
                                sender, settings, unsubscriber=unsubscriber, clock=clock)
+        ledger.make_durable()  # the count below must never be ahead of the ledger on disk
+        record_attempted(settings.paths.donnees, month, ledger.attempted(month))
     return report, problems + found
+
+
+def _record_start(data: Path, month: str, ledger: Ledger, signed: Signoff | None,
+                  clock: Clock) -> None:
+    """Write, before the first message, that the issue's sending started (``started.py``).
+
+    Only once the ledger holds the issue's rows: a record without them means « lost ».
+    """
+    if signed is not None and sum(ledger.counts(month).values()):
+        record_started(data, month, fingerprint=signed.fingerprint, signed_by=signed.signed_by,
+                       signed_at=signed.signed_at, clock=clock)
 
 
 def send_test(settings: Settings, month: str, address: str, *, outbox: Path | None = None,
