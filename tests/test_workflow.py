@@ -106,6 +106,6 @@ def test_commands_take_the_latest_month_but_send_asks_for_it(project, capsys):
     code, text = run(capsys, project, "send")
     assert code == 2 and "infolettre send 2026-12" in text and "ne se défait pas" in text
     code, text = run(capsys, project, "status")
-    assert code == 0 and "2026-12 : envoyés 0 / 0" in text  # nothing was sent
+    assert code == 0 and "2026-12 : aucun envoi enregistré" in text  # nothing was sent
     code, text = run(capsys, project, "postal")
     assert code == 0 and (project.root / "build" / "2026-12" / "envoi-postal.csv").is_file()

@@ -8,6 +8,7 @@ the command, 3 an unexpected failure (a bug: please report it with ``--debug``).
 from __future__ import annotations
 
 import getpass
+import os
 import sys
 import traceback
 from datetime import date
@@ -200,12 +201,19 @@ def send(month: Optional[str], outbox: Optional[Path], test_address: Optional[st
 @click.option("--csv", "csv_path", type=click.Path(path_type=Path, dir_okay=False),
               metavar="FICHIER", help=_("Écrire les échecs dans ce fichier CSV."))
 def status(month: Optional[str], failed: bool, csv_path: Optional[Path]) -> None:
-    from .deliver.ledger import Ledger, State
-    from .state import state_file
+    from .deliver.ledger import State
+    from .deliver.started import open_ledger
 
     settings = _settings()
     month = _month(settings, month)
-    with Ledger(state_file(settings.paths.donnees), clock=state.clock) as ledger:
+    # read-only: never creates the database; refuses (exit 2) if the ledger lost a send
+    ledger = open_ledger(settings.paths.donnees, month, tz=settings.identity.timezone,
+                         clock=state.clock)
+    if ledger is None:
+        console.print(_("{month} : aucun envoi enregistré pour ce numéro (il n'a jamais été "
+                        "envoyé).").format(month=month))
+        raise click.exceptions.Exit(0)
+    with ledger:
         console.print(f"{month} : {ledger.summary(month)}")
         if failed:
             for row in [*ledger.failures(month), *ledger.uncertain(month)]:
@@ -367,12 +375,37 @@ def postal(month: Optional[str], out: Optional[Path]) -> None:
     raise click.exceptions.Exit(show_problems(problems))
 
 
+@app.command("sauvegarde", help=_("Copier l'état (base, journaux, relevés d'envoi, secret) "
+                                  "dans un dossier, pour le restaurer après une perte."))
+@click.argument("folder", required=False, metavar="[DOSSIER]",
+                type=click.Path(path_type=Path, file_okay=False))
+def backup(folder: Optional[Path]) -> None:
+    from .backup import backup as run_backup
+    from .unsubscribe.secret import ENV_SECRET
+
+    settings = _settings()
+    folder, written = run_backup(settings, folder, clock=state.clock)
+    for path in written:
+        console.print(f"  {path}", markup=False, soft_wrap=True)
+    console.print(_("{n} fichier(s) copié(s) dans {folder}.").format(n=len(written),
+                                                                     folder=folder),
+                  markup=False, soft_wrap=True)
+    if os.environ.get(ENV_SECRET):
+        console.print(_("Le secret des liens de désabonnement vient de la variable {name} : "
+                        "gardez-en une copie à part, il n'est pas dans la sauvegarde.").format(
+            name=ENV_SECRET), markup=False, soft_wrap=True)
+
+
 def _say(label: str, style: str, text: str) -> None:
     """Print « label : text » to stderr; the text is never read as Rich markup ([smtp]…)."""
     errors.print(Text.assemble((label, style), " : ", text), soft_wrap=True)
 
 
 def _report(exc: BaseException) -> int:
+    from .state import corruption_error, is_corruption
+
+    if is_corruption(exc):  # a damaged state database, found in the middle of a command
+        exc = corruption_error()
     if isinstance(exc, InfolettreError):
         _say(_("Erreur"), "bold red", f"{exc.where + ' : ' if exc.where else ''}{exc.message}")
         if exc.fix:

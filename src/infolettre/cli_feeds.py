@@ -84,19 +84,26 @@ def gather_feeds_command() -> None:
 @app.command("feeds", help=_("Afficher l'état de chaque flux : dernière réussite, dernière "
                              "erreur, échecs de suite."))
 def feeds_command() -> None:
-    from contextlib import closing
+    from contextlib import closing, nullcontext
 
-    from .gather.feeds.store import FeedStore
-    from .state import connect, state_file
+    from .gather.feeds.store import FeedStatus, FeedStore
+    from .state import MissingState, connect, state_file
 
     settings = _settings()
     _require_feeds(settings)
     tz, limit = settings.identity.timezone, settings.watch.alerte_apres
     alerts = 0
-    with closing(connect(state_file(settings.paths.donnees))) as conn:
-        store = FeedStore(conn)
+    try:  # read-only: a reading command never creates the database
+        conn = connect(state_file(settings.paths.donnees), readonly=True)
+    except MissingState:
+        conn = None
+    with closing(conn) if conn is not None else nullcontext():
+        try:
+            store = FeedStore(conn) if conn is not None else None
+        except MissingState:  # no feed ever read with this database
+            store = None
         for feed in settings.feeds:
-            s = store.status(feed.url, feed.nom)
+            s = store.status(feed.url, feed.nom) if store else FeedStatus(feed.url, feed.nom)
             failing = s.echecs_consecutifs >= limit
             alerts += failing
             mark = "[bold red]✗[/]" if failing else ("[yellow]![/]" if s.echecs_consecutifs

@@ -21,6 +21,7 @@ from .deliver.ledger import Ledger, LedgerSender, State
 from .deliver.recipients import LineError, check_address, iter_recipients, load_recipients
 from .deliver.run import MessageFactory, deliver_issue
 from .deliver.senders import make_sender, refuse_items_in_error, signed_unsubscriber
+from .deliver.started import record_attempted, record_started, refuse_if_lost
 from .errors import DeliveryError, Problem, Severity
 from .gather.files import gather_files
 from .i18n import _
@@ -29,6 +30,7 @@ from .organize import organize
 from .render import render_issue
 from .render.outputs import (BuildResult, default_out_dir, refuse_preview_over_build,
                              write_outputs)
+from .runlock import lock_data_dir
 from .settings import Settings
 from .signoff import (Reach, Signoff, SignoffStore, approve_issue, require_signoff,
                       resend_notice)
@@ -66,30 +68,57 @@ def send(settings: Settings, month: str, *, outbox: Path | None = None,
          clock: Clock = SYSTEM_CLOCK) -> tuple[DeliveryReport, list[Problem]]:
     """Deliver one signed-off issue: each subscriber gets their territory's edition, once.
 
-    Refused when items are in error or the issue was not approved as it is now. Recipients
+    Refused up front when another run holds the data folder's lock (``runlock``) or when
+    the issue's sending started but the ledger has lost it (``deliver.started``); then when
+    items are in error or the issue was not approved as it is now. Recipients
     are streamed twice (plan the ledger, then send): memory stays flat whatever the list.
     ``release_uncertain`` sends the « incertain » messages again (``Ledger.release_uncertain``).
     """
+    data, tz = settings.paths.donnees, settings.identity.timezone
+    with lock_data_dir(data, f"send {month}", tz=tz, clock=clock):
+        refuse_if_lost(data, month, tz=tz, clock=clock)
+        return _send(settings, month, outbox=outbox, parution=parution,
+                     release_uncertain=release_uncertain, clock=clock)
+
+
+def _send(settings: Settings, month: str, *, outbox: Path | None, parution: date | None,
+          release_uncertain: bool, clock: Clock) -> tuple[DeliveryReport, list[Problem]]:
+    """Deliver the issue, the lock held (``send``)."""
     rendered, problems = prepare(settings, month, parution=parution)
     refuse_items_in_error(problems, month)
     unsubscriber = signed_unsubscriber(settings)
     listing, found = settings.paths.destinataires, []
     with closing(connect(state_file(settings.paths.donnees))) as conn, \
             Ledger(state_file(settings.paths.donnees), clock=clock) as ledger:
-        require_signoff(SignoffStore(conn, clock=clock), month, rendered.issue, settings)
+        signoffs = SignoffStore(conn, clock=clock)
+        require_signoff(signoffs, month, rendered.issue, settings)
         unsubscribed = UnsubscribeStore(conn, clock=clock)
         # --- reading ends here; sending begins ---
         editions = MessageFactory(rendered, settings, rendered.placeholders, None, clock=clock)
         ledger.plan(month, ((r.email, editions.edition_for(r).slug)
                             for r in unsubscribed.filter(iter_recipients(listing, settings, found))
                             if r.wants_email))
+        _record_start(settings.paths.donnees, month, ledger, signoffs.current(month), clock)
         if release_uncertain:
             ledger.release_uncertain(month)
         sender = LedgerSender(make_sender(settings, month, outbox), ledger, month)
         report = deliver_issue(rendered,
                                unsubscribed.filter(iter_recipients(listing, settings, [])),
                                sender, settings, unsubscriber=unsubscriber, clock=clock)
+        ledger.make_durable()  # the count below must never be ahead of the ledger on disk
+        record_attempted(settings.paths.donnees, month, ledger.attempted(month))
     return report, problems + found
+
+
+def _record_start(data: Path, month: str, ledger: Ledger, signed: Signoff | None,
+                  clock: Clock) -> None:
+    """Write, before the first message, that the issue's sending started (``started.py``).
+
+    Only once the ledger holds the issue's rows: a record without them means « lost ».
+    """
+    if signed is not None and sum(ledger.counts(month).values()):
+        record_started(data, month, fingerprint=signed.fingerprint, signed_by=signed.signed_by,
+                       signed_at=signed.signed_at, clock=clock)
 
 
 def send_test(settings: Settings, month: str, address: str, *, outbox: Path | None = None,
@@ -129,7 +158,17 @@ def approve(settings: Settings, month: str, by: str, *, parution: date | None = 
     An issue already (partly) sent, and changed since, is refused unless ``despite_sent``:
     the people already reached will not get the new version. Either way the message says
     who will and who will not (``resend_notice``); approved, it is a warning.
+    Holds the data folder's lock (no approval in the middle of a send or a gather).
     """
+    with lock_data_dir(settings.paths.donnees, f"approve {month}",
+                       tz=settings.identity.timezone, clock=clock):
+        return _approve(settings, month, by, parution=parution, despite_sent=despite_sent,
+                        clock=clock)
+
+
+def _approve(settings: Settings, month: str, by: str, *, parution: date | None,
+             despite_sent: bool, clock: Clock) -> tuple[Signoff, list[Problem]]:
+    """Sign off the issue, the lock held (``approve``)."""
     items, problems = gather_files(settings, month)
     refuse_items_in_error(problems, month)
     issue = organize(items, settings, month, parution=parution)

@@ -67,7 +67,7 @@ from ..clock import SYSTEM_CLOCK, Clock
 from ..errors import DeliveryError
 from ..fsutil import atomic_write_bytes
 from ..i18n import _, current_locale
-from ..state import connect, migrate
+from ..state import MissingState, component_version, connect, migrate
 from . import DeliveryResult, Envelope, Outcome, Sender
 
 COMPONENT = "ledger"
@@ -174,16 +174,24 @@ class Ledger:
     """The deliveries of every issue, in the state database (see the module docstring)."""
 
     def __init__(self, path: Path, policy: RetryPolicy | None = None, *,
-                 clock: Clock = SYSTEM_CLOCK):
+                 clock: Clock = SYSTEM_CLOCK, readonly: bool = False):
+        """Open the ledger; ``readonly`` (for ``status``) never creates nor migrates it and
+        raises ``state.MissingState`` when the database or its ledger table is absent."""
         self.path = Path(path)
         self.policy = policy or RetryPolicy()
         self.clock = clock
-        self.conn = connect(self.path)
-        self.conn.execute("PRAGMA synchronous=NORMAL")  # see the module docstring
+        self.conn = connect(self.path, readonly=readonly)
         self._synced = time.monotonic()
         self._grouped: list[tuple[str, dict[str, object]]] = []   # (UPDATE, values) to commit
         self._grouped_keys: set[tuple[object, ...]] = set()        # their rows
         self._grouped_since = 0.0
+        if readonly:
+            if not component_version(self.conn, COMPONENT):
+                self.conn.close()
+                raise MissingState(_("la base d'état n'a pas de registre des envois."),
+                                   where=str(self.path))
+            return
+        self.conn.execute("PRAGMA synchronous=NORMAL")  # see the module docstring
         migrate(self.conn, COMPONENT, MIGRATIONS)
 
     def close(self) -> None:
@@ -513,6 +521,17 @@ class Ledger:
         found = dict(self.conn.execute(
             "SELECT state, COUNT(*) FROM livraisons WHERE month = ? GROUP BY state", (month,)))
         return {state: found.get(state.value, 0) for state in State}
+
+    def attempted(self, month: str) -> int:
+        """Return how many of the issue's rows were ever attempted (a count never lowered)."""
+        self.flush()
+        return self.conn.execute("SELECT COUNT(*) FROM livraisons WHERE month = ? AND "
+                                 "first_attempt_at IS NOT NULL", (month,)).fetchone()[0]
+
+    def make_durable(self) -> None:
+        """Flush what is waiting and force every commit so far onto the disk (checkpoint)."""
+        self.flush()
+        self.conn.execute("PRAGMA wal_checkpoint(FULL)").fetchall()
 
     def failures(self, month: str) -> list[LedgerRow]:
         """Return the issue's failed rows, by address, for a person to look at."""

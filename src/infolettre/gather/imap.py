@@ -44,6 +44,7 @@ from ..clock import SYSTEM_CLOCK, Clock
 from ..errors import ConfigError, InfolettreError
 from ..i18n import _
 from ..maildir import with_reason
+from ..runlock import holds_lock
 from ..settings import MailIntake, Settings
 from ..state import connect, state_file
 from .intake import IntakeReport, IntakeResult, acknowledge_item, process_raw
@@ -160,6 +161,7 @@ def _quote(name: str) -> str:
 
 # -- the poll ---------------------------------------------------------------------------------
 
+@holds_lock("gather mail")  # one run at a time per data folder (runlock)
 def poll(settings: Settings, progress: Progress | None = None, *,
          environ: Mapping[str, str] | None = None, plain_loopback: bool = False,
          ssl_context: ssl.SSLContext | None = None, timeout: float = TIMEOUT,

@@ -34,6 +34,7 @@ from ..fsutil import fsync_dir, write_durably
 from ..i18n import _
 from ..maildir import REASON_HEADER, move, with_reason
 from ..maildir import folder as maildir_folder
+from ..runlock import holds_lock
 from ..settings import Settings
 from ..state import connect, migrate, state_file
 from ..store import add_note, write_draft
@@ -288,6 +289,7 @@ def _remember(conn: sqlite3.Connection, message_id: str, digest: str,
                   result.kind, str(result.path) if result.path else None, result.reason))
 
 
+@holds_lock("gather mail")  # one run at a time per data folder (runlock)
 def process_maildir(settings: Settings, maildir: Path, *, progress: Progress | None = None,
                     ack_sender: Sender | None = None,
                     clock: Clock = SYSTEM_CLOCK) -> IntakeReport:

@@ -3,7 +3,8 @@
 Every message carries a token that names its recipient and is signed with the project's
 secret (HMAC-SHA256), so an unsubscribe link or reply proves which address wants to leave
 without any lookup, and nobody can unsubscribe someone else by guessing. Three ways in,
-one record (``UnsubscribeStore``, table ``desabonnements`` of the state database):
+one record (``UnsubscribeStore``: the journal ``<donnees>/desabonnements.jsonl``, which
+survives the loss of the state database, indexed in its table ``desabonnements``):
 
 - ``lien``: the web endpoint of the review app calls ``process_unsubscribe_token``;
 - ``courriel``: replies to the mailto link are read from a Maildir by ``process_maildir``;
@@ -11,7 +12,8 @@ one record (``UnsubscribeStore``, table ``desabonnements`` of the state database
 
 The secret comes from ``INFOLETTRE_SECRET`` or from ``<donnees>/secret.key``, created on
 first use (``data/`` is in ``.gitignore``: the secret is never committed). Losing or changing
-it breaks every unsubscribe link already sent: back the file up with the state database.
+it breaks every unsubscribe link already sent: ``infolettre sauvegarde`` copies it with the
+state database and the journal.
 """
 
 from ..maildir import REASON_HEADER

@@ -35,6 +35,7 @@ from ...clock import SYSTEM_CLOCK, Clock
 from ...frontmatter_reader import read_document
 from ...i18n import _
 from ...render.dates import long_date
+from ...runlock import holds_lock
 from ...settings import FeedSource, Settings
 from ...signoff import SignoffStore
 from ...state import connect, state_file
@@ -134,6 +135,7 @@ def previous_cutoff(settings: Settings, store: SignoffStore, month: str) -> date
     return first.astimezone(UTC)
 
 
+@holds_lock("gather feeds")  # one run at a time per data folder (runlock)
 def gather_feeds(settings: Settings, *, clock: Clock = SYSTEM_CLOCK,
                  progress: Callable[[FeedOutcome], None] | None = None,
                  fetch: Callable[..., list[Fetched]] = fetch_many) -> FeedsReport:
