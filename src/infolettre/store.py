@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
-from .errors import ContentError, Problem
+from .errors import ContentError, Problem, cut
 from .frontmatter_reader import RawDocument, read_document
 from .fsutil import fsync_dir, write_durably
 from .i18n import _
@@ -344,7 +344,8 @@ class _Validator:
                 close = difflib.get_close_matches(key, KNOWN_KEYS, n=1)
                 hint = (_("Vouliez-vous dire « {k} » ?").format(k=close[0]) if close
                         else _("Champs reconnus : {keys}.").format(keys=", ".join(KNOWN_KEYS)))
-                self.doc.warn(_("champ inconnu « {key} », ignoré.").format(key=key), key=key,
+                self.doc.warn(_("champ inconnu « {key} », ignoré.").format(key=cut(key)),
+                              key=key,
                               fix=hint)
 
     def organization(self) -> str | None:
@@ -358,7 +359,7 @@ class _Validator:
             hint = (_("Vouliez-vous dire « {name} » ?").format(name=close[0]) if close else
                     _("Organismes inscrits : {names}.").format(names=_choices(names)))
             report = self.doc.warn if self.reviewable else self.doc.error
-            report(_("organisme « {name} » absent du registre.").format(name=name),
+            report(_("organisme « {name} » absent du registre.").format(name=cut(name)),
                    key="organisme",
                    fix=hint + " " + _("Un nouvel organisme s'ajoute dans "
                                       "[[organismes]] de infolettre.toml."))
@@ -377,7 +378,8 @@ class _Validator:
                 return REGIONAL
             return org.territoire if org else None
         if slug != REGIONAL and slug not in self.settings.territories:
-            self.doc.error(_("territoire « {slug} » inconnu.").format(slug=slug), key="territoire",
+            self.doc.error(_("territoire « {slug} » inconnu.").format(slug=cut(slug)),
+                           key="territoire",
                            fix=_("Choix possibles : {choices}.").format(
                                choices=_choices([REGIONAL, *self.settings.territories])))
             return None
@@ -386,7 +388,8 @@ class _Validator:
     def rubrique(self) -> str | None:
         slug = self.text("rubrique", required=True)
         if slug is not None and slug not in self.settings.rubriques:
-            self.doc.error(_("rubrique « {slug} » inconnue.").format(slug=slug), key="rubrique",
+            self.doc.error(_("rubrique « {slug} » inconnue.").format(slug=cut(slug)),
+                           key="rubrique",
                            fix=_("Choix possibles : {choices}.").format(
                                choices=_choices(self.settings.rubriques)))
             return None
@@ -402,8 +405,8 @@ class _Validator:
             return None
         value = to_date(raw)
         if value is None:
-            self.doc.error(_("« {key} » n'est pas une date valide : {raw!s}.").format(
-                               key=key, raw=raw), key=key,
+            self.doc.error(_("« {key} » n'est pas une date valide : {raw}.").format(
+                               key=key, raw=cut(raw)), key=key,
                            fix=_("Écrivez une date qui existe, ainsi : 2026-12-05."))
         return value
 
@@ -443,7 +446,7 @@ class _Validator:
         try:
             return kind(raw)
         except ValueError:
-            self.doc.error(_("« {key} » vaut « {raw} »").format(key=key, raw=raw), key=key,
+            self.doc.error(_("« {key} » vaut « {raw} »").format(key=key, raw=cut(raw)), key=key,
                            fix=_("Choix possibles : {choices}.").format(
                                choices=_choices(m.value for m in kind)))
             return default
@@ -451,7 +454,7 @@ class _Validator:
     def link(self) -> str | None:
         lien = self.text("lien")
         if lien and not safe_link(lien):
-            self.doc.error(_("lien invalide : {lien}.").format(lien=lien), key="lien",
+            self.doc.error(_("lien invalide : {lien}.").format(lien=cut(lien)), key="lien",
                            fix=_("Un lien commence par https:// (ou mailto:) et n'a pas "
                                  "d'espace."))
             return None
@@ -462,11 +465,12 @@ class _Validator:
         if image is None:
             return None, None
         if "/" in image or "\\" in image or image.startswith("."):
-            self.doc.error(_("nom d'image invalide : {image}.").format(image=image), key="image",
+            self.doc.error(_("nom d'image invalide : {image}.").format(image=cut(image)),
+                           key="image",
                            fix=_("Placez l'image à côté du fichier .md et indiquez seulement "
                                  "son nom (ex. frigo.jpg)."))
         elif not (self.doc.path.parent / image).is_file():
-            self.doc.error(_("image introuvable : {image}.").format(image=image), key="image",
+            self.doc.error(_("image introuvable : {image}.").format(image=cut(image)), key="image",
                            fix=_("Placez le fichier image dans le même dossier que la "
                                  "nouvelle, ou retirez la ligne « image: »."))
         if not alt:
