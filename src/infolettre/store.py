@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
-from .errors import ContentError, Problem, cut
+from .errors import ContentError, Problem, Severity, cut
 from .frontmatter_reader import RawDocument, read_document
 from .fsutil import fsync_dir, write_durably
 from .i18n import _
@@ -72,15 +72,48 @@ def check_month(month: str) -> str:
     return month
 
 
+def inside_content(path: Path, settings: Settings) -> bool:
+    """Tell whether ``path`` is a real file or folder of ``content/``, not a symbolic link.
+
+    A link could make the bulletin read, copy or publish any file of the machine (a
+    password file as an « image »): ``content/`` holds only real files, and nothing in it
+    may lead out of it.
+    """
+    if path.is_symlink():
+        return False
+    try:
+        path.resolve().relative_to(settings.paths.contenu.resolve())
+    except (ValueError, OSError, RuntimeError):
+        return False
+    return True
+
+
+def _month_folder(settings: Settings, month: str) -> Path:
+    """Return ``content/<month>``, refusing a folder that is a link out of ``content/``."""
+    folder = settings.paths.contenu / check_month(month)
+    if folder.exists() and not inside_content(folder, settings):
+        raise ContentError(_("le dossier du numéro {month} est un lien symbolique (ou mène "
+                             "hors de content/) : infolettre ne le suit pas.").format(
+                               month=month), where=str(folder),
+                           fix=_("Remplacez le lien par un vrai dossier, avec les fichiers "
+                                 "copiés dedans."))
+    return folder
+
+
 def load_month(settings: Settings, month: str) -> tuple[list[Item], list[Problem]]:
     """Read every item of one month; return the valid items and all problems found."""
-    folder = settings.paths.contenu / check_month(month)
+    folder = _month_folder(settings, month)
     if not folder.is_dir():
         raise ContentError(_("le dossier du numéro {month} est introuvable.").format(month=month),
                            where=str(folder),
                            fix=_("Vérifiez le mois demandé ou créez le dossier."))
     items, problems = [], []
     for path in sorted(folder.glob("*.md")):
+        if not inside_content(path, settings):
+            problems.append(Problem(Severity.ERROR, _(
+                "ce fichier est un lien symbolique (ou mène hors de content/) : il n'est pas "
+                "lu."), path, None, _("Remplacez le lien par une copie du fichier.")))
+            continue
         item, found = read_item(path, settings, month)
         problems.extend(found)
         if item is not None:
@@ -105,7 +138,7 @@ def write_draft(settings: Settings, month: str, draft: ItemDraft) -> Path:
     name is taken gets the slug as prefix. The conversion notes become YAML comments at the
     top of the front matter, where the pivot reads them.
     """
-    folder = settings.paths.contenu / check_month(month)
+    folder = _month_folder(settings, month)
     folder.mkdir(parents=True, exist_ok=True)
     taken = _taken(folder)  # listed once: a run may write thousands of items here
     slug = _free_slug(taken, _safe_slug(draft.slug))
@@ -143,6 +176,8 @@ def add_note(path: Path, note: str) -> bool:
     False (nothing written) when it is not a UTF-8 item file with a ``---`` header, or
     already carries this note.
     """
+    if path.is_symlink():  # never read (nor rewrite) what a link points at
+        return False
     try:
         raw = path.read_bytes()
         text = raw.decode("utf-8")
@@ -469,6 +504,11 @@ class _Validator:
                            key="image",
                            fix=_("Placez l'image à côté du fichier .md et indiquez seulement "
                                  "son nom (ex. frigo.jpg)."))
+        elif not inside_content(self.doc.path.parent / image, self.settings):
+            self.doc.error(_("l'image « {image} » est un lien symbolique (ou mène hors de "
+                             "content/) : elle n'est pas reprise.").format(image=cut(image)),
+                           key="image", fix=_("Remplacez le lien par une copie de l'image, "
+                                              "à côté de la nouvelle."))
         elif not (self.doc.path.parent / image).is_file():
             self.doc.error(_("image introuvable : {image}.").format(image=cut(image)), key="image",
                            fix=_("Placez le fichier image dans le même dossier que la "
