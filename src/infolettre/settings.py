@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .errors import ConfigError
+from .errors import ConfigError, cut
 from .i18n import _
 from .models import REGIONAL
 
@@ -31,6 +31,10 @@ SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 PAPER_SIZES = ("letter", "a4")
 #: Gmail clips a message whose HTML is over 102 KB (102 × 1024 bytes).
 GMAIL_CLIP_BYTES = 102 * 1024
+#: Control characters (CR and LF first) never belong in a setting: in a header (From,
+#: Reply-To, Subject, List-Id), an SMTP or IMAP command, they would start a new line the
+#: file's author never wrote (« Bcc: … »). Only a postal address may span lines.
+CONTROL_CHARS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 @dataclass(frozen=True)
@@ -243,8 +247,8 @@ class _Reader:
 
     def fail(self, key: str, value: Any, expected: str) -> ConfigError:
         return ConfigError(
-            _("la clé « {key} » vaut {value!r} ; attendu : {expected}.").format(
-                key=key, value=value, expected=expected),
+            _("la clé « {key} » vaut {value} ; attendu : {expected}.").format(
+                key=key, value=cut(repr(value), 120), expected=expected),
             where=str(self.path),
             fix=_("Corrigez cette valeur dans le fichier de configuration."))
 
@@ -266,13 +270,22 @@ class _Reader:
                         keys=", ".join(sorted(allowed))))
 
     def text(self, where: str, table: dict[str, Any], key: str, default: str | None = None,
-             *, required: bool = True) -> str | None:
+             *, required: bool = True, lines: bool = False) -> str | None:
         value = table.get(key, default)
         if value is None and not required:
             return None
         if not isinstance(value, str) or not value.strip():
             raise self.fail(f"{where}.{key}", value, _("un texte non vide"))
-        return value.strip()
+        return self.one_line(f"{where}.{key}", value.strip(), lines=lines)
+
+    def one_line(self, key: str, value: str, *, lines: bool = False) -> str:
+        """Refuse a value holding CR, LF or another control character (``lines``: LF ok)."""
+        found = CONTROL_CHARS.search(value.replace("\n", " ") if lines else value)
+        if found:
+            raise self.fail(key, value, _("un texte sur une seule ligne, sans caractère de "
+                                          "contrôle (trouvé : {char})").format(
+                char=repr(found.group())))
+        return value
 
     def settings(self) -> Settings:
         self.check_keys(_("le fichier"), self.raw, {
@@ -324,7 +337,7 @@ class _Reader:
         return Identity(
             nom=self.text(w, t, "nom"), region=self.text(w, t, "region"),
             expediteur=expediteur, repondre_a=repondre_a,
-            adresse_postale=self.text(w, t, "adresse_postale"), site=site,
+            adresse_postale=self.text(w, t, "adresse_postale", lines=True), site=site,
             langue=self.text(w, t, "langue", "fr_CA"), fuseau=fuseau)
 
     def address(self, key: str, value: str) -> str:
@@ -346,6 +359,7 @@ class _Reader:
                                                           "accents ni espaces (ex. « les-etchemins »)"))
             if not isinstance(label, str) or not label.strip():
                 raise self.fail(f"{name}.{slug}", label, _("un nom affiché non vide"))
+            self.one_line(f"{name}.{slug}", label.strip())  # in the Subject of each edition
         return {slug: label.strip() for slug, label in t.items()}
 
     def organizations(self, territories: dict[str, str]) -> tuple[Organization, ...]:
