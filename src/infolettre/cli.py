@@ -101,6 +101,7 @@ MONTH = click.argument("month", required=False, metavar="[AAAA-MM]")
 @MONTH
 def check(month: Optional[str]) -> None:
     from .gather.files import gather_files
+    from .gather.mail.trust import authentication_warnings
     from .organize import organize
 
     settings = _settings()
@@ -111,7 +112,8 @@ def check(month: Optional[str]) -> None:
     console.print(_("Numéro {month} : {n} nouvelle(s) lue(s), dont {a} approuvée(s) ; "
                     "{k} retenue(s) pour les éditions.").format(
         month=month, n=len(items), a=approved, k=len(issue.items)))
-    raise click.exceptions.Exit(show_problems(problems + list(issue.notices)))
+    raise click.exceptions.Exit(show_problems(problems + list(issue.notices)
+                                              + authentication_warnings(settings)))
 
 
 @app.command("build", help=_("Produire toutes les éditions d'un numéro (défaut : le plus "

@@ -126,6 +126,10 @@ class MailIntake:
     #: A short French reply to a known, authenticated sender once their item is written
     #: (never to strangers or automatic mail; at most 3 per address per day).
     accuse_reception: bool = True
+    #: The authserv-id(s) our receiving server writes in Authentication-Results (RFC 8601),
+    #: e.g. « mx.example.org »: only those results are believed (a sender can write any
+    #: header). Unset: no « pass » is believed, and ``check`` says so.
+    authserv_id: tuple[str, ...] = ()
 
     @property
     def max_attachment_bytes(self) -> int:
@@ -447,7 +451,7 @@ class _Reader:
         if not isinstance(accuse, bool):
             raise self.fail(f"{w}.accuse_reception", accuse, "true | false")
         return MailIntake(
-            accuse_reception=accuse,
+            accuse_reception=accuse, authserv_id=self.authserv_ids(w, t),
             maildir=self.base / maildir if maildir else None,
             imap_hote=self.text(w, t, "imap_hote", required=False), imap_port=port,
             imap_securite=securite,
@@ -456,6 +460,18 @@ class _Reader:
             dossier_traite=self.text(w, t, "dossier_traite", "Traité"), apres_traitement=after,
             dossier_a_verifier=self.text(w, t, "dossier_a_verifier", "À vérifier"),
             taille_max_piece_jointe_mo=size)
+
+    def authserv_ids(self, where: str, table: dict[str, Any]) -> tuple[str, ...]:
+        """Read ``authserv_id``: one server name, or a list of them (lowercased)."""
+        value = table.get("authserv_id", [])
+        values = [value] if isinstance(value, str) else value
+        key = f"{where}.authserv_id"
+        if not isinstance(values, list) or not all(
+                isinstance(v, str) and re.fullmatch(r"[^\s;()]+", v.strip()) for v in values):
+            raise self.fail(key, value, _("le nom que votre serveur de réception écrit au "
+                                          "début de ses en-têtes Authentication-Results, par "
+                                          "exemple « mx.example.org »"))
+        return tuple(self.one_line(key, v.strip()).lower().rstrip(".") for v in values)
 
     def feeds(self, territories: dict[str, str], rubriques: dict[str, str],
               organizations: tuple[Organization, ...]) -> tuple[FeedSource, ...]:

@@ -178,7 +178,7 @@ def _why_not(settings: Settings, msg: EmailMessage, address: str, held: bool) ->
         return _("message venant de l'infolettre elle-même : pas d'accusé.")
     if not any(address in o.courriels for o in settings.organizations):
         return _("expéditeur absent du registre : pas d'accusé.")
-    if spoofed(msg):
+    if spoofed(msg, settings.mail_intake.authserv_id):
         return _("expéditeur non authentifié (DMARC ou SPF) : pas d'accusé.")
     reason = automatic_reason(msg)
     if reason:
