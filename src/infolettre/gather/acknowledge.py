@@ -23,7 +23,7 @@ import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email import message_from_bytes, policy
+from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, make_msgid, parseaddr
 from pathlib import Path
@@ -39,6 +39,7 @@ from ..render.dates import long_date, month_title
 from ..settings import Settings
 from ..state import migrate
 from .mail.text import header_text
+from .mail.limits import parse
 from .mail.trust import automatic_reason, spoofed
 
 MAX_PER_DAY = 3
@@ -128,7 +129,7 @@ def acknowledge(settings: Settings, raw: bytes, *, titre: str, month: str,
     Returns whether a reply went out, or why not; never raises.
     """
     try:
-        msg = message_from_bytes(raw, policy=policy.default)
+        msg = parse(raw)
         name, address = parseaddr(header_text(msg, "From"))
         address = address.strip().lower()
         why_not = _why_not(settings, msg, address, held)
