@@ -61,10 +61,7 @@ def parse(raw: bytes) -> EmailMessage:
 def too_big(raw: bytes) -> str | None:
     """Say why ``raw`` is too big to be parsed safely (in French), or None when it is not."""
     if len(raw) > MAX_MESSAGE_BYTES:
-        return _("message trop volumineux ({size} Mo ; au plus {limit} Mo) : il n'a pas été "
-                 "lu. Demandez à l'expéditeur d'envoyer ses fichiers en plusieurs courriels ou "
-                 "par un lien de téléchargement.").format(
-            size=_mb(len(raw)), limit=_mb(MAX_MESSAGE_BYTES))
+        return oversized(len(raw))
     end = _END_OF_HEADERS.search(raw, 0, MAX_HEADER_BYTES + 4)
     if end is None and len(raw) > MAX_HEADER_BYTES:
         return _unusual(_("plus de {limit} Ko d'en-têtes").format(
@@ -79,6 +76,14 @@ def too_big(raw: bytes) -> str | None:
             return _unusual(_("un en-tête « {name} » de plus de {limit} Ko").format(
                 name=name, limit=MAX_FIELD_BYTES // 1024))
     return None
+
+
+def oversized(size: int) -> str:
+    """Say (in French) that a message of ``size`` bytes is too big to be read."""
+    return _("message trop volumineux ({size} Mo ; au plus {limit} Mo) : il n'a pas été "
+             "lu. Demandez à l'expéditeur d'envoyer ses fichiers en plusieurs courriels ou "
+             "par un lien de téléchargement.").format(
+        size=_mb(size), limit=_mb(MAX_MESSAGE_BYTES))
 
 
 def _unusual(what: str) -> str:
