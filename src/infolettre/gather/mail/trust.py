@@ -122,7 +122,10 @@ def authentication(msg: EmailMessage, ours: tuple[str, ...] | list[str]) -> Auth
     spf_above: list[str] = []  # Received-SPF seen before our first result
     in_block, seen_ours = bool(wanted), False
     for name, raw in msg.raw_items():
-        key, value = name.lower(), " ".join(str(raw).split()).lower()
+        key = name.lower()
+        if key not in ("authentication-results", "received-spf", "received"):
+            continue
+        value = " ".join(str(raw).split()).lower()
         if key == "authentication-results":
             if in_block and authserv_id(value) in wanted:
                 stamped.append(value)
