@@ -200,6 +200,29 @@ def test_failed_message_goes_to_a_verifier_with_reason(intake_settings, mailbox,
     assert messages(mailbox, "INBOX") == []
 
 
+def test_a_message_over_the_size_limit_is_not_downloaded_but_moved_whole(
+        intake_settings, mailbox, monkeypatch):
+    """Over ``MAX_MESSAGE_BYTES`` (lowered here to 2 KB), only the first bytes are fetched:
+    the message goes, whole and unchanged, to « À vérifier », the reason in the report; the
+    smaller one after it is processed."""
+    from infolettre.gather.mail import limits
+
+    monkeypatch.setattr(limits, "MAX_MESSAGE_BYTES", 2048)
+    append(mailbox, "delegate_latin1_photo_pdf", "imap-lourd@example.org")
+    append(mailbox, "key_lines", "imap-leger@example.org")
+    report = run(intake_settings, mailbox)
+
+    assert [(m.kind, m.folder) for m in report.messages] == [("failed", A_VERIFIER),
+                                                              ("item", TRAITE)]
+    assert "trop volumineux" in report.messages[0].reason
+    [kept] = messages(mailbox, A_VERIFIER)
+    assert b"imap-lourd@example.org" in kept and len(kept) > 2048
+    assert not kept.startswith(b"X-Infolettre-Raison:")
+    assert not (intake_settings.paths.donnees / "courriels").exists() or all(
+        b"imap-lourd" not in p.read_bytes()
+        for p in (intake_settings.paths.donnees / "courriels").rglob("*.eml"))
+
+
 def test_put_back_from_a_verifier_is_processed_again(intake_settings, mailbox, monkeypatch):
     """After the fix, a message a person puts back in INBOX becomes an item (reason dropped).
     The failure is faked (the intake's convert_message raises), only for the first poll."""

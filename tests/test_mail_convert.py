@@ -6,6 +6,7 @@ the two huge cases (a 50 MB attachment, 10,000 parts) are built here instead of 
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from datetime import UTC, date, datetime
 from email.message import EmailMessage
@@ -87,9 +88,13 @@ def test_forged_known_sender_is_held(sample_settings, name):
 
 
 def test_spf_fail_with_dkim_pass_is_trusted(sample_settings):
-    """SPF failing alone (a forwarder) does not hold a message that DKIM vouches for."""
-    d = draft(sample_settings, "spf_fail_dkim_pass")
+    """SPF failing alone (a forwarder) does not hold a message that DKIM vouches for, when
+    our server stamped both results (``authserv_id``); unstamped, no pass is believed."""
+    intake = dataclasses.replace(sample_settings.mail_intake, authserv_id=("mx.example.org",))
+    ours = dataclasses.replace(sample_settings, mail_intake=intake)
+    d = draft(ours, "spf_fail_dkim_pass")
     assert d.front_matter["statut"] == "soumis" and "usurpé" not in notes(d)
+    assert draft(sample_settings, "spf_fail_dkim_pass").front_matter["statut"] == "retenu"
 
 
 # --- automatic mail -------------------------------------------------------------------------

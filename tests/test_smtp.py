@@ -501,6 +501,11 @@ def test_smtp_table_is_read_with_defaults_and_the_password_from_the_environment(
     ({"hote": "smtp.example.org", "delai": 0}, "smtp.delai"),
     ({"hote": "smtp.example.org", "utilisateur": ""}, "smtp.utilisateur"),
     ({"hote": "smtp.example.org", "utilisateur": "bulletin"}, ENV_PASSWORD),
+    ({"hote": "smtp.example.org", "utilisateur": "bulletin\r\nRSET"}, "smtp.utilisateur"),
+    ({"hote": "smtp.example.org", "securite": "aucune", "utilisateur": "bulletin"},
+     "mot_de_passe_en_clair = true"),
+    ({"hote": "smtp.example.org", "mot_de_passe_en_clair": "oui"},
+     "smtp.mot_de_passe_en_clair"),
 ])
 def test_bad_smtp_table_names_the_key_and_what_is_expected(table, expected):
     """Every bad [smtp] value raises ConfigError, in French, naming the key and the fix."""
@@ -510,6 +515,23 @@ def test_bad_smtp_table_names_the_key_and_what_is_expected(table, expected):
     assert expected in text
     assert text.startswith("infolettre.toml : ")
     assert caught.value.fix
+
+
+def test_password_in_clear_only_to_this_machine_or_with_the_explicit_opt_in():
+    """securite = "aucune" with a user is accepted for a loopback server, or with
+    mot_de_passe_en_clair = true; anywhere else it is refused (see the parametrized test)."""
+    env = {ENV_PASSWORD: "secret"}
+    for host in ("127.0.0.1", "localhost", "::1", "[::1]", "127.0.0.53"):
+        cfg = SmtpConfig.from_table({"hote": host, "securite": "aucune",
+                                     "utilisateur": "bulletin"}, env)
+        assert cfg.mot_de_passe == "secret" and not cfg.mot_de_passe_en_clair
+    cfg = SmtpConfig.from_table({"hote": "relais.example.org", "securite": "aucune",
+                                 "utilisateur": "bulletin", "mot_de_passe_en_clair": True}, env)
+    assert cfg.mot_de_passe_en_clair
+    for host in ("smtp.example.org", "10.0.0.5", "127.example.org"):
+        with pytest.raises(ConfigError, match="en clair"):
+            SmtpConfig.from_table({"hote": host, "securite": "aucune",
+                                   "utilisateur": "bulletin"}, env)
 
 
 # -- PIPELINING (RFC 2920): MAIL, RCPT, DATA in one write, same outcomes -------------------

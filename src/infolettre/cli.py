@@ -28,8 +28,11 @@ from .settings import Settings, load_settings
 from .store import check_month, latest_month
 
 cli_french.install()  # before the options below: click names their types as it builds them
-console = Console(highlight=False)
-errors = Console(stderr=True, highlight=False)
+# Markup off: text from outside (titles, senders, organisme, file names, server replies) is
+# never read as Rich markup (« [/] » would crash, « [link=…] » would forge a link). Styled
+# output is built as ``Text`` (``Text.assemble``), which keeps the outside text literal.
+console = Console(highlight=False, markup=False)
+errors = Console(stderr=True, highlight=False, markup=False)
 
 
 class _State:
@@ -79,13 +82,13 @@ def show_problems(problems: list[Problem]) -> int:
     if not problems:
         return 0
     styles = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.NOTICE: "cyan"}
-    console.print(f"\n[bold]{_('À vérifier')}[/]")
+    console.print(Text.assemble("\n", (_("À vérifier"), "bold")))
     for p in problems:
         where = f"{p.where} : " if p.where else ""
-        console.print(f"[{styles[p.severity]}]{p.severity.value}[/] {where}{p.message}",
-                      soft_wrap=True, markup=True)
+        console.print(Text.assemble((p.severity.value, styles[p.severity]), " ", where,
+                                    p.message), soft_wrap=True)
         if p.fix:
-            console.print(f"    → {p.fix}", soft_wrap=True, markup=False)
+            console.print(Text(f"    → {p.fix}"), soft_wrap=True)
     counts = {s: sum(p.severity is s for p in problems) for s in Severity}
     console.print(_("{e} erreur(s), {w} avertissement(s), {n} note(s).").format(
         e=counts[Severity.ERROR], w=counts[Severity.WARNING], n=counts[Severity.NOTICE]))
@@ -102,6 +105,7 @@ MONTH = click.argument("month", required=False, metavar="[AAAA-MM]")
 @MONTH
 def check(month: Optional[str]) -> None:
     from .gather.files import gather_files
+    from .gather.mail.trust import authentication_warnings
     from .organize import organize
 
     settings = _settings()
@@ -112,7 +116,8 @@ def check(month: Optional[str]) -> None:
     console.print(_("Numéro {month} : {n} nouvelle(s) lue(s), dont {a} approuvée(s) ; "
                     "{k} retenue(s) pour les éditions.").format(
         month=month, n=len(items), a=approved, k=len(issue.items)))
-    raise click.exceptions.Exit(show_problems(problems + list(issue.notices)))
+    raise click.exceptions.Exit(show_problems(problems + list(issue.notices)
+                                              + authentication_warnings(settings)))
 
 
 @app.command("build", help=_("Produire toutes les éditions d'un numéro (défaut : le plus "
@@ -134,16 +139,17 @@ def build(month: Optional[str], out: Optional[Path], preview: bool, parution: Op
 
     settings = _settings()
     month = _month(settings, month)
-    with console.status(_("Production du numéro {month}…").format(month=month)):
+    with console.status(Text(_("Production du numéro {month}…").format(month=month))):
         result = run_build(settings, month, out=out, parution=_parse_day(parution),
                            preview=preview, pdf=pdf)
-    table = Table(title=_("Numéro {month} produit dans {out}").format(month=month,
-                                                                       out=result.out_dir))
+    table = Table(title=Text(_("Numéro {month} produit dans {out}").format(
+        month=month, out=result.out_dir)))
     table.add_column(_("Édition"))
     table.add_column(_("Éléments"), justify="right")
     table.add_column(_("Poids du courriel"), justify="right")
     for edition in result.rendered.editions:
-        table.add_row(edition.titre, str(len(result.rendered.issue.edition(edition.slug).items)),
+        table.add_row(Text(edition.titre),
+                      str(len(result.rendered.issue.edition(edition.slug).items)),
                       f"{kilobytes(len(edition.html.encode('utf-8')))} Ko")
     console.print(table)
     console.print(_("Aperçu : {path}").format(path=result.out_dir / "index.html"))
@@ -176,7 +182,7 @@ def send(month: Optional[str], outbox: Optional[Path], test_address: Optional[st
             fix=_("Par exemple : infolettre send {month} (le plus récent de content/).")
             .format(month=latest_month(settings)))
     check_month(month)
-    with console.status(_("Envoi du numéro {month}…").format(month=month)):
+    with console.status(Text(_("Envoi du numéro {month}…").format(month=month))):
         if test_address:
             report, problems = send_test(settings, month, test_address, outbox=outbox,
                                          clock=state.clock)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import click
-from rich.markup import escape
+from rich.text import Text
 
 from .cli import _settings, app, console, errors, gather, state
 from .errors import InfolettreError
@@ -43,8 +43,9 @@ def gather_feeds_command() -> None:
     def progress(outcome) -> None:
         name = outcome.feed.nom
         if outcome.status == "erreur":
-            errors.print(f"[yellow]✗ {_('Échec')}[/] {escape(name)} ({escape(outcome.feed.url)})"
-                         f" : {escape(outcome.error)}", soft_wrap=True, highlight=False)
+            errors.print(Text.assemble((f"✗ {_('Échec')}", "yellow"),
+                                       f" {name} ({outcome.feed.url}) : {outcome.error}"),
+                         soft_wrap=True)
             return
         if outcome.status == "inchange":
             console.print(_("= {feed} : inchangé depuis le dernier passage").format(feed=name),
@@ -69,11 +70,9 @@ def gather_feeds_command() -> None:
     report = gather_feeds(settings, progress=progress, clock=state.clock)
     console.print(report.summary(), markup=False, soft_wrap=True)
     for outcome in report.alerts:
-        errors.print(
-            f"[bold red]{_('Alerte')}[/] " + escape(_(
-                "le flux « {name} » échoue depuis {n} passages de suite : {error}").format(
-                name=outcome.feed.nom, n=outcome.failures, error=outcome.error)),
-            soft_wrap=True, highlight=False)
+        errors.print(Text.assemble((_("Alerte"), "bold red"), " ", _(
+            "le flux « {name} » échoue depuis {n} passages de suite : {error}").format(
+            name=outcome.feed.nom, n=outcome.failures, error=outcome.error)), soft_wrap=True)
         errors.print("    → " + _("Ouvrez {url} dans un navigateur : si l'adresse a changé, "
                                   "corrigez « url » dans [[flux]] ; sinon, prévenez "
                                   "l'organisme qui publie le flux.").format(
@@ -106,9 +105,9 @@ def feeds_command() -> None:
             s = store.status(feed.url, feed.nom) if store else FeedStatus(feed.url, feed.nom)
             failing = s.echecs_consecutifs >= limit
             alerts += failing
-            mark = "[bold red]✗[/]" if failing else ("[yellow]![/]" if s.echecs_consecutifs
-                                                     else "[green]✓[/]")
-            console.print(f"{mark} [bold]{escape(feed.nom)}[/] — {escape(feed.url)}",
+            mark = ("✗", "bold red") if failing else (("!", "yellow") if s.echecs_consecutifs
+                                                      else ("✓", "green"))
+            console.print(Text.assemble(mark, " ", (feed.nom, "bold"), f" — {feed.url}"),
                           soft_wrap=True)
             if s.derniere_tentative is None:
                 console.print("    " + _("jamais lu"), markup=False)

@@ -71,6 +71,23 @@ class Problem:
         return f"{head} {self.fix}" if self.fix else head
 
 
+#: How much of a value from outside an error message quotes (a title, a date, a key).
+QUOTE_LIMIT = 80
+
+
+def cut(value: object, limit: int = QUOTE_LIMIT) -> str:
+    """Return ``value`` as one line of at most ``limit`` characters (« … » marks a cut).
+
+    Error messages quote what a person wrote so they can find it; a value of megabytes
+    (a pasted document, a nested list) must not become megabytes of error text.
+    """
+    text = str(value)
+    if len(text) > limit * 4:  # never split a huge value on whitespace
+        text = text[:limit * 4]
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
+
+
 def _relative(path: Path) -> str:
     """Show a path relative to the working folder when it is inside it (shorter to read)."""
     try:

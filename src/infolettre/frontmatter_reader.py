@@ -4,6 +4,10 @@ python-frontmatter (and MkDocs) lose line numbers and some readers swallow bad Y
 pivot needs « fichier.md:7 : date impossible ». This reader decodes the bytes (UTF-8, BOM,
 CRLF; Windows-1252 with a warning), finds the ``---`` block, and constructs each value on its
 own so an error points at its line. It never raises on bad input: it reports Problems.
+
+YAML anchors and aliases (``&a`` / ``*a``) are refused: front matter never needs them, and a
+few lines of nested aliases expand to billions of values (the "billion laughs"), which would
+hang ``check`` or print megabytes of error. Values quoted in errors are cut (``errors.cut``).
 """
 
 from __future__ import annotations
@@ -15,13 +19,35 @@ from typing import Any
 
 import yaml
 
-from .errors import Problem, Severity
+from .errors import Problem, Severity, cut
 from .i18n import _
 from .parse_errors import value_problem, yaml_problem
 
 OPENING = re.compile(r"\A-{3,}[ \t]*\n")
 CLOSING = re.compile(r"^-{3,}[ \t]*$", re.MULTILINE)
+SCANNING_ALIAS = ("while scanning an alias", "while scanning an anchor")
 EXAMPLE = "---\ntitre: …\norganisme: …\nrubrique: nouvelles\ndate: 2026-11-18\n---"
+
+
+class AliasRefused(yaml.YAMLError):
+    """An anchor or alias in front matter: refused before anything is expanded."""
+
+    def __init__(self, mark: yaml.Mark, text: str):
+        super().__init__(text)
+        self.problem_mark = mark
+        self.text = text
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """A SafeLoader that stops at the first anchor (``&a``) or alias (``*a``)."""
+
+    def compose_node(self, parent, index):  # noqa: ANN001 - PyYAML's signature
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent):
+            raise AliasRefused(event.start_mark, f"*{event.anchor}")
+        if getattr(event, "anchor", None) is not None:
+            raise AliasRefused(event.start_mark, f"&{event.anchor}")
+        return super().compose_node(parent, index)
 
 
 @dataclass
@@ -105,17 +131,24 @@ def split(text: str, doc: RawDocument) -> None:
 
 def parse_header(header: str, doc: RawDocument, *, first_line: int) -> None:
     """Construct each top-level value separately so an error names its own line."""
-    loader = yaml.SafeLoader(header)
+    loader = _NoAliasLoader(header)
     try:
         node = loader.get_single_node()
+    except (AliasRefused, yaml.scanner.ScannerError) as exc:
+        if not isinstance(exc, AliasRefused) and exc.context not in SCANNING_ALIAS:
+            _invalid(doc, exc, first_line)
+            return
+        text = exc.text if isinstance(exc, AliasRefused) else \
+            header.splitlines()[exc.context_mark.line][exc.context_mark.column:]
+        doc.error(_("« {text} » : les ancres et alias YAML (« &nom », « *nom ») ne sont pas "
+                    "acceptés dans l'en-tête.").format(text=cut(text, 40)),
+                  line=first_line + (exc.problem_mark or exc.context_mark).line,
+                  fix=_("Écrivez chaque valeur en toutes lettres. Un texte qui commence par "
+                        "« * » ou « & » (ex. *Nouveau*) se met entre guillemets : "
+                        "titre: \"*Nouveau* programme\"."))
+        return
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = first_line + mark.line if mark else None
-        doc.error(_("en-tête YAML invalide : {problem}.").format(problem=yaml_problem(
-                      exc, first_line)),
-                  line=line, fix=_("Vérifiez les deux-points, l'indentation et les guillemets "
-                                   "à cette ligne (mettez entre guillemets un texte qui "
-                                   "contient « : » ou « # »)."))
+        _invalid(doc, exc, first_line)
         return
     finally:
         loader.dispose()
@@ -129,6 +162,17 @@ def parse_header(header: str, doc: RawDocument, *, first_line: int) -> None:
         add_value(loader, key_node, value_node, doc, first_line)
 
 
+def _invalid(doc: RawDocument, exc: yaml.YAMLError, first_line: int) -> None:
+    """Report YAML that does not parse, at its line."""
+    mark = getattr(exc, "problem_mark", None)
+    line = first_line + mark.line if mark else None
+    doc.error(_("en-tête YAML invalide : {problem}.").format(
+                  problem=cut(yaml_problem(exc, first_line), 300)),
+              line=line, fix=_("Vérifiez les deux-points, l'indentation et les guillemets "
+                               "à cette ligne (mettez entre guillemets un texte qui "
+                               "contient « : » ou « # »)."))
+
+
 def add_value(loader: yaml.SafeLoader, key_node: yaml.Node, value_node: yaml.Node,
               doc: RawDocument, first_line: int) -> None:
     """Construct one ``key: value`` pair, reporting duplicates and impossible values."""
@@ -136,14 +180,14 @@ def add_value(loader: yaml.SafeLoader, key_node: yaml.Node, value_node: yaml.Nod
     line = first_line + key_node.start_mark.line
     if key in doc.values:
         doc.error(_("le champ « {key} » apparaît deux fois (aussi à la ligne {other}).")
-                  .format(key=key, other=doc.lines[key]), line=line,
-                  fix=_("Gardez une seule ligne « {key}: ».").format(key=key))
+                  .format(key=cut(key), other=doc.lines[key]), line=line,
+                  fix=_("Gardez une seule ligne « {key}: ».").format(key=cut(key)))
         return
     doc.lines[key] = line
     try:
         doc.values[key] = loader.construct_object(value_node, deep=True)
     except (ValueError, TypeError, yaml.YAMLError) as exc:
         doc.error(_("valeur impossible pour « {key} » : {detail}.").format(
-                      key=key, detail=value_problem(exc)),
+                      key=cut(key), detail=cut(value_problem(exc), 300)),
                   line=line, fix=_("Une date s'écrit AAAA-MM-JJ et doit exister "
                                    "(ex. 2026-12-05)."))

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .errors import ConfigError
+from .errors import ConfigError, cut
 from .i18n import _
 from .models import REGIONAL
 from .parse_errors import toml_problem
@@ -34,6 +34,10 @@ SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 PAPER_SIZES = ("letter", "a4")
 #: Gmail clips a message whose HTML is over 102 KB (102 × 1024 bytes).
 GMAIL_CLIP_BYTES = 102 * 1024
+#: Control characters (CR and LF first) never belong in a setting: in a header (From,
+#: Reply-To, Subject, List-Id), an SMTP or IMAP command, they would start a new line the
+#: file's author never wrote (« Bcc: … »). Only a postal address may span lines.
+CONTROL_CHARS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 @dataclass(frozen=True)
@@ -125,6 +129,10 @@ class MailIntake:
     #: A short French reply to a known, authenticated sender once their item is written
     #: (never to strangers or automatic mail; at most 3 per address per day).
     accuse_reception: bool = True
+    #: The authserv-id(s) our receiving server writes in Authentication-Results (RFC 8601),
+    #: e.g. « mx.example.org »: only those results are believed (a sender can write any
+    #: header). Unset: no « pass » is believed, and ``check`` says so.
+    authserv_id: tuple[str, ...] = ()
 
     @property
     def max_attachment_bytes(self) -> int:
@@ -308,8 +316,8 @@ class _Reader:
 
     def fail(self, key: str, value: Any, expected: str) -> ConfigError:
         return ConfigError(
-            _("la clé « {key} » vaut {value!r} ; attendu : {expected}.").format(
-                key=key, value=value, expected=expected),
+            _("la clé « {key} » vaut {value} ; attendu : {expected}.").format(
+                key=key, value=cut(repr(value), 120), expected=expected),
             where=str(self.path),
             fix=_("Corrigez cette valeur dans le fichier de configuration."))
 
@@ -333,13 +341,22 @@ class _Reader:
                         keys=", ".join(sorted(allowed))))
 
     def text(self, where: str, table: dict[str, Any], key: str, default: str | None = None,
-             *, required: bool = True) -> str | None:
+             *, required: bool = True, lines: bool = False) -> str | None:
         value = table.get(key, default)
         if value is None and not required:
             return None
         if not isinstance(value, str) or not value.strip():
             raise self.fail(f"{where}.{key}", value, _("un texte non vide"))
-        return value.strip()
+        return self.one_line(f"{where}.{key}", value.strip(), lines=lines)
+
+    def one_line(self, key: str, value: str, *, lines: bool = False) -> str:
+        """Refuse a value holding CR, LF or another control character (``lines``: LF ok)."""
+        found = CONTROL_CHARS.search(value.replace("\n", " ") if lines else value)
+        if found:
+            raise self.fail(key, value, _("un texte sur une seule ligne, sans caractère de "
+                                          "contrôle (trouvé : {char})").format(
+                char=repr(found.group())))
+        return value
 
     def settings(self) -> Settings:
         self.check_keys(_("le fichier"), self.raw, {
@@ -391,7 +408,7 @@ class _Reader:
         return Identity(
             nom=self.text(w, t, "nom"), region=self.text(w, t, "region"),
             expediteur=expediteur, repondre_a=repondre_a,
-            adresse_postale=self.text(w, t, "adresse_postale"), site=site,
+            adresse_postale=self.text(w, t, "adresse_postale", lines=True), site=site,
             langue=self.text(w, t, "langue", "fr_CA"), fuseau=fuseau)
 
     def address(self, key: str, value: str) -> str:
@@ -413,6 +430,7 @@ class _Reader:
                                                           "accents ni espaces (ex. « les-etchemins »)"))
             if not isinstance(label, str) or not label.strip():
                 raise self.fail(f"{name}.{slug}", label, _("un nom affiché non vide"))
+            self.one_line(f"{name}.{slug}", label.strip())  # in the Subject of each edition
         return {slug: label.strip() for slug, label in t.items()}
 
     def organizations(self, territories: dict[str, str]) -> tuple[Organization, ...]:
@@ -500,7 +518,7 @@ class _Reader:
         if not isinstance(accuse, bool):
             raise self.fail(f"{w}.accuse_reception", accuse, "true | false")
         return MailIntake(
-            accuse_reception=accuse,
+            accuse_reception=accuse, authserv_id=self.authserv_ids(w, t),
             maildir=self.base / maildir if maildir else None,
             imap_hote=self.text(w, t, "imap_hote", required=False), imap_port=port,
             imap_securite=securite,
@@ -509,6 +527,18 @@ class _Reader:
             dossier_traite=self.text(w, t, "dossier_traite", "Traité"), apres_traitement=after,
             dossier_a_verifier=self.text(w, t, "dossier_a_verifier", "À vérifier"),
             taille_max_piece_jointe_mo=size)
+
+    def authserv_ids(self, where: str, table: dict[str, Any]) -> tuple[str, ...]:
+        """Read ``authserv_id``: one server name, or a list of them (lowercased)."""
+        value = table.get("authserv_id", [])
+        values = [value] if isinstance(value, str) else value
+        key = f"{where}.authserv_id"
+        if not isinstance(values, list) or not all(
+                isinstance(v, str) and re.fullmatch(r"[^\s;()]+", v.strip()) for v in values):
+            raise self.fail(key, value, _("le nom que votre serveur de réception écrit au "
+                                          "début de ses en-têtes Authentication-Results, par "
+                                          "exemple « mx.example.org »"))
+        return tuple(self.one_line(key, v.strip()).lower().rstrip(".") for v in values)
 
     def feeds(self, territories: dict[str, str], rubriques: dict[str, str],
               organizations: tuple[Organization, ...]) -> tuple[FeedSource, ...]:

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
-from .errors import ContentError, Problem
+from .errors import ContentError, Problem, Severity, cut
 from .frontmatter_reader import RawDocument, read_document
 from .fsutil import fsync_dir, write_durably
 from .i18n import _
@@ -72,15 +72,48 @@ def check_month(month: str) -> str:
     return month
 
 
+def inside_content(path: Path, settings: Settings) -> bool:
+    """Tell whether ``path`` is a real file or folder of ``content/``, not a symbolic link.
+
+    A link could make the bulletin read, copy or publish any file of the machine (a
+    password file as an « image »): ``content/`` holds only real files, and nothing in it
+    may lead out of it.
+    """
+    if path.is_symlink():
+        return False
+    try:
+        path.resolve().relative_to(settings.paths.contenu.resolve())
+    except (ValueError, OSError, RuntimeError):
+        return False
+    return True
+
+
+def _month_folder(settings: Settings, month: str) -> Path:
+    """Return ``content/<month>``, refusing a folder that is a link out of ``content/``."""
+    folder = settings.paths.contenu / check_month(month)
+    if folder.exists() and not inside_content(folder, settings):
+        raise ContentError(_("le dossier du numéro {month} est un lien symbolique (ou mène "
+                             "hors de content/) : infolettre ne le suit pas.").format(
+                               month=month), where=str(folder),
+                           fix=_("Remplacez le lien par un vrai dossier, avec les fichiers "
+                                 "copiés dedans."))
+    return folder
+
+
 def load_month(settings: Settings, month: str) -> tuple[list[Item], list[Problem]]:
     """Read every item of one month; return the valid items and all problems found."""
-    folder = settings.paths.contenu / check_month(month)
+    folder = _month_folder(settings, month)
     if not folder.is_dir():
         raise ContentError(_("le dossier du numéro {month} est introuvable.").format(month=month),
                            where=str(folder),
                            fix=_("Vérifiez le mois demandé ou créez le dossier."))
     items, problems = [], []
     for path in sorted(folder.glob("*.md")):
+        if not inside_content(path, settings):
+            problems.append(Problem(Severity.ERROR, _(
+                "ce fichier est un lien symbolique (ou mène hors de content/) : il n'est pas "
+                "lu."), path, None, _("Remplacez le lien par une copie du fichier.")))
+            continue
         item, found = read_item(path, settings, month)
         problems.extend(found)
         if item is not None:
@@ -105,7 +138,7 @@ def write_draft(settings: Settings, month: str, draft: ItemDraft) -> Path:
     name is taken gets the slug as prefix. The conversion notes become YAML comments at the
     top of the front matter, where the pivot reads them.
     """
-    folder = settings.paths.contenu / check_month(month)
+    folder = _month_folder(settings, month)
     folder.mkdir(parents=True, exist_ok=True)
     taken = _taken(folder)  # listed once: a run may write thousands of items here
     slug = _free_slug(taken, _safe_slug(draft.slug))
@@ -143,6 +176,8 @@ def add_note(path: Path, note: str) -> bool:
     False (nothing written) when it is not a UTF-8 item file with a ``---`` header, or
     already carries this note.
     """
+    if path.is_symlink():  # never read (nor rewrite) what a link points at
+        return False
     try:
         raw = path.read_bytes()
         text = raw.decode("utf-8")
@@ -349,7 +384,8 @@ class _Validator:
                 close = difflib.get_close_matches(key, KNOWN_KEYS, n=1)
                 hint = (_("Vouliez-vous dire « {k} » ?").format(k=close[0]) if close
                         else _("Champs reconnus : {keys}.").format(keys=", ".join(KNOWN_KEYS)))
-                self.doc.warn(_("champ inconnu « {key} », ignoré.").format(key=key), key=key,
+                self.doc.warn(_("champ inconnu « {key} », ignoré.").format(key=cut(key)),
+                              key=key,
                               fix=hint)
 
     def organization(self) -> str | None:
@@ -363,7 +399,7 @@ class _Validator:
             hint = (_("Vouliez-vous dire « {name} » ?").format(name=close[0]) if close else
                     _("Organismes inscrits : {names}.").format(names=_choices(names)))
             report = self.doc.warn if self.reviewable else self.doc.error
-            report(_("organisme « {name} » absent du registre.").format(name=name),
+            report(_("organisme « {name} » absent du registre.").format(name=cut(name)),
                    key="organisme",
                    fix=hint + " " + _("Un nouvel organisme s'ajoute dans "
                                       "[[organismes]] de infolettre.toml."))
@@ -382,7 +418,8 @@ class _Validator:
                 return REGIONAL
             return org.territoire if org else None
         if slug != REGIONAL and slug not in self.settings.territories:
-            self.doc.error(_("territoire « {slug} » inconnu.").format(slug=slug), key="territoire",
+            self.doc.error(_("territoire « {slug} » inconnu.").format(slug=cut(slug)),
+                           key="territoire",
                            fix=_("Choix possibles : {choices}.").format(
                                choices=_choices([REGIONAL, *self.settings.territories])))
             return None
@@ -391,7 +428,8 @@ class _Validator:
     def rubrique(self) -> str | None:
         slug = self.text("rubrique", required=True)
         if slug is not None and slug not in self.settings.rubriques:
-            self.doc.error(_("rubrique « {slug} » inconnue.").format(slug=slug), key="rubrique",
+            self.doc.error(_("rubrique « {slug} » inconnue.").format(slug=cut(slug)),
+                           key="rubrique",
                            fix=_("Choix possibles : {choices}.").format(
                                choices=_choices(self.settings.rubriques)))
             return None
@@ -407,8 +445,8 @@ class _Validator:
             return None
         value = to_date(raw)
         if value is None:
-            self.doc.error(_("« {key} » n'est pas une date valide : {raw!s}.").format(
-                               key=key, raw=raw), key=key,
+            self.doc.error(_("« {key} » n'est pas une date valide : {raw}.").format(
+                               key=key, raw=cut(raw)), key=key,
                            fix=_("Écrivez une date qui existe, ainsi : 2026-12-05."))
         return value
 
@@ -448,7 +486,7 @@ class _Validator:
         try:
             return kind(_choice(raw))
         except ValueError:
-            self.doc.error(_("« {key} » vaut « {raw} »").format(key=key, raw=raw), key=key,
+            self.doc.error(_("« {key} » vaut « {raw} »").format(key=key, raw=cut(raw)), key=key,
                            fix=_("Choix possibles : {choices}.").format(
                                choices=_choices(m.value for m in kind)))
             return default
@@ -456,7 +494,7 @@ class _Validator:
     def link(self) -> str | None:
         lien = self.text("lien")
         if lien and not safe_link(lien):
-            self.doc.error(_("lien invalide : {lien}.").format(lien=lien), key="lien",
+            self.doc.error(_("lien invalide : {lien}.").format(lien=cut(lien)), key="lien",
                            fix=_("Un lien commence par https:// (ou mailto:) et n'a pas "
                                  "d'espace."))
             return None
@@ -467,11 +505,17 @@ class _Validator:
         if image is None:
             return None, None
         if "/" in image or "\\" in image or image.startswith("."):
-            self.doc.error(_("nom d'image invalide : {image}.").format(image=image), key="image",
+            self.doc.error(_("nom d'image invalide : {image}.").format(image=cut(image)),
+                           key="image",
                            fix=_("Placez l'image à côté du fichier .md et indiquez seulement "
                                  "son nom (ex. frigo.jpg)."))
+        elif not inside_content(self.doc.path.parent / image, self.settings):
+            self.doc.error(_("l'image « {image} » est un lien symbolique (ou mène hors de "
+                             "content/) : elle n'est pas reprise.").format(image=cut(image)),
+                           key="image", fix=_("Remplacez le lien par une copie de l'image, "
+                                              "à côté de la nouvelle."))
         elif not (self.doc.path.parent / image).is_file():
-            self.doc.error(_("image introuvable : {image}.").format(image=image), key="image",
+            self.doc.error(_("image introuvable : {image}.").format(image=cut(image)), key="image",
                            fix=_("Placez le fichier image dans le même dossier que la "
                                  "nouvelle, ou retirez la ligne « image: »."))
         if not alt:

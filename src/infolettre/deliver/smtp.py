@@ -30,6 +30,7 @@ spaced, no burst) and ``messages_par_heure`` (never more than that many in any s
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import os
 import ssl
 import time
@@ -53,7 +54,7 @@ MAX_CONNECTIONS = 32
 #: server is considered gone and the run stops (each attempt defers one message).
 MAX_CONNECT_FAILURES = 3
 _KEYS = {"hote", "port", "securite", "utilisateur", "connexions", "messages_par_minute",
-         "messages_par_heure", "delai"}
+         "messages_par_heure", "delai", "mot_de_passe_en_clair"}
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,9 @@ class SmtpConfig:
     messages_par_minute: int = 0         # 0 = no limit
     messages_par_heure: int = 0          # 0 = no limit
     delai: float = 30.0                  # seconds allowed for connecting and for each command
+    #: « aucune » with a user sends the password in clear: refused unless the server is on
+    #: this machine (loopback) or this dangerous opt-in is set.
+    mot_de_passe_en_clair: bool = False
 
     @classmethod
     def from_table(cls, table: Mapping[str, Any], environ: Mapping[str, str] | None = None,
@@ -108,9 +112,24 @@ class SmtpConfig:
         port = _integer(where, "smtp.port", table.get("port", DEFAULT_PORTS[securite]), 1, 65535)
         utilisateur = table.get("utilisateur")
         if utilisateur is not None and (not isinstance(utilisateur, str)
-                                        or not utilisateur.strip()):
+                                        or not utilisateur.strip()
+                                        or not utilisateur.strip().isprintable()):
             raise _bad(where, "smtp.utilisateur", utilisateur,
-                       _("un nom d'utilisateur non vide, ou aucune ligne s'il n'en faut pas"))
+                       _("un nom d'utilisateur non vide, sans saut de ligne ni caractère de "
+                         "contrôle, ou aucune ligne s'il n'en faut pas"))
+        in_clear = table.get("mot_de_passe_en_clair", False)
+        if not isinstance(in_clear, bool):
+            raise _bad(where, "smtp.mot_de_passe_en_clair", in_clear, "true | false")
+        if securite == "aucune" and utilisateur is not None and not in_clear \
+                and not is_loopback(hote.strip()):
+            raise ConfigError(
+                _("[smtp] securite = \"aucune\" avec un utilisateur : le mot de passe "
+                  "passerait en clair sur le réseau jusqu'à {host}.").format(host=hote.strip()),
+                where=where,
+                fix=_("Mettez securite = \"starttls\" (port 587) ou \"tls\" (port 465). Si le "
+                      "serveur n'offre vraiment aucun chiffrement, ajoutez "
+                      "mot_de_passe_en_clair = true dans [smtp], en connaissance de cause : "
+                      "quiconque voit passer le trafic lit alors le mot de passe."))
         password = environ.get(ENV_PASSWORD) or None
         if utilisateur is not None and password is None:
             raise ConfigError(
@@ -134,12 +153,23 @@ class SmtpConfig:
                    utilisateur=utilisateur.strip() if utilisateur else None,
                    mot_de_passe=password, connexions=connexions,
                    messages_par_minute=per_minute, messages_par_heure=per_hour,
-                   delai=float(delai))
+                   delai=float(delai), mot_de_passe_en_clair=in_clear)
 
     @property
     def address(self) -> str:
         """Return ``hote:port``, as error messages show it."""
         return f"{self.hote}:{self.port}"
+
+
+def is_loopback(host: str) -> bool:
+    """Tell whether ``host`` is this machine (``localhost``, 127.0.0.0/8, ``::1``)."""
+    name = host.strip("[]").lower().rstrip(".")
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
 
 
 def _bad(where: str | None, key: str, value: Any, expected: str) -> ConfigError:

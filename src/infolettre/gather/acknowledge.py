@@ -23,7 +23,7 @@ import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email import message_from_bytes, policy
+from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, make_msgid, parseaddr
 from pathlib import Path
@@ -39,6 +39,7 @@ from ..render.dates import long_date, month_title
 from ..settings import Settings
 from ..state import migrate
 from .mail.text import header_text
+from .mail.limits import parse
 from .mail.trust import automatic_reason, spoofed
 
 MAX_PER_DAY = 3
@@ -128,7 +129,7 @@ def acknowledge(settings: Settings, raw: bytes, *, titre: str, month: str,
     Returns whether a reply went out, or why not; never raises.
     """
     try:
-        msg = message_from_bytes(raw, policy=policy.default)
+        msg = parse(raw)
         name, address = parseaddr(header_text(msg, "From"))
         address = address.strip().lower()
         why_not = _why_not(settings, msg, address, held)
@@ -178,7 +179,7 @@ def _why_not(settings: Settings, msg: EmailMessage, address: str, held: bool) ->
         return _("message venant de l'infolettre elle-même : pas d'accusé.")
     if not any(address in o.courriels for o in settings.organizations):
         return _("expéditeur absent du registre : pas d'accusé.")
-    if spoofed(msg):
+    if spoofed(msg, settings.mail_intake.authserv_id):
         return _("expéditeur non authentifié (DMARC ou SPF) : pas d'accusé.")
     reason = automatic_reason(msg)
     if reason:

@@ -5,7 +5,9 @@
 processed messages are moved out, so what is left is exactly what is still to do. For each
 one, in UID order:
 
-1. ``UID FETCH (BODY.PEEK[])``: the raw bytes, without setting ``\\Seen``;
+1. ``UID FETCH (BODY.PEEK[]<0.n>)``: the raw bytes, without setting ``\\Seen``, at most
+   ``MAX_MESSAGE_BYTES`` + 1 of them: a bigger message is not downloaded but moved as it is
+   to ``dossier_a_verifier``, with its reason in the report (``gather.mail.limits``);
 2. ``intake.process_raw``: archive the bytes, convert, write the item (or record a
    rejection, a duplicate or a failure) — done before anything changes on the server;
 3. only then the message leaves the inbox: moved to ``dossier_traite`` (« Traité ») for an
@@ -48,11 +50,13 @@ from ..runlock import holds_lock
 from ..settings import MailIntake, Settings
 from ..state import connect, state_file
 from .intake import IntakeReport, IntakeResult, acknowledge_item, process_raw
+from .mail import limits
 
 ENV_PASSWORD = "INFOLETTRE_IMAP_PASSWORD"
 TIMEOUT = 60.0  # seconds, for connecting and for every command
 LOOPBACK = ("127.0.0.1", "::1")
 _FETCH_UID = re.compile(rb"\bUID (\d+)")
+_FETCH_SIZE = re.compile(rb"\bRFC822\.SIZE (\d+)")
 
 
 #: IMAP keyword of a message already processed, when messages are marked, not moved.
@@ -240,7 +244,9 @@ def _one(box: _Mailbox, uid: str, settings: Settings, db: sqlite3.Connection,
                       .format(detail=_text(exc)))
     if fetched is None:
         return _error(uid, _("le message a disparu du serveur avant d'être lu."))
-    raw, received = fetched
+    raw, received, size = fetched
+    if size > limits.MAX_MESSAGE_BYTES:  # only its beginning was fetched
+        return _too_big(box, uid, config, source, size)
     try:
         result = process_raw(raw, settings, source=source, conn=db, received=received,
                              clock=clock)
@@ -267,6 +273,23 @@ def _one(box: _Mailbox, uid: str, settings: Settings, db: sqlite3.Connection,
             "déplacement vers « {folder} » impossible ({detail}) ; il sera refait au prochain "
             "relevé.").format(folder=target, detail=_text(exc)))
     return _replace(entry, folder=target)
+
+
+def _too_big(box: _Mailbox, uid: str, config: MailIntake, source: str,
+             size: int) -> PolledMessage:
+    """Move a message too big to download to « À vérifier », as it is on the server."""
+    reason = limits.oversized(size)
+    entry = PolledMessage(uid, "failed", IntakeResult("failed", None, reason, "", source,
+                                                      for_person=True))
+    try:
+        box.move(uid, config.dossier_a_verifier)
+    except imaplib.IMAP4.abort:
+        raise
+    except imaplib.IMAP4.error as exc:
+        return _replace(entry, problem=_(
+            "déplacement vers « {folder} » impossible ({detail}) ; il sera refait au prochain "
+            "relevé.").format(folder=config.dossier_a_verifier, detail=_text(exc)))
+    return _replace(entry, folder=config.dossier_a_verifier)
 
 
 def _error(uid: str, problem: str) -> PolledMessage:
@@ -401,10 +424,13 @@ class _Mailbox:
             raise imaplib.IMAP4.error(data[0] if data else b"SEARCH")
         return [u.decode("ascii") for u in (data[0] or b"").split()]
 
-    def fetch(self, uid: str) -> tuple[bytes, datetime | None] | None:
-        """Return the raw bytes (without marking the message read) and the server's arrival
-        time, or None if the message is gone."""
-        typ, data = self.client.uid("FETCH", uid, "(INTERNALDATE BODY.PEEK[])")
+    def fetch(self, uid: str) -> tuple[bytes, datetime | None, int] | None:
+        """Return the raw bytes (without marking the message read; only the first
+        ``MAX_MESSAGE_BYTES`` + 1 of a bigger one), the server's arrival time and the
+        message's size, or None if the message is gone."""
+        typ, data = self.client.uid(
+            "FETCH", uid,
+            f"(INTERNALDATE RFC822.SIZE BODY.PEEK[]<0.{limits.MAX_MESSAGE_BYTES + 1}>)")
         if typ != "OK":
             raise imaplib.IMAP4.error(data[0] if data else b"FETCH")
         for part in data:
@@ -413,7 +439,9 @@ class _Mailbox:
                 if found is None or found.group(1).decode() == uid:
                     when = imaplib.Internaldate2tuple(part[0])
                     received = datetime.fromtimestamp(time.mktime(when), UTC) if when else None
-                    return part[1], received
+                    size = _FETCH_SIZE.search(part[0])
+                    return part[1], received, max(len(part[1]),
+                                                  int(size.group(1)) if size else 0)
         return None
 
     def ensure(self, folder: str) -> str:

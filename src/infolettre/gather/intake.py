@@ -42,6 +42,7 @@ from .feeds.dedupe import why_same
 from .feeds.store import FeedItem, FeedStore
 from .mail import convert_message
 from .mail.convert import ItemDraft
+from .mail.limits import too_big
 
 if TYPE_CHECKING:
     from ..deliver import Sender
@@ -151,6 +152,10 @@ def process_raw(raw: bytes, settings: Settings, *, source: str, conn: sqlite3.Co
     raw = without_reason(raw)
     digest = hashlib.sha256(raw).hexdigest()
     archive(settings, raw, digest)
+    refused = too_big(raw)  # measured before any parsing (``gather.mail.limits``)
+    if refused:
+        return IntakeResult("failed", None, refused, _message_id(raw), source,
+                            for_person=True)
     migrate(conn, "courriels", SCHEMA)
     message_id = _message_id(raw)
     seen = _seen(conn, message_id, digest)

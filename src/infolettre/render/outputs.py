@@ -9,12 +9,13 @@ goes to the printer, nor inside what is published.
 
 from __future__ import annotations
 
-import shutil
+import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import BuildError, Problem, Severity
-from ..fsutil import atomic_write_text
+from ..errors import BuildError, Problem, Severity, cut
+from ..fsutil import atomic_write_text, write_durably
 from ..i18n import _
 from ..models import RenderedIssue
 from ..settings import Settings
@@ -54,7 +55,7 @@ def write_outputs(result: BuildResult, settings: Settings, *, pdf: bool) -> None
     out, rendered = result.out_dir, result.rendered
     values = preview_values(settings)
     fill = rendered.placeholders.fill
-    copy_images(rendered, out / IMAGES_DIR)
+    copy_images(rendered, out / IMAGES_DIR, settings)
     for edition in rendered.editions:
         html_path, text_path = out / f"{edition.slug}.html", out / f"{edition.slug}.txt"
         atomic_write_text(html_path, fill(edition.html, values, escape_html=True))
@@ -71,17 +72,39 @@ def write_outputs(result: BuildResult, settings: Settings, *, pdf: bool) -> None
     result.files.append(index)
 
 
-def copy_images(rendered: RenderedIssue, folder: Path) -> None:
-    """Copy the images of the issue's items next to the rendered files."""
+def copy_images(rendered: RenderedIssue, folder: Path, settings: Settings) -> None:
+    """Copy the images of the issue's items next to the rendered files.
+
+    Only real files of ``content/`` are copied: never what a symbolic link points at (the
+    build is published), even one put in place after the items were read.
+    """
+    from ..store import inside_content
+
     for item in rendered.issue.items:
         if item.image and item.path is not None:
             source = item.path.parent / item.image
-            if not source.is_file():
-                raise BuildError(_("image introuvable : {name}.").format(name=item.image),
+            if not inside_content(source, settings):
+                raise BuildError(_("l'image « {name} » est un lien symbolique (ou mène hors "
+                                   "de content/) : elle n'est pas copiée.").format(
+                                     name=cut(item.image)), where=str(item.path),
+                                 fix=_("Remplacez le lien par une copie de l'image."))
+            try:
+                data = _read_no_follow(source)
+            except OSError:
+                raise BuildError(_("image introuvable : {name}.").format(name=cut(item.image)),
                                  where=str(item.path),
-                                 fix=_("Remettez l'image à côté de la nouvelle."))
-            folder.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(source, folder / item.image)
+                                 fix=_("Remettez l'image à côté de la nouvelle.")) from None
+            write_durably(folder / item.image, lambda handle: handle.write(data),
+                          sync_dir=False)
+
+
+def _read_no_follow(path: Path) -> bytes:
+    """Read a regular file, refusing a symbolic link (``O_NOFOLLOW``) or anything else."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise IsADirectoryError(str(path))
+        return handle.read()
 
 
 def render_index(result: BuildResult, settings: Settings) -> str:

@@ -79,6 +79,41 @@ case("spf_fail_dkim_pass", head(extra="Authentication-Results: mx.example.org; "
                                 "spf=fail smtp.mailfrom=cdc-etchemins.example.org; "
                                 "dkim=pass header.d=cdc-etchemins.example.org; dmarc=pass\n")
      + body_only("Relayé par une liste : SPF échoue mais la signature DKIM est bonne.\n"))
+# Authentication results: only those our server (authserv-id mx.example.org) stamped on top
+# are believed; the sender writes whatever it likes below.
+OUR_HOP = ("Received: from evil.example (evil.example [203.0.113.9]) by mx.example.org "
+           "with ESMTPS id 4Xyz; Tue, 24 Nov 2026 10:00:02 -0500\n")
+case("auth_forged_dkim_pass_below_spf_fail",
+     ("Received-SPF: fail (mx.example.org: domain of cdc-etchemins.example.org does not "
+      "designate 203.0.113.9 as permitted sender) client-ip=203.0.113.9;\n" + OUR_HOP).encode()
+     + head(extra="Authentication-Results: evil.example; dkim=pass "
+                  "header.d=cdc-etchemins.example.org\n")
+     + body_only("L'expéditeur a écrit lui-même un dkim=pass.\n"))
+case("auth_forged_own_id_below_our_hop",
+     ("Authentication-Results: mx.example.org; spf=fail "
+      "smtp.mailfrom=cdc-etchemins.example.org; dkim=none\n" + OUR_HOP).encode()
+     + head(extra="Authentication-Results: mx.example.org; dkim=pass "
+                  "header.d=cdc-etchemins.example.org; dmarc=pass\n")
+     + body_only("L'expéditeur imite notre serveur, sous notre propre en-tête.\n"))
+case("auth_gmail_spf_fail_dkim_pass",
+     ("Received-SPF: fail (google.com: domain of info@cdc-etchemins.example.org does not "
+      "designate 192.0.2.222 as permitted sender) client-ip=192.0.2.222;\n"
+      "Authentication-Results: mx.google.com;\n"
+      "       dkim=pass header.i=@cdc-etchemins.example.org header.s=s1 header.b=RJNz7oaY;\n"
+      "       spf=fail (google.com: domain of info@cdc-etchemins.example.org does not "
+      "designate 192.0.2.222 as permitted sender) smtp.mailfrom=info@cdc-etchemins.example.org;"
+      "\n       dmarc=pass (p=NONE sp=NONE dis=NONE) header.from=cdc-etchemins.example.org\n"
+      "Received: from liste.example.org (liste.example.org. [192.0.2.222])\n"
+      "        by mx.google.com with ESMTPS id x5si1;\n"
+      "        Tue, 24 Nov 2026 10:00:02 -0500 (EST)\n").encode()
+     + head() + body_only("Relayé par une liste, reçu par Gmail.\n"))
+case("auth_stamped_pass_over_relay_fail",
+     ("Authentication-Results: mx.example.org; dkim=pass header.d=cdc-etchemins.example.org; "
+      "spf=pass smtp.mailfrom=relais.example; dmarc=pass\n"
+      "Received: from relais.example by mx.example.org; Tue, 24 Nov 2026 10:00:03 -0500\n"
+      "Authentication-Results: relais.example; dmarc=fail header.from=cdc-etchemins.example.org\n"
+      "Received: from poste.example by relais.example; Tue, 24 Nov 2026 10:00:01 -0500\n").encode()
+     + head() + body_only("Notre serveur vérifie : réussite ; un relais disait échec.\n"))
 case("known_sender_uppercase_address",
      head(sender="CDC <INFO@CDC-Etchemins.Example.org>") + body_only("Adresse en majuscules.\n"))
 

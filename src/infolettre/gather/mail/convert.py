@@ -6,12 +6,10 @@ and adds front matter, text, files or notes; the helpers live in the sibling mod
 
 from __future__ import annotations
 
-import email
 import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from email import policy
 from email.message import EmailMessage
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -22,6 +20,7 @@ from ..replies import clean_reply
 from .attachments import MAX_ATTACHMENT_BYTES, Attachment, collect_attachments, filename
 from .fields import KeyLines, title_from_body, title_from_subject
 from .html import html_to_markdown
+from .limits import parse
 from .text import CONTROLS, header_text, part_text, slugify
 from .trust import automatic_reason, identify, not_an_email
 
@@ -91,7 +90,7 @@ class _Converter:
 
     def run(self) -> Conversion:
         """Reject non-items early, then build the draft step by step."""
-        msg = email.message_from_bytes(self.bounded(), policy=policy.default)
+        msg = parse(self.bounded())
         message_id = header_text(msg, "Message-ID").strip("<> ") or None
         reason = not_an_email(self.raw, msg) or automatic_reason(msg)
         if reason:
