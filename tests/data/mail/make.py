@@ -107,6 +107,9 @@ case("subject_prefixes", head(subject=b"=?utf-8?q?RE=3A_Fwd=3A_TR=3A_R=C3=89F_=3
                               b"3A_=5BCDC=5D_Ouverture_du_frigo?=") + body_only("Texte.\n"))
 case("subject_tag_agenda", head(subject="Re: [Agenda] Souper communautaire")
      + body_only("Debut : 2026-12-05 17 h 30\nLieu : Salle municipale\n\nVenez souper.\n"))
+case("agenda_event_mid_december", head(subject="[Agenda] Marche aux flambeaux de Noel")
+     + body_only("Début : 16 décembre 2026 18 h 00\nLieu : Parc municipal\n\nVenez marcher "
+                 "avec nous, chocolat chaud offert.\n"))
 case("subject_tag_bons_coups", head(subject="[BONS COUPS] Un frigo qui deborde")
      + body_only("Texte.\n"))
 case("subject_tag_financement", head(subject=b"=?utf-8?q?=5BFinancement=5D_Appel_de_projets?=")

@@ -10,7 +10,9 @@ The run, top to bottom:
 3. fetch the images of those entries (one more concurrent round);
 4. in the order of ``[[flux]]``, write each entry as an item (``convert`` → ``store.
    write_draft``) unless it is the same news as an item already there (``dedupe``): then
-   the original gets a note naming the other source; record the entry as seen;
+   the original gets a note naming the other source; record the entry as seen. Items go
+   to the earliest issue not signed off yet (``months.open_issue``); an event or deadline
+   already past when it comes out is noted in the item and in the feed's warnings (``late``);
 5. record each feed's outcome: its validators (only now, so a crash means a full fetch next
    time, never a lost entry), its success, or its failure in a row (the pivot is warned
    from ``alerte_apres`` failures on).
@@ -34,12 +36,13 @@ from ... import __version__
 from ...clock import SYSTEM_CLOCK, Clock
 from ...frontmatter_reader import read_document
 from ...i18n import _
+from ...months import month_before, open_issue
 from ...render.dates import long_date
 from ...settings import FeedSource, Settings
 from ...signoff import SignoffStore
 from ...state import connect, state_file
 from ...store import add_note, check_month, write_draft
-from ..intake import issue_month, month_before
+from ..late import late_dates
 from .convert import entry_to_draft, with_image
 from .dedupe import DuplicateIndex, Known, why_same
 from .fetch import fetch_many
@@ -139,8 +142,8 @@ def gather_feeds(settings: Settings, *, clock: Clock = SYSTEM_CLOCK,
                  fetch: Callable[..., list[Fetched]] = fetch_many) -> FeedsReport:
     """Run the whole feed watch once; see the module docstring for the steps."""
     now = clock.now()
-    month = issue_month(now.astimezone(settings.identity.timezone))
     with closing(connect(state_file(settings.paths.donnees))) as conn:
+        month = open_issue(conn, now, settings.identity.timezone)
         feeds = FeedStore(conn, clock=clock)
         report = FeedsReport(month, previous_cutoff(settings, SignoffStore(conn), month),
                              alert_after=settings.watch.alerte_apres,
@@ -267,7 +270,13 @@ def _write(plan: _Plan, settings: Settings, month: str, now: datetime, index: Du
         draft = entry_to_draft(entry, feed, settings, month=month, fetched_at=now)
         if entry.image_url:
             draft = _add_image(draft, entry, images.get(entry.image_url))
+        late = late_dates(draft.front_matter, month,
+                          now.astimezone(settings.identity.timezone).date())
+        draft.notes.extend(d.note() for d in late)
         path = write_draft(settings, month, draft)
+        plan.outcome.warnings.extend(
+            _("« {title} » ({file}) : {late}.").format(
+                title=entry.titre, file=f"{month}/{path.name}", late=d.fact()) for d in late)
         index.add(Known(path, entry.titre, entry.lien, _("le flux « {name} »").format(
             name=feed.nom)))
         plan.outcome.written.append(path)
