@@ -118,6 +118,18 @@ def test_unreadable_or_empty_mail_is_filed_for_a_person(settings, tmp_path):
     assert raw.startswith(b"X-Infolettre-Raison:")
 
 
+def test_the_summary_counts_each_message_under_one_heading(settings, tmp_path):
+    """An empty message is « à vérifier » only (not also « écarté »): the headings add up to
+    the messages read."""
+    maildir = inbox(tmp_path, "delegate_latin1_photo_pdf", "auto_submitted",
+                    "no_body_no_subject")
+    report = process_maildir(settings, maildir)
+    assert report.summary().startswith(
+        "Courriels lus : 3 ; 1 nouvelle(s) écrite(s) (dont 0 retenue(s) pour la relecture), "
+        "0 déjà traité(s), 1 message(s) automatique(s) écarté(s), 1 à vérifier.")
+    assert sorted(r.category for r in report.results) == ["automatic", "item", "review"]
+
+
 def test_failure_goes_to_review_with_reason_and_is_processed_after_the_fix(
         settings, tmp_path, monkeypatch):
     """A message whose processing raises is archived, filed with its reason, retried later.

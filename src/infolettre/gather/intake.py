@@ -95,6 +95,18 @@ class IntakeResult:
         """Tell whether the message goes to « À vérifier » rather than « Traité »."""
         return self.kind == "failed" or self.for_person
 
+    @property
+    def category(self) -> str:
+        """Return the one heading of the report this message counts under.
+
+        « item », « duplicate », « automatic » (rejected, nobody to tell) or « review »
+        (failed, or rejected for a reason a person should look at): each message in exactly
+        one, so the counts add up to the messages read.
+        """
+        if self.filed_for_review:
+            return "review"
+        return "automatic" if self.kind == "rejected" else self.kind
+
 
 Progress = Callable[[IntakeResult], None]
 
@@ -121,14 +133,18 @@ class IntakeReport:
         """Items written whose acknowledgment could not be sent (to tell the pivot)."""
         return [r for r in self.results if r.ack_problem]
 
+    def in_category(self, category: str) -> int:
+        return sum(r.category == category for r in self.results)
+
     def summary(self) -> str:
-        """Say the counts in one French sentence."""
-        return _("Courriels reçus : {items} nouvelle(s) écrite(s) (dont {held} retenue(s) "
-                 "pour la relecture), {dup} déjà traité(s), {rej} message(s) automatique(s) "
-                 "ou vide(s) écarté(s), {failed} à vérifier.").format(
-            items=self.count("item"), held=sum(r.held for r in self.results),
-            dup=self.count("duplicate"), rej=self.count("rejected"),
-            failed=len(self.to_review)) + self._late_summary() + self._ack_summary()
+        """Say the counts in one French sentence (they add up to the messages read)."""
+        return _("Courriels lus : {read} ; {items} nouvelle(s) écrite(s) (dont {held} "
+                 "retenue(s) pour la relecture), {dup} déjà traité(s), {auto} message(s) "
+                 "automatique(s) écarté(s), {review} à vérifier.").format(
+            read=len(self.results), items=self.in_category("item"),
+            held=sum(r.held for r in self.results), dup=self.in_category("duplicate"),
+            auto=self.in_category("automatic"), review=self.in_category("review")) \
+            + self._late_summary() + self._ack_summary()
 
     def _late_summary(self) -> str:
         text = ""
