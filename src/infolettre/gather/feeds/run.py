@@ -240,7 +240,8 @@ def existing_items(settings: Settings, month: str) -> DuplicateIndex:
         for path in sorted(folder.glob("*.md")):
             values = read_document(path).values
             index.add(Known(path, str(values.get("titre") or ""), _text(values.get("lien")),
-                            _source_name(values)), same_month=same)
+                            _source_name(values), str(values.get("flux") or "")),
+                      same_month=same)
     return index
 
 
@@ -260,7 +261,7 @@ def _write(plan: _Plan, settings: Settings, month: str, now: datetime, index: Du
     """Write each chosen entry as an item, or note it on the item it duplicates."""
     feed = plan.outcome.feed
     for entry in plan.entries:
-        found = index.find(entry.titre, entry.lien)
+        found = index.find(entry.titre, entry.lien, feed=feed.nom)
         if found is not None:
             known, why = found
             _note_duplicate(known, entry, feed, why)
@@ -278,7 +279,7 @@ def _write(plan: _Plan, settings: Settings, month: str, now: datetime, index: Du
             _("« {title} » ({file}) : {late}.").format(
                 title=entry.titre, file=f"{month}/{path.name}", late=d.fact()) for d in late)
         index.add(Known(path, entry.titre, entry.lien, _("le flux « {name} »").format(
-            name=feed.nom)))
+            name=feed.nom), feed.nom))
         plan.outcome.written.append(path)
         feeds.remember(feed.url, entry.key, "item", str(path), month=month, lien=entry.lien,
                        titre=entry.titre)
