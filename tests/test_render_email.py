@@ -236,6 +236,33 @@ def test_an_oversize_preview_is_written_marked_over_the_limit(sample_here):
         build(tight, MONTH, pdf=False)
 
 
+def test_attribute_values_reach_the_html_intact(sample_settings):
+    """MRML writes some characters of attribute values as the text « \\u{a0} » (no-break
+    spaces, soft hyphens, combining accents…), which screen readers read aloud: alt text,
+    aria-label and link titles of a crafted item come out exactly as written."""
+    titre = "Frigo\u202f: ouverture le 5\u00a0décembre"
+    alt = "Affiche «\u00a0Frigo communautaire\u00a0» ; cafe\u0301 et pains\u00ad-biscuits"
+    item = make_item("frigo", titre=titre, image="frigo.jpg", image_alt=alt,
+                     lien="https://example.org/frigo",
+                     corps='Voir [le plan](https://example.org/plan "Plan\u202f: salle\u00a0B").')
+    html = render(organize([item], sample_settings, MONTH), sample_settings)
+    assert "\\u{" not in html
+    page = Page(html)
+    assert [a["alt"] for a in page.all("img") if "frigo.jpg" in a.get("src", "")] == [alt]
+    assert f"En savoir plus : {titre}" in [a.get("aria-label") for a in page.all("a")]
+    assert "Plan\u202f: salle\u00a0B" in [a.get("title") for a in page.all("a")]
+
+
+def test_no_output_of_the_sample_issue_holds_mangled_characters(sample_here):
+    """Every file of a build of the sample issue (and of its preview) is free of « \\u{ »."""
+    for preview in (False, True):
+        result = build(sample_here, MONTH, preview=preview, pdf=False)
+        files = [p for p in result.out_dir.rglob("*") if p.suffix in (".html", ".txt")]
+        assert len(files) >= 13
+        for path in files:
+            assert "\\u{" not in path.read_text(encoding="utf-8"), path
+
+
 def test_template_syntax_in_content_is_shown_literally(sample_settings):
     """{{ }} and {% %} written in an item reach the reader as typed, never evaluated."""
     item = make_item("gabarit", titre="Atelier {{ nom }} {{ 7*7 }}",

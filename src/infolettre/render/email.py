@@ -61,10 +61,33 @@ def short_body(item: Item, words: int = SHORT_WORDS) -> Markup:
     return Markup(markdown_to_html(excerpt if excerpt is not None else item.corps))
 
 
+#: A start tag of the MJML source, its quoted attribute values whole (even with a « > »).
+_START_TAG = re.compile(r"""<[A-Za-z][\w:.-]*(?:\s+[^\s=/>"']+(?:\s*=\s*(?:"[^"]*"|'[^']*'|"""
+                        r"""[^\s"'=<>`]+))?)*\s*/?>""")
+_QUOTED = re.compile(r""""[^"]*"|'[^']*'""")
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
+def protect_attributes(src: str) -> str:
+    """Write every non-ASCII character of the attribute values as a character reference.
+
+    MRML writes some characters of attribute values as Rust escapes: a no-break space of
+    an alt text or an aria-label (French puts one before « : ») comes out as the literal
+    text ``\\u{a0}``, read aloud by screen readers and shown when images are blocked; so do
+    narrow no-break spaces, soft hyphens, combining accents, zero-width characters. Written
+    ``&#160;`` they pass through intact, and the browser (and css-inline, which serializes
+    the HTML again) reads them back. Text between tags is left as is: MRML keeps it.
+    """
+    def attribute(value: re.Match[str]) -> str:
+        return _NON_ASCII.sub(lambda c: f"&#{ord(c.group(0))};", value.group(0))
+
+    return _START_TAG.sub(lambda tag: _QUOTED.sub(attribute, tag.group(0)), src)
+
+
 def compile_mjml(src: str, *, name: str = TEMPLATE) -> str:
     """Compile MJML to HTML with MRML; a rejected document becomes a BuildError naming it."""
     try:
-        html = mjml2html(src, fonts={}, disable_comments=True)
+        html = mjml2html(protect_attributes(src), fonts={}, disable_comments=True)
     except ValueError as exc:
         raise _mjml_error(name, exc) from None
     except BaseException as exc:  # a Rust panic surfaces as pyo3's PanicException
