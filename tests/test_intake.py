@@ -23,7 +23,8 @@ from infolettre.state import connect, state_file
 from infolettre.store import read_item
 
 MAIL = Path(__file__).parent / "data" / "mail"
-DELIVERED = datetime(2026, 12, 2, 15, 0, tzinfo=UTC).timestamp()
+DELIVERED_AT = datetime(2026, 12, 2, 15, 0, tzinfo=UTC)
+DELIVERED = DELIVERED_AT.timestamp()
 
 
 def sample(name: str) -> bytes:
