@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from infolettre.clock import FixedClock
 from infolettre.deliver import DeliveryResult, Outcome
 from infolettre.gather import acknowledge as ack
 from infolettre.gather.intake import process_maildir
@@ -26,7 +27,7 @@ from .test_imap import (
     mailbox,  # noqa: F401 - the fixture (an emptied Dovecot mailbox)
     run,
 )
-from .test_intake import deliver, sample
+from .test_intake import DELIVERED_AT, deliver, sample
 
 DELEGATE = "info@cdc-etchemins.example.org"
 
@@ -57,7 +58,7 @@ def variant(n: int) -> bytes:
 def test_known_sender_gets_exactly_one_acknowledgment(settings, tmp_path):
     """One reply, RFC 3834 headers, French text intact; polling again sends nothing more."""
     maildir = inbox(tmp_path, sample("delegate_latin1_photo_pdf"))
-    report = process_maildir(settings, maildir)
+    report = process_maildir(settings, maildir, clock=FixedClock(DELIVERED_AT))
     [result] = report.results
     assert result.kind == "item" and result.ack_sent and not result.ack_problem
     assert "Accusés de réception envoyés : 1." in report.summary()
@@ -74,7 +75,7 @@ def test_known_sender_gets_exactly_one_acknowledgment(settings, tmp_path):
     text = reply.get_content().replace("\r\n", "\n")  # wire-ready: CRLF on disk
     assert text.startswith("Bonjour,\n")
     assert ("Votre nouvelle « Ouverture d'un frigo communautaire » a bien été reçue pour le "
-            "numéro de décembre 2026 (parution prévue le mardi 1er décembre 2026). L'équipe la "
+            "numéro de décembre 2026 (en préparation). L'équipe la "
             "relira avant publication.") in " ".join(text.split())
     assert text.rstrip().endswith("— Le Fil régional")
     assert "\ufffd" not in text and "Ã" not in text

@@ -81,3 +81,17 @@ def test_index_finds_by_link_first_then_title_only_in_the_same_month(tmp_path: P
     assert index.find("Portes ouvertes au centre communautaire de Levis", None) == (new, "titre")
     assert index.find("Un titre tout à fait précis du mois dernier", None) is None
     assert index.find("Rien à voir avec les autres nouvelles du mois", "https://x.org/") is None
+
+
+def test_the_same_title_twice_in_one_feed_is_two_news_across_feeds_one(tmp_path: Path):
+    """A municipality's recurring « Avis public » (same title, other link) is new each time;
+    the same title from another feed, or the same link from the same feed, is a duplicate."""
+    title = "Avis public : consultation sur le règlement de zonage"
+    index = DuplicateIndex()
+    first = Known(tmp_path / "2026-12/avis.md", title, "https://ville.example/avis/101",
+                  "le flux « Ville »", "Ville")
+    index.add(first)
+    assert index.find(title, "https://ville.example/avis/102", feed="Ville") is None
+    assert index.find(title, "https://ville.example/avis/101", feed="Ville") == (first, "lien")
+    assert index.find(title, "https://mrc.example/relais", feed="MRC") == (first, "titre")
+    assert index.find(title, None) == (first, "titre")  # not from a feed: another source

@@ -29,7 +29,7 @@ from .feedserver import Response, drop, feed, gzipped, html_page, huge, redirect
 
 feed_server = feedserver.feed_server
 
-NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)  # → the December 2026 issue
+NOW = datetime(2026, 12, 2, 15, 0, tzinfo=UTC)  # → the December 2026 issue (not signed off)
 MONTH = "2026-12"
 JPEG = "image/jpeg"
 
@@ -355,3 +355,26 @@ def test_cli_reports_and_shows_feed_health(mixed, capsys):
 def test_no_feed_configured_says_how_to_add_one(project, capsys):
     assert main(["--config", str(project.config), "gather", "feeds"]) == 2
     assert "[[flux]]" in capsys.readouterr().err
+
+
+AVIS = "Avis public : consultation sur le règlement de zonage"
+
+
+def test_a_recurring_title_in_one_feed_gives_one_item_per_entry(feed_server, project):
+    """A municipality publishes « Avis public : … » each week, each with its own link: every
+    entry is news, in the same run and in a later one (the first is then a file)."""
+    def avis(*numbers: int) -> bytes:
+        return _rss("".join(_item(AVIS, f"https://ville.example/avis/{n}",
+                                  f"Tue, {n - 100:02d} Dec 2026 09:00:00 -0500")
+                            for n in numbers), "Ville")
+    url = feed_server.route("/avis.xml", feed(avis(101, 102), etag='"1"'))
+    project.config.write_text(project.config.read_text(encoding="utf-8") + (
+        f'\n[[flux]]\nurl = "{url}"\nnom = "Ville de Lac-Etchemin"\nterritoire = '
+        '"les-etchemins"\nrubrique = "nouvelles"\n'), encoding="utf-8")
+    settings = project.settings()
+    first = gather_feeds(settings, clock=FixedClock(NOW)).outcomes[0]
+    assert len(first.written) == 2 and first.duplicates == []
+    feed_server.route("/avis.xml", feed(avis(101, 102, 103), etag='"2"'))
+    later = gather_feeds(settings, clock=FixedClock(NOW)).outcomes[0]
+    assert len(later.written) == 1 and later.duplicates == [] and later.seen == 2
+    assert len(_files(project)) == 3

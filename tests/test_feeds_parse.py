@@ -125,6 +125,26 @@ def test_entries_with_nothing_to_show_are_dropped_and_said():
     assert only_empty.problem.startswith("aucune entrée utilisable"), only_empty.problem
 
 
+def test_markup_alone_is_neither_a_title_nor_a_text(sample_settings):
+    """« <hr> » becomes « --- » in Markdown: neither a title nor a text. Without a link such
+    an entry is empty (dropped, and said); with one, it is « Sans titre », never « --- »,
+    so it waits for the pivot (a feed in « auto » trust cannot approve it); a real text
+    still gives the title."""
+    rule = "<item><link>https://exemple.org/a</link><description>&lt;hr&gt;</description></item>"
+    dashes = ("<item><title>---</title><guid isPermaLink='false'>b</guid>"
+              "<description>&lt;hr/&gt; * * *</description></item>")
+    text = ("<item><title> - </title><guid isPermaLink='false'>d</guid><description>&lt;hr&gt;"
+            "&lt;p&gt;Portes ouvertes au jardin&lt;/p&gt;</description></item>")
+    parsed = parse_feed(rss(rule + dashes + text), XML, URL)
+    assert not parsed.problem
+    assert [(e.titre, e.corps) for e in parsed.entries] == [
+        ("Sans titre", ""), ("Portes ouvertes au jardin", "---\n\nPortes ouvertes au jardin")]
+    assert any("1 entrée(s) vide(s)" in w for w in parsed.warnings), parsed.warnings
+    draft = entry_to_draft(parsed.entries[0], AUTO, sample_settings, month=MONTH,
+                           fetched_at=FETCHED)
+    assert draft.front_matter["statut"] == "soumis"
+
+
 def test_json_feed_is_a_clear_problem():
     body = b'{"version": "https://jsonfeed.org/version/1.1", "items": []}'
     parsed = parse_feed(body, {"content-type": "application/feed+json"}, URL)

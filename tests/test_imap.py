@@ -223,6 +223,22 @@ def test_a_message_over_the_size_limit_is_not_downloaded_but_moved_whole(
         for p in (intake_settings.paths.donnees / "courriels").rglob("*.eml"))
 
 
+def test_a_rejection_for_a_person_goes_to_a_verifier_and_is_counted_once(intake_settings,
+                                                                          mailbox):
+    """An empty message (no subject, no text) is for a person: filed in « À vérifier » with
+    the reason, as from a Maildir, and counted there only; an automatic reply goes to
+    « Traité »."""
+    append(mailbox, "no_body_no_subject", "imap-vide@example.org")
+    append(mailbox, "auto_submitted", "imap-auto-2@example.org")
+    report = run(intake_settings, mailbox)
+    assert [(m.kind, m.folder) for m in report.messages] == [("rejected", A_VERIFIER),
+                                                              ("rejected", TRAITE)]
+    [held] = messages(mailbox, A_VERIFIER)
+    assert held.startswith(b"X-Infolettre-Raison:") and b"imap-vide@example.org" in held
+    assert "Courriels lus : 2 ; 0 nouvelle(s)" in report.summary()
+    assert "1 message(s) automatique(s) écarté(s), 1 à vérifier." in report.summary()
+
+
 def test_put_back_from_a_verifier_is_processed_again(intake_settings, mailbox, monkeypatch):
     """After the fix, a message a person puts back in INBOX becomes an item (reason dropped).
     The failure is faked (the intake's convert_message raises), only for the first poll."""

@@ -2,7 +2,7 @@
 
 Real Maildir folders (stdlib ``mailbox.Maildir``) in tmp_path; the samples of tests/data/mail/
 each get their own Message-ID (they share one in the folder), and a fixed delivery time
-(November 24, 2026: the December issue).
+(December 2, 2026, December not signed off: the December issue).
 """
 
 from __future__ import annotations
@@ -17,13 +17,14 @@ from pathlib import Path
 
 from infolettre import cli
 from infolettre.gather import intake
-from infolettre.gather.intake import issue_month, process_maildir, process_raw
+from infolettre.gather.intake import process_maildir, process_raw
 from infolettre.settings import load_settings
 from infolettre.state import connect, state_file
 from infolettre.store import read_item
 
 MAIL = Path(__file__).parent / "data" / "mail"
-DELIVERED = datetime(2026, 11, 24, 15, 0, tzinfo=UTC).timestamp()
+DELIVERED_AT = datetime(2026, 12, 2, 15, 0, tzinfo=UTC)
+DELIVERED = DELIVERED_AT.timestamp()
 
 
 def sample(name: str) -> bytes:
@@ -118,6 +119,18 @@ def test_unreadable_or_empty_mail_is_filed_for_a_person(settings, tmp_path):
     assert raw.startswith(b"X-Infolettre-Raison:")
 
 
+def test_the_summary_counts_each_message_under_one_heading(settings, tmp_path):
+    """An empty message is « à vérifier » only (not also « écarté »): the headings add up to
+    the messages read."""
+    maildir = inbox(tmp_path, "delegate_latin1_photo_pdf", "auto_submitted",
+                    "no_body_no_subject")
+    report = process_maildir(settings, maildir)
+    assert report.summary().startswith(
+        "Courriels lus : 3 ; 1 nouvelle(s) écrite(s) (dont 0 retenue(s) pour la relecture), "
+        "0 déjà traité(s), 1 message(s) automatique(s) écarté(s), 1 à vérifier.")
+    assert sorted(r.category for r in report.results) == ["automatic", "item", "review"]
+
+
 def test_failure_goes_to_review_with_reason_and_is_processed_after_the_fix(
         settings, tmp_path, monkeypatch):
     """A message whose processing raises is archived, filed with its reason, retried later.
@@ -168,12 +181,6 @@ def test_process_raw_without_message_id_uses_the_hash(settings, tmp_path):
         again = process_raw(raw, settings, source="b", conn=conn, month="2026-12")
     assert first.message_id == "" and (first.kind, again.kind) == ("item", "duplicate")
     assert again.path == first.path
-
-
-def test_the_issue_is_the_month_after_reception():
-    """Mail received in November goes to the December issue; December's to January."""
-    assert issue_month(datetime(2026, 11, 24)) == "2026-12"
-    assert issue_month(datetime(2026, 12, 31)) == "2027-01"
 
 
 def test_courriel_entrant_settings_have_documented_defaults(project):

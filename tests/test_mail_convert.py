@@ -298,6 +298,18 @@ def test_encoded_attachment_names(sample_settings):
     assert names == ["affiche-été-2026.pdf", "programme-Noël.pdf"]
 
 
+def test_raw_8bit_attachment_names_are_decoded_not_replaced(sample_settings):
+    """Raw 8-bit names: the message's charset first, then Windows-1252 / Latin-1; never
+    U+FFFD in a file name, in the item or in a note."""
+    latin1 = draft(sample_settings, "attachment_names_8bit_latin1")
+    assert [a.name_safe for a in latin1.attachments] == [
+        "affiche-fête-à-Lac-Étchemin.pdf", "procès-verbal.pdf"]
+    cp1252 = draft(sample_settings, "attachment_names_8bit_cp1252_in_utf8")
+    assert [a.name_safe for a in cp1252.attachments] == ["l’affiche-décembre.pdf"]
+    for d in (latin1, cp1252):
+        assert "\ufffd" not in d.corps + notes(d)
+
+
 def test_duplicate_attachment_names(sample_settings):
     """Names are made unique within one message."""
     names = [a.name_safe for a in draft(sample_settings, "attachment_duplicates").attachments]

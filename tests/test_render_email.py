@@ -10,11 +10,12 @@ from html.parser import HTMLParser
 import pytest
 
 from infolettre import i18n
-from infolettre.errors import BuildError
+from infolettre.errors import BuildError, Severity
 from infolettre.models import COMPLETE, Status
 from infolettre.organize import organize
+from infolettre.pipeline import build
 from infolettre.render.email import (INLINE_CSS, TEMPLATE, check_size, compile_mjml,
-                                     render_email_html)
+                                     render_email_html, weight_label)
 from infolettre.render.personalize import Placeholders
 from infolettre.render.text import render_text
 from infolettre.store import load_month
@@ -212,6 +213,54 @@ def test_the_size_check_uses_the_configured_limit(sample_settings):
     tight = dataclasses.replace(sample_settings, max_email_bytes=len(html.encode()) - 1)
     with pytest.raises(BuildError):
         check_size(html, edition, tight)
+
+
+def test_an_oversize_preview_is_written_marked_over_the_limit(sample_here):
+    """``build --preview`` of an issue too heavy for Gmail still writes every file, marks the
+    heavy editions in the index and the build table, and warns (no error); the final build
+    keeps refusing it."""
+    tight = dataclasses.replace(sample_here, max_email_bytes=20 * 1024)
+    result = build(tight, MONTH, preview=True, pdf=False)
+    marker = "au-delà de 20 Ko : Gmail coupera ce courriel"
+    heavy = [e for e in result.rendered.editions if len(e.html.encode()) + 1024 > 20 * 1024]
+    assert heavy and all((result.out_dir / f"{e.slug}.html").is_file() for e in heavy)
+    index = " ".join((result.out_dir / "index.html").read_text(encoding="utf-8").split())
+    assert index.count(marker) == len(heavy) and 'class="over"' in index
+    assert all(marker in weight_label(e.html, tight) for e in heavy)
+    assert marker not in weight_label(heavy[0].html, sample_here)
+    warnings = [p for p in result.problems if "pèse" in p.message]
+    assert len(warnings) == len(heavy) and not result.errors
+    assert all(p.severity is Severity.WARNING and p.message.startswith("aperçu seulement")
+               and "Raccourcissez" in p.fix for p in warnings)
+    with pytest.raises(BuildError):
+        build(tight, MONTH, pdf=False)
+
+
+def test_attribute_values_reach_the_html_intact(sample_settings):
+    """MRML writes some characters of attribute values as the text « \\u{a0} » (no-break
+    spaces, soft hyphens, combining accents…), which screen readers read aloud: alt text,
+    aria-label and link titles of a crafted item come out exactly as written."""
+    titre = "Frigo\u202f: ouverture le 5\u00a0décembre"
+    alt = "Affiche «\u00a0Frigo communautaire\u00a0» ; cafe\u0301 et pains\u00ad-biscuits"
+    item = make_item("frigo", titre=titre, image="frigo.jpg", image_alt=alt,
+                     lien="https://example.org/frigo",
+                     corps='Voir [le plan](https://example.org/plan "Plan\u202f: salle\u00a0B").')
+    html = render(organize([item], sample_settings, MONTH), sample_settings)
+    assert "\\u{" not in html
+    page = Page(html)
+    assert [a["alt"] for a in page.all("img") if "frigo.jpg" in a.get("src", "")] == [alt]
+    assert f"En savoir plus : {titre}" in [a.get("aria-label") for a in page.all("a")]
+    assert "Plan\u202f: salle\u00a0B" in [a.get("title") for a in page.all("a")]
+
+
+def test_no_output_of_the_sample_issue_holds_mangled_characters(sample_here):
+    """Every file of a build of the sample issue (and of its preview) is free of « \\u{ »."""
+    for preview in (False, True):
+        result = build(sample_here, MONTH, preview=preview, pdf=False)
+        files = [p for p in result.out_dir.rglob("*") if p.suffix in (".html", ".txt")]
+        assert len(files) >= 13
+        for path in files:
+            assert "\\u{" not in path.read_text(encoding="utf-8"), path
 
 
 def test_template_syntax_in_content_is_shown_literally(sample_settings):

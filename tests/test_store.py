@@ -138,6 +138,35 @@ def test_binary_file_is_rejected(project):
     assert item is None and "octets nuls" in _errors(problems)[0].message
 
 
+def test_text_files_not_named_md_are_warned_with_the_new_name(project):
+    """« .markdown », « .txt », « .MD », « .md.txt » are not read: each gets a warning with
+    the name to give it. Attachments an item links to, hidden files and images say
+    nothing."""
+    project.write("frigo.md", GOOD + "\nPièce jointe : [horaire.txt](horaire.txt)\n")
+    for name in ("atelier.markdown", "souper.txt", "friperie.MD", "bazar.md.txt",
+                 "horaire.txt", ".brouillon.txt", "photo.jpg", "affiche.pdf"):
+        project.write(name, GOOD)
+    items, problems = load_month(project.settings(), "2026-12")
+    assert [i.slug for i in items] == ["frigo"]
+    warned = {p.path.name: p for p in problems}
+    assert set(warned) == {"atelier.markdown", "souper.txt", "friperie.MD", "bazar.md.txt"}
+    assert all(p.severity is Severity.WARNING for p in problems)
+    assert warned["atelier.markdown"].fix == "Si c'est une nouvelle, renommez-le en " \
+                                             "« atelier.md »."
+    assert "« friperie.md »" in warned["friperie.MD"].fix
+    assert "« bazar.md »" in warned["bazar.md.txt"].fix
+
+
+def test_utf16_file_is_an_error_saying_to_save_it_as_utf8(project):
+    """A file saved as « Unicode » (UTF-16, with or without its byte-order mark) is not
+    called « not a text »: the error says to save it as UTF-8."""
+    for encoding in ("utf-16", "utf-16-le", "utf-16-be"):
+        item, problems = _read(project, GOOD.encode(encoding), name=f"{encoding}.md")
+        [error] = _errors(problems)
+        assert item is None and "UTF-16" in error.message, encoding
+        assert "enregistrez-le en UTF-8" in error.fix
+
+
 def test_yaml_syntax_error_points_at_line(project):
     """Broken YAML gives the line and a hint about colons and quotes."""
     item, problems = _read(project, GOOD.replace("date: 2026-11-18", "date: [2026-11-18"))

@@ -135,7 +135,7 @@ def check(month: Optional[str]) -> None:
 def build(month: Optional[str], out: Optional[Path], preview: bool, parution: Optional[str],
           pdf: bool) -> None:
     from .pipeline import build as run_build
-    from .render.email import kilobytes
+    from .render.email import weight_label
 
     settings = _settings()
     month = _month(settings, month)
@@ -150,7 +150,7 @@ def build(month: Optional[str], out: Optional[Path], preview: bool, parution: Op
     for edition in result.rendered.editions:
         table.add_row(Text(edition.titre),
                       str(len(result.rendered.issue.edition(edition.slug).items)),
-                      f"{kilobytes(len(edition.html.encode('utf-8')))} Ko")
+                      weight_label(edition.html, settings))
     console.print(table)
     console.print(_("Aperçu : {path}").format(path=result.out_dir / "index.html"))
     raise click.exceptions.Exit(show_problems(result.problems))

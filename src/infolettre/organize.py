@@ -2,8 +2,9 @@
 
 Which items: only ``statut: approuve`` ones, unless ``preview`` (then every item, shown with
 its status). Events that ended before the publication date and calls whose deadline passed
-are left out, each with a note for the pivot; same-day events in one territory are reported
-as possible clashes.
+are left out, each with a note for the pivot — a warning naming it when the item is not
+approved yet (submitted or held: the pivot may not know it will never appear, see
+``expired_pending``); same-day events in one territory are reported as possible clashes.
 
 Editions: one per territory — *Régional*, *Chez vous* (that territory), *Agenda* and
 *Financement* (regional and that territory's), *Ailleurs dans la région* (headlines from the
@@ -26,7 +27,7 @@ from itertools import groupby
 from .errors import Problem, Severity
 from .i18n import _
 from .models import (AGENDA, COMPLETE, FUNDING, REGIONAL, Edition, Group, Issue, Item,
-                     Section, SectionKind)
+                     Section, SectionKind, Status)
 from .render.dates import long_date
 from .settings import Settings
 
@@ -47,6 +48,7 @@ def organize(items: list[Item], settings: Settings, month: str, *,
     notices: list[Problem] = []
     events = upcoming_events(chosen, parution, notices)
     calls = open_calls(chosen, parution, notices)
+    notices += expired_pending([i for i in items if not (preview or i.approved)], parution)
     notices += clashes(events, settings)
     news = [i for i in chosen if i.rubrique not in SPECIAL]
     kept = sorted(news, key=lambda i: news_key(i, settings)) + events + calls
@@ -66,11 +68,8 @@ def upcoming_events(items: list[Item], parution: date, notices: list[Problem]) -
     """Keep agenda items that have not ended by the publication date, in start order."""
     kept = []
     for item in (i for i in items if i.rubrique == AGENDA and i.evenement):
-        end = item.evenement.fin or item.evenement.debut
-        if end.date() < parution:
-            notices.append(Problem(Severity.NOTICE, _("événement passé (le {day}), retiré du "
-                                                      "numéro.").format(day=long_date(end)),
-                                   item.path))
+        if expired(item, parution):
+            notices.append(expired_notice(item, parution))
         else:
             kept.append(item)
     return sorted(kept, key=lambda i: (i.evenement.debut, i.titre.casefold(), i.slug))
@@ -80,12 +79,54 @@ def open_calls(items: list[Item], parution: date, notices: list[Problem]) -> lis
     """Keep calls for projects still open at the publication date, by deadline."""
     kept = []
     for item in (i for i in items if i.rubrique == FUNDING and i.echeance):
-        if item.echeance < parution:
-            notices.append(Problem(Severity.NOTICE, _("appel échu (le {day}), retiré du numéro.")
-                                   .format(day=long_date(item.echeance)), item.path))
+        if expired(item, parution):
+            notices.append(expired_notice(item, parution))
         else:
             kept.append(item)
     return sorted(kept, key=lambda i: (i.echeance, i.titre.casefold(), i.slug))
+
+
+def expired(item: Item, parution: date) -> date | None:
+    """Return the day an agenda event ended or a call closed, when before ``parution``."""
+    if item.rubrique == AGENDA and item.evenement:
+        day = (item.evenement.fin or item.evenement.debut).date()
+    elif item.rubrique == FUNDING and item.echeance:
+        day = item.echeance
+    else:
+        return None
+    return day if day < parution else None
+
+
+def expired_notice(item: Item, parution: date) -> Problem:
+    """Say that an expired item is left out: a note when decided, else a warning.
+
+    An item not approved yet is named, with what to do: the pivot might otherwise approve
+    it and never see it in the issue (mail and feeds bring items for the issue in
+    preparation, whatever their dates).
+    """
+    day = long_date(expired(item, parution))
+    if item.statut in (Status.APPROVED, Status.REFUSED):  # (refused: shown in a preview)
+        text = _("événement passé (le {day}), retiré du numéro.") if item.rubrique == AGENDA \
+            else _("appel échu (le {day}), retiré du numéro.")
+        return Problem(Severity.NOTICE, text.format(day=day), item.path)
+    text = _("« {titre} » : événement passé le {day}, avant la parution du numéro ({parution}) "
+             ": il n'y paraîtra pas, même approuvé.") if item.rubrique == AGENDA else \
+        _("« {titre} » : date limite passée le {day}, avant la parution du numéro ({parution}) "
+          ": l'appel n'y paraîtra pas, même approuvé.")
+    return Problem(Severity.WARNING, text.format(titre=item.titre, day=day,
+                                                 parution=long_date(parution)), item.path,
+                   fix=_("Corrigez la date si elle est fausse ; sinon refusez la nouvelle "
+                         "(statut: refuse), ou déplacez le fichier dans le dossier d'un numéro "
+                         "pas encore envoyé."))
+
+
+def expired_pending(items: list[Item], parution: date) -> list[Problem]:
+    """Warn about items left out of the issue, not approved yet, whose date is past.
+
+    Refused items are the pivot's decision already: nothing to say about them.
+    """
+    return [expired_notice(i, parution) for i in items
+            if i.statut is not Status.REFUSED and expired(i, parution)]
 
 
 def clashes(events: list[Item], settings: Settings) -> list[Problem]:

@@ -188,6 +188,12 @@ class SignoffStore:
                                 "LIMIT 1", (month,)).fetchone()
         return _signoff(row) if row else None
 
+    def signed_months(self, since: str = "") -> set[str]:
+        """Return the months (from ``since`` on) that have been signed off at least once."""
+        rows = self.conn.execute("SELECT DISTINCT month FROM signatures WHERE month >= ?",
+                                 (since,)).fetchall()
+        return {row[0] for row in rows}
+
     def history(self, month: str) -> list[Signoff]:
         """Return every approval of ``month``, oldest first."""
         rows = self.conn.execute("SELECT * FROM signatures WHERE month = ? ORDER BY id",

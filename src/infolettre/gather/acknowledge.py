@@ -20,9 +20,9 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, make_msgid, parseaddr
@@ -38,6 +38,7 @@ from ..organize import default_parution
 from ..render.dates import long_date, month_title
 from ..settings import Settings
 from ..state import migrate
+from .late import LateDate
 from .mail.text import header_text
 from .mail.limits import parse
 from .mail.trust import automatic_reason, spoofed
@@ -122,9 +123,12 @@ def own_addresses(settings: Settings) -> set[str]:
 
 
 def acknowledge(settings: Settings, raw: bytes, *, titre: str, month: str,
-                conn: sqlite3.Connection, held: bool = False, sender: Sender | None = None,
-                now: datetime | None = None, clock: Clock = SYSTEM_CLOCK) -> Acknowledgment:
+                conn: sqlite3.Connection, held: bool = False, late: Sequence[LateDate] = (),
+                sender: Sender | None = None, now: datetime | None = None,
+                clock: Clock = SYSTEM_CLOCK) -> Acknowledgment:
     """Reply to the sender of ``raw`` whose item ``titre`` was written for ``month``.
+
+    ``late`` are the item's dates past when that issue comes out: the reply says so.
 
     Returns whether a reply went out, or why not; never raises.
     """
@@ -145,7 +149,7 @@ def acknowledge(settings: Settings, raw: bytes, *, titre: str, month: str,
                                            "{address} aujourd'hui : pas d'autre (limite).")
                                   .format(count=count, address=address))
         envelope = build_envelope(settings, msg, name, address, titre=titre, month=month,
-                                  now=now)
+                                  now=now, late=late)
     except Exception as exc:  # noqa: BLE001 - a reply never costs the item
         return Acknowledgment(False, problem=_("accusé de réception non préparé ({detail}).")
                               .format(detail=f"{type(exc).__name__}: {exc}"))
@@ -187,17 +191,30 @@ def _why_not(settings: Settings, msg: EmailMessage, address: str, held: bool) ->
     return None
 
 
-def reply_text(settings: Settings, titre: str, month: str) -> str:
-    """Return the French text of the reply (through the catalog, like every string)."""
-    return _("Bonjour,\n\nVotre nouvelle « {titre} » a bien été reçue pour le numéro de "
-             "{mois} (parution prévue le {parution}). L'équipe la relira avant "
-             "publication.\n\n— {nom}\n").format(
-        titre=titre, mois=month_title(month), parution=long_date(default_parution(month)),
-        nom=settings.identity.nom)
+def reply_text(settings: Settings, titre: str, month: str, *, today: date | None = None,
+               late: Sequence[LateDate] = ()) -> str:
+    """Return the French text of the reply (through the catalog, like every string).
+
+    It names the issue the item was written for, and its planned date only while that date
+    is still ahead (``today``): an issue in preparation past its 1st is « en préparation ».
+    Each late date (``late``) gets its own warning paragraph.
+    """
+    parution = default_parution(month)
+    if today is not None and parution < today:
+        when = _("en préparation")
+    else:
+        when = _("parution prévue le {parution}").format(parution=long_date(parution))
+    text = _("Bonjour,\n\nVotre nouvelle « {titre} » a bien été reçue pour le numéro de "
+             "{mois} ({when}). L'équipe la relira avant publication.\n").format(
+        titre=titre, mois=month_title(month), when=when)
+    for found in late:
+        text += "\n" + found.reply() + "\n"
+    return text + _("\n— {nom}\n").format(nom=settings.identity.nom)
 
 
 def build_envelope(settings: Settings, msg: EmailMessage, name: str, address: str, *,
-                   titre: str, month: str, now: datetime) -> Envelope:
+                   titre: str, month: str, now: datetime,
+                   late: Sequence[LateDate] = ()) -> Envelope:
     """Build the reply (RFC 3834 headers, plain UTF-8 text) and its envelope."""
     domain = settings.identity.sender_address.rpartition("@")[2] or None
     reply = EmailMessage(policy=policy.SMTP)
@@ -214,7 +231,9 @@ def build_envelope(settings: Settings, msg: EmailMessage, name: str, address: st
         reply["References"] = f"<{original}>"
     reply["Auto-Submitted"] = "auto-replied"
     reply["X-Auto-Response-Suppress"] = "All"
-    reply.set_content(reply_text(settings, titre, month), charset="utf-8",
+    today = now.astimezone(settings.identity.timezone).date()
+    reply.set_content(reply_text(settings, titre, month, today=today, late=late),
+                      charset="utf-8",
                       cte="quoted-printable")
     return Envelope(sender=settings.identity.sender_address, recipient=address,
                     message=reply.as_bytes(), month=month, edition=EDITION,

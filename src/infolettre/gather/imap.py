@@ -11,8 +11,9 @@ one, in UID order:
 2. ``intake.process_raw``: archive the bytes, convert, write the item (or record a
    rejection, a duplicate or a failure) — done before anything changes on the server;
 3. only then the message leaves the inbox: moved to ``dossier_traite`` (« Traité ») for an
-   item, a duplicate or a rejection — ``UID MOVE`` when the server has MOVE, else
-   ``UID COPY`` + ``\\Deleted`` + (UID) EXPUNGE; for a failure, a copy carrying the reason
+   item, a duplicate or automatic mail — ``UID MOVE`` when the server has MOVE, else
+   ``UID COPY`` + ``\\Deleted`` + (UID) EXPUNGE; for a failure, or a rejection a person
+   should look at (an empty message, not an email), a copy carrying the reason
    in an ``X-Infolettre-Raison`` header (as in a Maildir) is APPENDed to
    ``dossier_a_verifier`` (« À vérifier ») and the original deleted. Put back in the inbox by
    a person, it is processed again (the intake drops that header). Missing folders are
@@ -257,9 +258,11 @@ def _one(box: _Mailbox, uid: str, settings: Settings, db: sqlite3.Connection,
                              "et sera repris au prochain relevé.").format(detail=detail))
     result = acknowledge_item(settings, raw, result, conn=db, sender=ack_sender, clock=clock)
     entry = PolledMessage(uid, result.kind, result)
-    target = config.dossier_a_verifier if result.kind == "failed" else config.dossier_traite
+    # as from a Maildir: a failure, or a rejection a person should look at, goes to « À
+    # vérifier » (where the report counts it); items, duplicates and automatic mail are done
+    target = config.dossier_a_verifier if result.filed_for_review else config.dossier_traite
     try:
-        if result.kind == "failed":
+        if result.filed_for_review:
             box.file_with_reason(uid, target, with_reason(raw, result.reason), received)
         elif config.apres_traitement == "marquer":
             box.mark_done(uid)

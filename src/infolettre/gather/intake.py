@@ -7,10 +7,13 @@ record it as seen. A message whose processing fails is NOT recorded: its raw byt
 in the archive, the mailbox puts it in « À vérifier » with the reason, and a run after the
 fix processes it again.
 
-The issue (month) of a submission is the one after the month it was received in: mail of
-November 24 goes to the December issue (``content/2026-12/``). When a watched feed already
-brought the same news (``FeedStore.same_news``), the email is still written and each file
-names the other, for the pivot to keep one.
+The issue (month) of a submission is the earliest one not signed off yet
+(``months.open_issue``): mail of December 4 goes to the December issue while it is not
+approved (``content/2026-12/``), to January once it is. An event or a deadline that will be
+past when that issue comes out is flagged at once (``late``): a note in the item, a line in
+the report, a sentence in the acknowledgment. When a watched feed already brought the same
+news (``FeedStore.same_news``), the email is still written and each file names the other,
+for the pivot to keep one.
 """
 
 from __future__ import annotations
@@ -34,12 +37,14 @@ from ..fsutil import fsync_dir, write_durably
 from ..i18n import _
 from ..maildir import REASON_HEADER, move, with_reason
 from ..maildir import folder as maildir_folder
+from ..months import month_before, open_issue
 from ..runlock import holds_lock
 from ..settings import Settings
 from ..state import connect, migrate, state_file
 from ..store import add_note, write_draft
 from .feeds.dedupe import why_same
 from .feeds.store import FeedItem, FeedStore
+from .late import LateDate, late_dates
 from .mail import convert_message
 from .mail.convert import ItemDraft
 from .mail.limits import too_big
@@ -83,11 +88,26 @@ class IntakeResult:
     titre: str = ""  # the item's title (for the acknowledgment)
     ack_sent: bool = False  # an acknowledgment went to the sender (``acknowledge``)
     ack_problem: str = ""  # the acknowledgment failed: the item is written all the same
+    #: Dates of the item past when its issue comes out: told in the report and to the
+    #: sender, besides the note in the item.
+    late: tuple[LateDate, ...] = ()
 
     @property
     def filed_for_review(self) -> bool:
         """Tell whether the message goes to « À vérifier » rather than « Traité »."""
         return self.kind == "failed" or self.for_person
+
+    @property
+    def category(self) -> str:
+        """Return the one heading of the report this message counts under.
+
+        « item », « duplicate », « automatic » (rejected, nobody to tell) or « review »
+        (failed, or rejected for a reason a person should look at): each message in exactly
+        one, so the counts add up to the messages read.
+        """
+        if self.filed_for_review:
+            return "review"
+        return "automatic" if self.kind == "rejected" else self.kind
 
 
 Progress = Callable[[IntakeResult], None]
@@ -115,14 +135,27 @@ class IntakeReport:
         """Items written whose acknowledgment could not be sent (to tell the pivot)."""
         return [r for r in self.results if r.ack_problem]
 
+    def in_category(self, category: str) -> int:
+        return sum(r.category == category for r in self.results)
+
     def summary(self) -> str:
-        """Say the counts in one French sentence."""
-        return _("Courriels reçus : {items} nouvelle(s) écrite(s) (dont {held} retenue(s) "
-                 "pour la relecture), {dup} déjà traité(s), {rej} message(s) automatique(s) "
-                 "ou vide(s) écarté(s), {failed} à vérifier.").format(
-            items=self.count("item"), held=sum(r.held for r in self.results),
-            dup=self.count("duplicate"), rej=self.count("rejected"),
-            failed=len(self.to_review)) + self._ack_summary()
+        """Say the counts in one French sentence (they add up to the messages read)."""
+        return _("Courriels lus : {read} ; {items} nouvelle(s) écrite(s) (dont {held} "
+                 "retenue(s) pour la relecture), {dup} déjà traité(s), {auto} message(s) "
+                 "automatique(s) écarté(s), {review} à vérifier.").format(
+            read=len(self.results), items=self.in_category("item"),
+            held=sum(r.held for r in self.results), dup=self.in_category("duplicate"),
+            auto=self.in_category("automatic"), review=self.in_category("review")) \
+            + self._late_summary() + self._ack_summary()
+
+    def _late_summary(self) -> str:
+        text = ""
+        for result in self.results:
+            for late in result.late:
+                text += _(" À vérifier : pour « {titre} » ({file}), {late}.").format(
+                    titre=result.titre, late=late.fact(),
+                    file=f"{result.path.parent.name}/{result.path.name}" if result.path else "?")
+        return text
 
     def _ack_summary(self) -> str:
         sent, failed = sum(r.ack_sent for r in self.results), self.ack_problems
@@ -131,13 +164,6 @@ class IntakeReport:
             text += (f" Accusé de réception en échec pour {result.source} (nouvelle bien "
                      f"écrite) : {result.ack_problem}")
         return text
-
-
-def issue_month(received: datetime) -> str:
-    """Return the issue a message received on ``received`` goes to: the next month."""
-    year, month = (received.year + 1, 1) if received.month == 12 else \
-        (received.year, received.month + 1)
-    return f"{year:04d}-{month:02d}"
 
 
 def process_raw(raw: bytes, settings: Settings, *, source: str, conn: sqlite3.Connection,
@@ -165,9 +191,8 @@ def process_raw(raw: bytes, settings: Settings, *, source: str, conn: sqlite3.Co
                             message_id, source)
     received = received or clock.now()
     try:
-        result = _convert_and_write(raw, settings, month or issue_month(
-            received.astimezone(settings.identity.timezone)), received, message_id, source,
-            conn)
+        result = _convert_and_write(raw, settings, month or open_issue(
+            conn, received, settings.identity.timezone), received, message_id, source, conn)
     except Exception as exc:  # noqa: BLE001 - any failure: kept for a person, retried later
         detail = exc.message if isinstance(exc, InfolettreError) else \
             f"{type(exc).__name__}: {exc}"
@@ -189,8 +214,11 @@ def _convert_and_write(raw: bytes, settings: Settings, month: str, received: dat
         reason = conversion.rejection or ""
         return IntakeResult("rejected", None, reason, message_id, source,
                             for_person=not reason.startswith(AUTOMATIC))
-    twin = _feed_twin(conn, settings, month, conversion.draft)
-    path = write_draft(settings, month, conversion.draft)
+    draft = conversion.draft
+    late = late_dates(draft.front_matter, month, _local_day(received, settings))
+    draft.notes.extend(d.note() for d in late)
+    twin = _feed_twin(conn, settings, month, draft)
+    path = write_draft(settings, month, draft)
     if twin is not None:
         add_note(Path(twin.path), _("Aussi reçu par courriel de {sender} ({how}) : {file}. "
                                     "Gardez-en un et refusez l'autre.").format(
@@ -198,7 +226,14 @@ def _convert_and_write(raw: bytes, settings: Settings, month: str, received: dat
             file=f"{month}/{path.name}"))
     held = conversion.draft.front_matter.get("statut") == "retenu"
     return IntakeResult("item", path, "", message_id, source, held=held,
-                        titre=str(conversion.draft.front_matter.get("titre") or ""))
+                        titre=str(conversion.draft.front_matter.get("titre") or ""),
+                        late=tuple(late))
+
+
+def _local_day(received: datetime, settings: Settings):
+    """Return the day of reception in the bulletin's time zone."""
+    tz = settings.identity.timezone
+    return (received.astimezone(tz) if received.tzinfo else received).date()
 
 
 def _feed_twin(conn: sqlite3.Connection, settings: Settings, month: str,
@@ -220,12 +255,6 @@ def _feed_twin(conn: sqlite3.Connection, settings: Settings, month: str,
     return twin
 
 
-def month_before(month: str) -> str:
-    """``2027-01`` → ``2026-12``."""
-    year, mon = (int(p) for p in month.split("-"))
-    return f"{year - 1:04d}-12" if mon == 1 else f"{year:04d}-{mon - 1:02d}"
-
-
 def acknowledge_item(settings: Settings, raw: bytes, result: IntakeResult, *,
                      conn: sqlite3.Connection, sender: Sender | None = None,
                      clock: Clock = SYSTEM_CLOCK) -> IntakeResult:
@@ -241,7 +270,7 @@ def acknowledge_item(settings: Settings, raw: bytes, result: IntakeResult, *,
 
         ack = acknowledge(settings, raw, titre=result.titre or result.path.stem,
                           month=result.path.parent.name, conn=conn, held=result.held,
-                          sender=sender, clock=clock)
+                          late=result.late, sender=sender, clock=clock)
     except Exception as exc:  # noqa: BLE001 - a reply never costs the item
         return dataclasses.replace(result, ack_problem=f"accusé de réception impossible "
                                                         f"({type(exc).__name__}: {exc}).")

@@ -5,7 +5,9 @@ mjml-python (MRML) turns into table-based HTML. MRML emits ``<mj-style inline>``
 ``<style>`` block, and Gmail with a non-Google account ignores ``<style>``, so our content CSS
 (``_email_inline.css.j2``: titles, links, badges…) is inlined with css-inline; MJML's own head
 CSS stays in ``<style>`` (inlining it too would add ~20 %). Gmail clips a message whose HTML
-is over 102 KB, so a heavier edition stops the build with a message saying what to cut.
+is over 102 KB, so a heavier edition stops the build with a message saying what to cut —
+except a preview (``build --preview``), which is still written, marked over the limit, so
+the pivot can see what to cut (``outputs`` adds the warning).
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ def render_email_html(env: jinja2.Environment, ctx: dict[str, Any], settings: Se
     source = render_template(env, TEMPLATE, **ctx, **email_helpers())
     html = compile_mjml(source, name=TEMPLATE)
     html = inline_css(html, render_template(env, INLINE_CSS, **ctx))
-    check_size(html, ctx["edition"], settings)
+    check_size(html, ctx["edition"], settings, preview=bool(ctx.get("preview")))
     return html
 
 
@@ -59,10 +61,33 @@ def short_body(item: Item, words: int = SHORT_WORDS) -> Markup:
     return Markup(markdown_to_html(excerpt if excerpt is not None else item.corps))
 
 
+#: A start tag of the MJML source, its quoted attribute values whole (even with a « > »).
+_START_TAG = re.compile(r"""<[A-Za-z][\w:.-]*(?:\s+[^\s=/>"']+(?:\s*=\s*(?:"[^"]*"|'[^']*'|"""
+                        r"""[^\s"'=<>`]+))?)*\s*/?>""")
+_QUOTED = re.compile(r""""[^"]*"|'[^']*'""")
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
+def protect_attributes(src: str) -> str:
+    """Write every non-ASCII character of the attribute values as a character reference.
+
+    MRML writes some characters of attribute values as Rust escapes: a no-break space of
+    an alt text or an aria-label (French puts one before « : ») comes out as the literal
+    text ``\\u{a0}``, read aloud by screen readers and shown when images are blocked; so do
+    narrow no-break spaces, soft hyphens, combining accents, zero-width characters. Written
+    ``&#160;`` they pass through intact, and the browser (and css-inline, which serializes
+    the HTML again) reads them back. Text between tags is left as is: MRML keeps it.
+    """
+    def attribute(value: re.Match[str]) -> str:
+        return _NON_ASCII.sub(lambda c: f"&#{ord(c.group(0))};", value.group(0))
+
+    return _START_TAG.sub(lambda tag: _QUOTED.sub(attribute, tag.group(0)), src)
+
+
 def compile_mjml(src: str, *, name: str = TEMPLATE) -> str:
     """Compile MJML to HTML with MRML; a rejected document becomes a BuildError naming it."""
     try:
-        html = mjml2html(src, fonts={}, disable_comments=True)
+        html = mjml2html(protect_attributes(src), fonts={}, disable_comments=True)
     except ValueError as exc:
         raise _mjml_error(name, exc) from None
     except BaseException as exc:  # a Rust panic surfaces as pyo3's PanicException
@@ -107,20 +132,45 @@ def kilobytes(size: int) -> str:
 PERSONAL_RESERVE = 1024
 
 
-def check_size(html: str, edition: Edition, settings: Settings) -> int:
+def too_heavy(size: int, settings: Settings) -> bool:
+    """Tell whether an edition of ``size`` bytes could be clipped once personalized."""
+    return size + PERSONAL_RESERVE > settings.max_email_bytes
+
+
+def weight_label(html: str, settings: Settings) -> str:
+    """« 98,3 Ko », or with the marker of an edition Gmail would clip (build table, index)."""
+    size = len(html.encode("utf-8"))
+    if not too_heavy(size, settings):
+        return _("{size} Ko").format(size=kilobytes(size))
+    return _("{size} Ko — au-delà de {limit} Ko : Gmail coupera ce courriel").format(
+        size=kilobytes(size), limit=format_decimal(settings.max_email_bytes / 1024, "#,##0.#",
+                                                   locale=current_locale()))
+
+
+def too_heavy_message(titre: str, size: int, settings: Settings) -> str:
+    """Say that an edition is over the limit and what Gmail would do with it."""
+    return _("le courriel de l'édition « {edition} » pèse {size} Ko, plus que la limite de "
+             "{limit} Ko : Gmail couperait le message et cacherait la fin, dont le lien de "
+             "désabonnement.").format(edition=titre, size=kilobytes(size),
+                                      limit=kilobytes(settings.max_email_bytes))
+
+
+def too_heavy_fix() -> str:
+    """Say what to do about an edition over the limit."""
+    return _("Raccourcissez les textes les plus longs, retirez des nouvelles ou reportez-en au "
+             "numéro suivant (ou passez-les en manchettes), puis relancez.")
+
+
+def check_size(html: str, edition: Edition, settings: Settings, *,
+               preview: bool = False) -> int:
     """Return the HTML's weight in bytes; raise BuildError when a recipient's copy could clip.
 
     The check runs on the edition before per-recipient values are filled in, so it keeps
-    ``PERSONAL_RESERVE`` bytes for them.
+    ``PERSONAL_RESERVE`` bytes for them. A ``preview`` is not refused: it is written, marked
+    over the limit, so the pivot sees what to cut (``outputs.size_warnings``).
     """
     size = len(html.encode("utf-8"))
-    if size + PERSONAL_RESERVE > settings.max_email_bytes:
-        raise BuildError(
-            _("le courriel de l'édition « {edition} » pèse {size} Ko, plus que la limite de "
-              "{limit} Ko : Gmail couperait le message et cacherait la fin, dont le lien de "
-              "désabonnement.").format(edition=edition.titre, size=kilobytes(size),
-                                       limit=kilobytes(settings.max_email_bytes)),
-            where=edition.slug,
-            fix=_("Raccourcissez les textes les plus longs, retirez des nouvelles ou reportez-"
-                  "en au numéro suivant (ou passez-les en manchettes), puis relancez."))
+    if too_heavy(size, settings) and not preview:
+        raise BuildError(too_heavy_message(edition.titre, size, settings), where=edition.slug,
+                         fix=too_heavy_fix())
     return size

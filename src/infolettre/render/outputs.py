@@ -5,6 +5,8 @@
 A preview (``--preview``: unapproved items shown, stamped « Aperçu ») goes to
 ``apercu/<YYYY-MM>/`` beside ``build/``: never over the approved build, whose print PDF
 goes to the printer, nor inside what is published.
+A preview whose email is over Gmail's limit is written all the same, marked in the
+index and with a warning, so the pivot can see what to cut (a final build refuses it).
 """
 
 from __future__ import annotations
@@ -20,9 +22,10 @@ from ..i18n import _
 from ..models import RenderedIssue
 from ..settings import Settings
 from .context import IMAGES_DIR
-from .email import kilobytes
+from .email import kilobytes, too_heavy, too_heavy_fix, too_heavy_message, weight_label
 from .environment import make_environment, render_template
 from .print import write_pdf
+from .text import upfirst
 
 
 @dataclass
@@ -61,6 +64,7 @@ def write_outputs(result: BuildResult, settings: Settings, *, pdf: bool) -> None
         atomic_write_text(html_path, fill(edition.html, values, escape_html=True))
         atomic_write_text(text_path, fill(edition.text, values, escape_html=False))
         result.files += [html_path, text_path]
+    result.problems += size_warnings(result, settings)
     print_path = out / "print.html"
     atomic_write_text(print_path, rendered.print_html)
     result.files.append(print_path)
@@ -70,6 +74,21 @@ def write_outputs(result: BuildResult, settings: Settings, *, pdf: bool) -> None
     index = out / "index.html"
     atomic_write_text(index, render_index(result, settings))
     result.files.append(index)
+
+
+def size_warnings(result: BuildResult, settings: Settings) -> list[Problem]:
+    """Warn about each edition over the limit (only a preview gets this far with one)."""
+    found = []
+    for edition in result.rendered.editions:
+        size = len(edition.html.encode("utf-8"))
+        if too_heavy(size, settings):
+            found.append(Problem(
+                Severity.WARNING,
+                _("aperçu seulement : {what} La production finale refusera ce numéro tant "
+                  "qu'il dépasse.").format(what=upfirst(too_heavy_message(
+                      edition.titre, size, settings))),
+                result.out_dir / f"{edition.slug}.html", fix=too_heavy_fix()))
+    return found
 
 
 def copy_images(rendered: RenderedIssue, folder: Path, settings: Settings) -> None:
@@ -114,6 +133,8 @@ def render_index(result: BuildResult, settings: Settings) -> str:
     return render_template(env, "index.html.j2", result=result, editions=editions,
                            identity=settings.identity, issue=result.rendered.issue,
                            limit=settings.max_email_bytes, kilobytes=kilobytes,
+                           too_heavy=lambda size: too_heavy(size, settings),
+                           weight=lambda html: weight_label(html, settings),
                            paper=_("Letter (8,5 × 11 po)") if settings.paper == "letter" else "A4")
 
 

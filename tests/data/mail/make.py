@@ -142,6 +142,9 @@ case("subject_prefixes", head(subject=b"=?utf-8?q?RE=3A_Fwd=3A_TR=3A_R=C3=89F_=3
                               b"3A_=5BCDC=5D_Ouverture_du_frigo?=") + body_only("Texte.\n"))
 case("subject_tag_agenda", head(subject="Re: [Agenda] Souper communautaire")
      + body_only("Debut : 2026-12-05 17 h 30\nLieu : Salle municipale\n\nVenez souper.\n"))
+case("agenda_event_mid_december", head(subject="[Agenda] Marche aux flambeaux de Noel")
+     + body_only("Début : 16 décembre 2026 18 h 00\nLieu : Parc municipal\n\nVenez marcher "
+                 "avec nous, chocolat chaud offert.\n"))
 case("subject_tag_bons_coups", head(subject="[BONS COUPS] Un frigo qui deborde")
      + body_only("Texte.\n"))
 case("subject_tag_financement", head(subject=b"=?utf-8?q?=5BFinancement=5D_Appel_de_projets?=")
@@ -224,6 +227,24 @@ case("attachment_names_encoded", head() + mixed(
     plain("Noms encodés.\n"),
     part("application/pdf", PDF, "; filename*=utf-8''affiche%20%C3%A9t%C3%A9%202026.pdf"),
     part("application/pdf", PDF, '; filename="=?utf-8?q?programme_No=C3=ABl.pdf?="')))
+
+
+def raw_named(name_params: bytes) -> bytes:
+    """A PDF part whose name parameters hold raw 8-bit bytes (no RFC 2231 or 2047 encoding)."""
+    return (b"Content-Type: application/pdf" + name_params
+            + b"\nContent-Transfer-Encoding: base64\n\n" + base64.encodebytes(PDF))
+
+
+# Raw Latin-1 names in a Latin-1 message (older Outlook, webmails); a cp1252 name (« ’ »)
+# in a message whose text is UTF-8: the names are decoded, never turned into U+FFFD.
+case("attachment_names_8bit_latin1", head() + mixed(
+    plain("Noms de fichiers en 8 bits bruts.\n", charset="iso-8859-1"),
+    raw_named(b'; name="affiche-f\xeate.pdf"\nContent-Disposition: attachment; '
+              b'filename="affiche-f\xeate \xe0 Lac-\xc9tchemin.pdf"'),
+    raw_named(b'; name="proc\xe8s-verbal.pdf"')))
+case("attachment_names_8bit_cp1252_in_utf8", head() + mixed(
+    plain("Nom de fichier en Windows-1252 dans un message UTF-8.\n"),
+    raw_named(b'\nContent-Disposition: attachment; filename="l\x92affiche-d\xe9cembre.pdf"')))
 case("attachment_duplicates", head() + mixed(
     plain("Trois fois la même affiche.\n"),
     part("application/pdf", PDF, '; filename="affiche.pdf"'),

@@ -4,10 +4,13 @@ A table relays a municipality's post, a partner platform republishes it, the org
 also emails it: the pivot must see it once, with every source noted. Two entries are the
 same news when their links are the same once the noise is removed (scheme, ``www.``, default
 port, fragment, tracking parameters, parameter order, trailing slash), or when their titles
-are near-identical in the same issue. A title alone must be specific enough to decide:
-« Assemblée générale annuelle » from two organizations is two items (see ``MIN_TITLE``),
-and titles whose numbers differ (« Café-rencontre du 12 novembre » and « … du 19 novembre »,
-« Bulletin n° 3 » and « Bulletin n° 4 ») are different news however similar the rest.
+are near-identical in the same issue **and they come from different sources**: one feed
+publishing two entries with the same title and different links (a recurring « Avis public :
+consultation sur le règlement de zonage ») gives two news. A title alone must be specific
+enough to decide: « Assemblée générale annuelle » from two organizations is two items (see
+``MIN_TITLE``), and titles whose numbers differ (« Café-rencontre du 12 novembre » and « … du
+19 novembre », « Bulletin n° 3 » and « Bulletin n° 4 ») are different news however similar
+the rest.
 """
 
 from __future__ import annotations
@@ -98,6 +101,7 @@ class Known:
     titre: str
     lien: str | None
     source: str  # how the pivot knows it: « courriel », « fichier », the feed's name…
+    feed: str = ""  # the name of the feed it came from (its « flux » key), "" otherwise
 
 
 @dataclass
@@ -121,8 +125,13 @@ class DuplicateIndex:
             title = normalized_title(known.titre)
             self.titles.setdefault(_numbers(title), []).append((title, known))
 
-    def find(self, titre: str, lien: str | None) -> tuple[Known, str] | None:
-        """Return the item this one duplicates and why (« lien » or « titre »), or None."""
+    def find(self, titre: str, lien: str | None, *,
+             feed: str = "") -> tuple[Known, str] | None:
+        """Return the item this one duplicates and why (« lien » or « titre »), or None.
+
+        ``feed`` names the feed the new entry comes from: a title from that same feed is
+        not a duplicate (one source, two entries, two links: two news); a link always is.
+        """
         key = canonical_url(lien)
         if key and key in self.links:
             return self.links[key], "lien"
@@ -131,6 +140,8 @@ class DuplicateIndex:
         shortest, longest = len(wanted) * TITLE_RATIO / (2 - TITLE_RATIO), \
             len(wanted) * (2 - TITLE_RATIO) / TITLE_RATIO
         for title, known in self.titles.get(_numbers(wanted), ()):
+            if feed and known.feed == feed:
+                continue
             if shortest <= len(title) <= longest and titles_match(wanted, title):
                 return known, "titre"
         return None

@@ -43,6 +43,8 @@ LOCAL_TZ = ZoneInfo("America/Montreal")
 
 _HTML_TYPES = ("text/html", "application/xhtml+xml", "html", "xhtml")
 _SPACES = re.compile(r"\s+")
+#: What Markdown markup alone is made of (rules, emphasis, quotes, escapes), and spaces.
+_MARKUP = re.compile(r"[\s\-*_=#>|`~\\+]+")
 _MD_INLINE = re.compile(r"([\\`*_\[\]<>&!|~])")
 _MD_LINE_START = re.compile(r"^(\s*)([#>+=-]|\d+[.)])", re.MULTILINE)
 _WORDPRESS = re.compile(
@@ -107,8 +109,9 @@ def _parse(body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed:
         except Exception:  # noqa: BLE001 - one odd entry must not lose the others
             failed += 1
             continue
-        if entry.titre == UNTITLED and not entry.lien and not entry.corps.strip():
-            empty += 1  # nothing to show: what a broken feed leaves when its XML stops early
+        if entry.titre == UNTITLED and not entry.lien and not entry.corps:
+            empty += 1  # nothing to show (markup alone, « <hr> », is no text): what a
+            # broken feed leaves when its XML stops early
         else:
             result.entries.append(entry)
     if failed:
@@ -167,8 +170,10 @@ def _entry(raw: Mapping[str, Any], url: str) -> FeedEntry:
     publie = _when(dict.get(raw, "published_parsed")) or _when(dict.get(raw, "updated_parsed"))
     image_url, from_media = _image(raw, url)
     corps, alt_source = _body(raw, lien, skip_alt=from_media)
+    # markup alone (« <hr> » → « --- ») is neither a title nor a text
+    corps = corps if _has_words(corps) else ""
     titre = _plain(_detail(raw, "title"))
-    if not titre:
+    if not _has_words(titre):
         titre = _first_words(corps) or UNTITLED
     image_alt = None
     if image_url and from_media:
@@ -221,10 +226,15 @@ def _cut(text: str, limit: int) -> str:
     return head.rstrip(" ,;:.-") + " …"
 
 
+def _has_words(text: str) -> bool:
+    """Tell whether a text says something: more than Markdown markup (« --- », « * * * »)."""
+    return bool(_MARKUP.sub("", text))
+
+
 def _first_words(corps: str) -> str:
     text = re.sub(r"[\\*_`#>\[\]()<]", " ", corps)
     text = re.sub(r"https?://\S+", " ", text)
-    words = text.split()
+    words = [w for w in text.split() if _has_words(w)]  # « --- » is no word
     if not words:
         return ""
     title = " ".join(words[:SUMMARY_WORDS])

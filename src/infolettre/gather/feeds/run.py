@@ -10,7 +10,9 @@ The run, top to bottom:
 3. fetch the images of those entries (one more concurrent round);
 4. in the order of ``[[flux]]``, write each entry as an item (``convert`` → ``store.
    write_draft``) unless it is the same news as an item already there (``dedupe``): then
-   the original gets a note naming the other source; record the entry as seen;
+   the original gets a note naming the other source; record the entry as seen. Items go
+   to the earliest issue not signed off yet (``months.open_issue``); an event or deadline
+   already past when it comes out is noted in the item and in the feed's warnings (``late``);
 5. record each feed's outcome: its validators (only now, so a crash means a full fetch next
    time, never a lost entry), its success, or its failure in a row (the pivot is warned
    from ``alerte_apres`` failures on).
@@ -34,13 +36,14 @@ from ... import __version__
 from ...clock import SYSTEM_CLOCK, Clock
 from ...frontmatter_reader import read_document
 from ...i18n import _
+from ...months import month_before, open_issue
 from ...render.dates import long_date
 from ...runlock import holds_lock
 from ...settings import FeedSource, Settings
 from ...signoff import SignoffStore
 from ...state import connect, state_file
 from ...store import add_note, check_month, write_draft
-from ..intake import issue_month, month_before
+from ..late import late_dates
 from .convert import entry_to_draft, with_image
 from .dedupe import DuplicateIndex, Known, why_same
 from .fetch import fetch_many
@@ -141,8 +144,8 @@ def gather_feeds(settings: Settings, *, clock: Clock = SYSTEM_CLOCK,
                  fetch: Callable[..., list[Fetched]] = fetch_many) -> FeedsReport:
     """Run the whole feed watch once; see the module docstring for the steps."""
     now = clock.now()
-    month = issue_month(now.astimezone(settings.identity.timezone))
     with closing(connect(state_file(settings.paths.donnees))) as conn:
+        month = open_issue(conn, now, settings.identity.timezone)
         feeds = FeedStore(conn, clock=clock)
         report = FeedsReport(month, previous_cutoff(settings, SignoffStore(conn), month),
                              alert_after=settings.watch.alerte_apres,
@@ -239,7 +242,8 @@ def existing_items(settings: Settings, month: str) -> DuplicateIndex:
         for path in sorted(folder.glob("*.md")):
             values = read_document(path).values
             index.add(Known(path, str(values.get("titre") or ""), _text(values.get("lien")),
-                            _source_name(values)), same_month=same)
+                            _source_name(values), str(values.get("flux") or "")),
+                      same_month=same)
     return index
 
 
@@ -259,7 +263,7 @@ def _write(plan: _Plan, settings: Settings, month: str, now: datetime, index: Du
     """Write each chosen entry as an item, or note it on the item it duplicates."""
     feed = plan.outcome.feed
     for entry in plan.entries:
-        found = index.find(entry.titre, entry.lien)
+        found = index.find(entry.titre, entry.lien, feed=feed.nom)
         if found is not None:
             known, why = found
             _note_duplicate(known, entry, feed, why)
@@ -269,9 +273,15 @@ def _write(plan: _Plan, settings: Settings, month: str, now: datetime, index: Du
         draft = entry_to_draft(entry, feed, settings, month=month, fetched_at=now)
         if entry.image_url:
             draft = _add_image(draft, entry, images.get(entry.image_url))
+        late = late_dates(draft.front_matter, month,
+                          now.astimezone(settings.identity.timezone).date())
+        draft.notes.extend(d.note() for d in late)
         path = write_draft(settings, month, draft)
+        plan.outcome.warnings.extend(
+            _("« {title} » ({file}) : {late}.").format(
+                title=entry.titre, file=f"{month}/{path.name}", late=d.fact()) for d in late)
         index.add(Known(path, entry.titre, entry.lien, _("le flux « {name} »").format(
-            name=feed.nom)))
+            name=feed.nom), feed.nom))
         plan.outcome.written.append(path)
         feeds.remember(feed.url, entry.key, "item", str(path), month=month, lien=entry.lien,
                        titre=entry.titre)

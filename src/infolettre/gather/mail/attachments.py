@@ -12,6 +12,9 @@ import re
 import unicodedata
 from dataclasses import dataclass, replace
 from email.message import EmailMessage
+from email.utils import unquote
+
+from .text import decode_bytes
 
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 MAX_ATTACHMENTS = 30
@@ -53,6 +56,7 @@ def collect_attachments(parts: list[EmailMessage], body_part: EmailMessage | Non
     kept: list[Attachment] = []
     used: set[str] = set()
     skipped_logos = 0
+    charset = body_part.get_content_charset() if body_part is not None else None
     for index, part in enumerate(parts, start=1):
         if part is body_part or not _is_file(part):
             continue
@@ -60,7 +64,7 @@ def collect_attachments(parts: list[EmailMessage], body_part: EmailMessage | Non
             notes.append(f"plus de {MAX_ATTACHMENTS} pièces jointes : les suivantes "
                          f"ont été ignorées.")
             return kept
-        found = _examine(part, index, cap)
+        found = _examine(part, index, cap, charset)
         if found is None:
             skipped_logos += 1
         elif isinstance(found, str):
@@ -84,9 +88,10 @@ def _is_file(part: EmailMessage) -> bool:
                 and part.get_content_disposition() != "attachment")
 
 
-def _examine(part: EmailMessage, index: int, cap: int) -> Attachment | str | None:
+def _examine(part: EmailMessage, index: int, cap: int,
+             charset: str | None = None) -> Attachment | str | None:
     """Return the file to keep, the note saying why it is left out, or None for a logo."""
-    ctype, name = part.get_content_type(), filename(part)
+    ctype, name = part.get_content_type(), filename(part, charset)
     label = name or ctype
     if ctype in TNEF_TYPES or name.lower() == "winmail.dat":
         return ("pièce jointe winmail.dat (format propre à Outlook) ignorée : demandez à "
@@ -147,12 +152,34 @@ def safe_filename(name: str, ctype: str, index: int) -> str:
     return stem + ext.lower()
 
 
-def filename(part: EmailMessage) -> str:
-    """Return a part's file name, '' when it has none or its parameter is broken."""
+def filename(part: EmailMessage, charset: str | None = None) -> str:
+    """Return a part's file name, '' when it has none or its parameter is broken.
+
+    A name sent as raw 8-bit bytes (no RFC 2231 or 2047 encoding, as older Outlook and some
+    webmails do) is decoded from those bytes: the part's charset or the message's
+    (``charset``, its text's), then UTF-8, Windows-1252, Latin-1 — not left with U+FFFD.
+    """
     try:
-        return part.get_filename() or ""
+        name = part.get_filename() or ""
     except Exception:  # noqa: BLE001 - a broken parameter means no usable name
         return ""
+    if "\ufffd" in name:
+        name = _raw_filename(part, part.get_content_charset() or charset) or name
+    return name
+
+
+def _raw_filename(part: EmailMessage, charset: str | None) -> str | None:
+    """Decode the file name from the header bytes the parser kept (surrogate-escaped)."""
+    for header, param in (("content-disposition", "filename"), ("content-type", "name")):
+        for key, value in part.raw_items():
+            if key.lower() != header:
+                continue
+            found = re.search(r'(?:^|;)\s*' + param + r'\s*=\s*("(?:[^"\\]|\\.)*"|[^;]*)',
+                              str(value), re.IGNORECASE)
+            if found and found.group(1).strip():
+                raw = unquote(found.group(1).strip()).encode("utf-8", "surrogateescape")
+                return decode_bytes(raw, charset)
+    return None
 
 
 def _kind(ctype: str, ext: str, data: bytes) -> str | None:
