@@ -75,7 +75,7 @@ def test_known_sender_gets_exactly_one_acknowledgment(settings, tmp_path):
     text = reply.get_content().replace("\r\n", "\n")  # wire-ready: CRLF on disk
     assert text.startswith("Bonjour,\n")
     assert ("Votre nouvelle « Ouverture d'un frigo communautaire » a bien été reçue pour le "
-            "numéro de décembre 2026 (en préparation). L'équipe la "
+            "numéro de décembre 2026 (parution prévue le mardi 1er décembre 2026). L'équipe la "
             "relira avant publication.") in " ".join(text.split())
     assert text.rstrip().endswith("— Le Fil régional")
     assert "\ufffd" not in text and "Ã" not in text

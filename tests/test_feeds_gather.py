@@ -29,7 +29,7 @@ from .feedserver import Response, drop, feed, gzipped, html_page, huge, redirect
 
 feed_server = feedserver.feed_server
 
-NOW = datetime(2026, 12, 2, 15, 0, tzinfo=UTC)  # → the December 2026 issue (not signed off)
+NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)  # → the December 2026 issue
 MONTH = "2026-12"
 JPEG = "image/jpeg"
 

@@ -2,7 +2,7 @@
 
 Real Maildir folders (stdlib ``mailbox.Maildir``) in tmp_path; the samples of tests/data/mail/
 each get their own Message-ID (they share one in the folder), and a fixed delivery time
-(December 2, 2026, December not signed off: the December issue).
+(November 24, 2026, no November issue in preparation: the December issue).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from infolettre.state import connect, state_file
 from infolettre.store import read_item
 
 MAIL = Path(__file__).parent / "data" / "mail"
-DELIVERED_AT = datetime(2026, 12, 2, 15, 0, tzinfo=UTC)
+DELIVERED_AT = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
 DELIVERED = DELIVERED_AT.timestamp()
 
 

@@ -69,21 +69,49 @@ def test_an_item_goes_to_the_earliest_issue_not_signed_off():
     assert target_month(date(2026, 12, 31), {"2026-12", "2027-01"}) == "2027-02"
 
 
+def test_the_month_of_reception_counts_only_while_its_issue_is_being_prepared():
+    """A new installation on 24 November: no November issue is being made (no folder in
+    content/), so the mail goes to December, not to a November issue nobody would send."""
+    december_only = {"2026-12"}.__contains__
+    assert target_month(date(2026, 11, 24), set(), prepared=december_only) == "2026-12"
+    assert target_month(date(2026, 12, 4), set(), prepared=december_only) == "2026-12"
+    assert target_month(date(2026, 11, 24), {"2026-12"}, prepared=december_only) == "2027-01"
+
+
+def preparing(settings, month: str) -> None:
+    """The pivot has started the issue of ``month`` (its folder exists in content/)."""
+    (settings.paths.contenu / month).mkdir(parents=True, exist_ok=True)
+
+
 def test_the_open_issue_is_read_from_the_sign_offs_in_the_bulletins_time_zone(settings):
     """December signed off on the 3rd: mail of the 4th goes to January; New Year's Eve at
     23:30 in Québec (already 1 January in UTC) still belongs to December when it is open."""
+    preparing(settings, "2026-12")
     with closing(connect(state_file(settings.paths.donnees))) as conn:
         eve = datetime(2026, 12, 31, 23, 30, tzinfo=QC)
-        assert open_issue(conn, eve, QC) == "2026-12"
+        assert open_issue(conn, eve, settings) == "2026-12"
         SignoffStore(conn).approve("2026-12", Fingerprint("2026-12", "x", "y", ()), "Julie",
                                    datetime(2026, 12, 3, 16, 0, tzinfo=QC))
-        assert open_issue(conn, DEC_4, QC) == "2027-01"
-        assert open_issue(conn, eve, QC) == "2027-01"
+        assert open_issue(conn, DEC_4, settings) == "2027-01"
+        assert open_issue(conn, eve, settings) == "2027-01"
+
+
+def test_an_issue_whose_sending_started_stays_closed_when_the_database_is_lost(settings):
+    """The record of a sending started (data/envois/) closes its month even with no
+    sign-off left: a late item never joins an issue already (partly) sent."""
+    from infolettre.deliver.started import record_started
+
+    preparing(settings, "2026-12")
+    record_started(settings.paths.donnees, "2026-12", fingerprint="x", signed_by="Julie",
+                   signed_at=None, clock=FixedClock(DEC_4))
+    with closing(connect(state_file(settings.paths.donnees))) as conn:
+        assert open_issue(conn, DEC_4, settings) == "2027-01"
 
 
 def test_mail_of_4_december_goes_to_december_while_it_is_not_signed_off(settings, tmp_path):
     """The event of 16 December is in the December issue; the reply names December and no
     past date; no warning anywhere."""
+    preparing(settings, "2026-12")
     report = receive(settings, tmp_path, "agenda_event_mid_december", DEC_4)
     [result] = report.results
     assert result.path.parent.name == "2026-12" and not result.late

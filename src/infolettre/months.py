@@ -1,9 +1,9 @@
 """Which issue a submission goes to: the earliest one not signed off yet.
 
 An item received by mail or from a feed joins the issue still being prepared: the month of
-reception itself while that issue is not signed off (mail of 4 December, December not
-approved yet: December), else the first later month not signed off (December approved on
-3 December: mail of the 4th goes to January). Once signed off, an issue only changes by a
+reception itself while that issue is not signed off and has its folder in ``content/``
+(mail of 4 December, December not approved yet: December), else the first later month not
+signed off (December approved on 3 December: mail of the 4th goes to January). Once signed off, an issue only changes by a
 new approval, so new items wait for the next one; and an issue whose month has not come
 yet is never skipped for a later one.
 
@@ -15,8 +15,12 @@ both call ``open_issue``: one rule, one place.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Collection
-from datetime import date, datetime, tzinfo
+from collections.abc import Callable, Collection
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .settings import Settings
 
 
 def month_of(day: date) -> str:
@@ -36,25 +40,38 @@ def month_before(month: str) -> str:
     return f"{year - 1:04d}-12" if mon == 1 else f"{year:04d}-{mon - 1:02d}"
 
 
-def target_month(received: date, signed: Collection[str]) -> str:
+def target_month(received: date, closed: Collection[str], *,
+                 prepared: Callable[[str], bool] = lambda month: True) -> str:
     """Return the issue an item received on ``received`` goes to.
 
-    The earliest month from the month of reception on that is not in ``signed`` (the months
-    whose issue has been signed off): the issue still open for new items.
+    ``closed`` are the months whose issue was signed off or whose sending started. The month
+    of reception itself is taken only while it is open *and* being prepared (``prepared``:
+    its folder exists in ``content/``): on a new installation, mail of 24 November goes to
+    December, not to a November issue nobody is making. Later months are taken as soon as
+    they are open: an issue whose month has not come yet is never skipped for a later one.
     """
     month = month_of(received)
-    while month in signed:
+    if month in closed or not prepared(month):
+        month = next_month(month)
+    while month in closed:
         month = next_month(month)
     return month
 
 
-def open_issue(conn: sqlite3.Connection, received: datetime, tz: tzinfo) -> str:
+def open_issue(conn: sqlite3.Connection, received: datetime, settings: Settings) -> str:
     """Return the issue an item received at ``received`` goes to (``target_month``).
 
-    The day of reception is taken in the bulletin's time zone ``tz``: mail of 31 December
-    at 23:30 in Québec belongs to December, whatever the UTC date.
+    The day of reception is taken in the bulletin's time zone: mail of 31 December at 23:30
+    in Québec belongs to December, whatever the UTC date. Closed months come from the
+    sign-offs and from the records of sendings started (``deliver.started``), which survive
+    the loss of the database: an item never joins an issue already (partly) sent.
     """
+    from .deliver.started import started_months
     from .signoff import SignoffStore  # signoff renders dates: import it only when needed
 
+    tz = settings.identity.timezone
     day = received.astimezone(tz).date() if received.tzinfo else received.date()
-    return target_month(day, SignoffStore(conn).signed_months(since=month_of(day)))
+    closed = SignoffStore(conn).signed_months(since=month_of(day)) | started_months(
+        settings.paths.donnees)
+    content = settings.paths.contenu
+    return target_month(day, closed, prepared=lambda month: (content / month).is_dir())

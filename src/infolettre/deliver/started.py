@@ -19,6 +19,7 @@ sauvegarde »).
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from pathlib import Path
@@ -50,6 +51,14 @@ class SendStarted:
 def record_path(data_dir: Path, month: str) -> Path:
     """Return the record of one issue's sending (``<donnees>/envois/AAAA-MM.json``)."""
     return Path(data_dir) / FOLDER / f"{month}.json"
+
+
+def started_months(data_dir: Path) -> set[str]:
+    """Return the months whose sending started (a record exists), even if the database is lost."""
+    folder = Path(data_dir) / FOLDER
+    if not folder.is_dir():
+        return set()
+    return {p.stem for p in folder.glob("*.json") if re.fullmatch(r"\d{4}-\d{2}", p.stem)}
 
 
 def read_started(data_dir: Path, month: str) -> SendStarted | None:

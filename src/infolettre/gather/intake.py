@@ -192,7 +192,7 @@ def process_raw(raw: bytes, settings: Settings, *, source: str, conn: sqlite3.Co
     received = received or clock.now()
     try:
         result = _convert_and_write(raw, settings, month or open_issue(
-            conn, received, settings.identity.timezone), received, message_id, source, conn)
+            conn, received, settings), received, message_id, source, conn)
     except Exception as exc:  # noqa: BLE001 - any failure: kept for a person, retried later
         detail = exc.message if isinstance(exc, InfolettreError) else \
             f"{type(exc).__name__}: {exc}"

@@ -145,7 +145,7 @@ def gather_feeds(settings: Settings, *, clock: Clock = SYSTEM_CLOCK,
     """Run the whole feed watch once; see the module docstring for the steps."""
     now = clock.now()
     with closing(connect(state_file(settings.paths.donnees))) as conn:
-        month = open_issue(conn, now, settings.identity.timezone)
+        month = open_issue(conn, now, settings)
         feeds = FeedStore(conn, clock=clock)
         report = FeedsReport(month, previous_cutoff(settings, SignoffStore(conn), month),
                              alert_after=settings.watch.alerte_apres,
