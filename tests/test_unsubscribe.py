@@ -313,6 +313,20 @@ def test_forged_and_missing_tokens_go_to_a_person(tmp_path, store):
     assert not any((tmp_path / "Maildir" / ".A-verifier" / "cur").iterdir())  # left unread
 
 
+def test_a_pathological_request_goes_to_a_person_unparsed(tmp_path, store):
+    """A Subject folded over 3,300 encoded lines (hundreds of MB once parsed) is measured
+    first: kept in .A-verifier with the reason, the genuine request after it still works."""
+    from .test_mail_limits import folded_subject
+
+    box = make_maildir(tmp_path)
+    box.add(folded_subject())
+    box.add(mail("desabonnement " + make_token(SECRET, MARIE)))
+    report = process_maildir(store, SECRET, tmp_path / "Maildir")
+    assert report.unsubscribed == 1 and store.contains(MARIE)
+    [(_name, reason)] = report.to_review
+    assert "Ko" in reason and "Subject" in reason
+
+
 @pytest.mark.parametrize("name", ["reponse-citant-le-pied.eml", "reponse-outlook.eml"])
 def test_reply_quoting_the_footer_unsubscribes_nobody(tmp_path, store, name):
     """A reply to the bulletin quoting its footer link (Gmail or Outlook style) is not a request."""

@@ -14,13 +14,14 @@ out before the item arrived.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from ..i18n import _
 from ..models import AGENDA, FUNDING
 from ..organize import default_parution
 from ..render.dates import long_date, month_title
+from ..store import to_date
 
 EVENT, DEADLINE = "evenement", "echeance"
 
@@ -93,17 +94,8 @@ def late_dates(front: dict[str, Any], month: str, received: date) -> list[LateDa
 
 
 def _day(value: Any) -> date | None:
-    """Read the day of a front-matter date (a date, a datetime or an ISO string)."""
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value.strip()[:10])
-        except ValueError:
-            return None
-    return None
+    """Read the day of a front-matter date (a date, a datetime, « AAAA-MM-JJ[ HH:MM] »)."""
+    return to_date(value.strip()[:10] if isinstance(value, str) else value)
 
 
 def _capitalized(text: str) -> str:

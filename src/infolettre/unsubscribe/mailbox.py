@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
 
 from ..errors import InfolettreError
 from ..fsutil import fsync_dir
+from ..gather.mail.limits import parse, too_big
 from ..i18n import _
 from ..maildir import folder, move, with_reason
 from .store import UnsubscribeStore
@@ -112,9 +112,16 @@ def _move_error(path: Path, exc: OSError) -> InfolettreError:
 
 
 def _unsubscribe_request(secret: bytes, raw: bytes) -> tuple[str | None, str]:
-    """Return (address, "") for a genuine request, else (None, the reason in French)."""
+    """Return (address, "") for a genuine request, else (None, the reason in French).
+
+    The raw bytes are measured before parsing (``gather.mail.limits``): a pathological
+    message goes to a person instead of eating the machine's memory.
+    """
+    oversized = too_big(raw)
+    if oversized:
+        return None, oversized
     try:
-        message = message_from_bytes(raw, policy=policy.default)
+        message = parse(raw)
         texts = [_subject(message), _first_lines(message)]
     except Exception as exc:  # noqa: BLE001 -- malformed mail breaks the parser in many ways
         return None, _("message illisible ({kind}).").format(kind=type(exc).__name__)
