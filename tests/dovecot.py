@@ -173,6 +173,18 @@ def start_dovecot() -> tuple[subprocess.Popen, DovecotServer, Path]:
                                    stdout=output, stderr=subprocess.STDOUT)
     server = DovecotServer("127.0.0.1", port, USER, PASSWORD, home / "Maildir",
                            folder / "dovecot.log", tls_port, cert)
+    try:
+        _wait_until_listening(process, server, folder, port)
+    except BaseException:  # never leave a server behind (an interrupt, a failing sleep…)
+        if process.poll() is None:
+            stop_dovecot(process, folder)
+        raise
+    return process, server, folder
+
+
+def _wait_until_listening(process: subprocess.Popen, server: DovecotServer, folder: Path,
+                          port: int) -> None:
+    """Return once Dovecot greets on ``port``; raise if it stops or stays silent 15 s."""
     deadline = time.monotonic() + 15
     while True:
         if process.poll() is not None:
@@ -191,7 +203,6 @@ def start_dovecot() -> tuple[subprocess.Popen, DovecotServer, Path]:
             stop_dovecot(process, folder)
             raise RuntimeError("Dovecot n'écoute pas après 15 s")
         time.sleep(0.05)
-    return process, server, folder
 
 
 def stop_dovecot(process: subprocess.Popen, folder: Path) -> None:
