@@ -54,21 +54,21 @@ def identify(msg: EmailMessage, settings: Settings) -> Sender:
     notes: list[str] = []
     if org is None:
         organisme, territoire = name or address or "inconnu", REGIONAL
-        notes.append(f"expéditeur inconnu ({address or 'adresse absente'}) : nouvelle "
-                     f"retenue. Choisissez l'organisme, ou ajoutez cette adresse au "
-                     f"registre si elle est légitime.")
+        notes.append(_("expéditeur inconnu ({address}) : nouvelle retenue. Choisissez "
+                       "l'organisme, ou ajoutez cette adresse au registre si elle est "
+                       "légitime.").format(address=address or _("adresse absente")))
     else:
         organisme, territoire = org.nom, org.territoire
     results = authentication(msg, settings.mail_intake.authserv_id)
     forged = results.failed
     if forged:
-        notes.append("expéditeur possiblement usurpé : le serveur de réception signale "
-                     "un échec d'authentification (DMARC ou SPF). Vérifiez auprès de "
-                     "l'organisme avant de publier." if results.stamped else
-                     "expéditeur possiblement usurpé : un en-tête du message signale un échec "
-                     "d'authentification (DMARC ou SPF), sans venir à coup sûr de notre "
-                     "serveur ([courriel_entrant] authserv_id). Vérifiez auprès de "
-                     "l'organisme avant de publier.")
+        notes.append(_("expéditeur possiblement usurpé : le serveur de réception signale "
+                       "un échec d'authentification (DMARC ou SPF). Vérifiez auprès de "
+                       "l'organisme avant de publier.") if results.stamped else
+                     _("expéditeur possiblement usurpé : un en-tête du message signale un "
+                       "échec d'authentification (DMARC ou SPF), sans venir à coup sûr de "
+                       "notre serveur ([courriel_entrant] authserv_id). Vérifiez auprès de "
+                       "l'organisme avant de publier."))
     status = Status.HELD if org is None or forged else Status.SUBMITTED
     return Sender(address, name or address, organisme, territoire, status, notes)
 
