@@ -15,7 +15,7 @@ from infolettre.deliver import DeliveryResult, Envelope, Outcome
 from infolettre.deliver.outbox import OutboxSender, outbox_name
 from infolettre.deliver.recipients import load_recipients
 from infolettre.deliver.run import deliver_issue
-from infolettre.errors import DeliveryError
+from infolettre.errors import ContentError, DeliveryError
 from infolettre.models import COMPLETE, Edition, Issue, RenderedEdition, RenderedIssue
 from infolettre.render.personalize import Placeholders
 from infolettre.settings import load_settings
@@ -150,8 +150,9 @@ def test_same_address_in_other_case_is_the_same_file():
 def test_bad_month_and_unwritable_outbox_are_clear_errors(tmp_path, rendered, recipients,
                                                          settings):
     """A month not in AAAA-MM form, or an outbox that is a file, stops with where and fix."""
-    with pytest.raises(DeliveryError, match="AAAA-MM"):
+    with pytest.raises(ContentError, match="numéro valide") as bad:
         OutboxSender(tmp_path, "../2026-12")
+    assert "2026-12" in bad.value.fix
     blocker = tmp_path / "outbox"
     blocker.write_text("pas un dossier")
     with pytest.raises(DeliveryError) as caught:

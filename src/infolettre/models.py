@@ -6,13 +6,15 @@ an ``Issue``; render turns each ``Edition`` into email, text and print outputs.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import Problem
+from .errors import ContentError, Problem
+from .i18n import _
 
 if TYPE_CHECKING:
     from .render.personalize import Placeholders
@@ -33,6 +35,61 @@ class Status(str, Enum):
     APPROVED = "approuve"
     REFUSED = "refuse"
     HELD = "retenu"
+
+
+#: The front-matter keys of an item, in the order they are written (every source, one list).
+FRONT_MATTER_KEYS = ("titre", "organisme", "territoire", "rubrique", "date", "evenement",
+                     "echeance", "lien", "image", "image_alt", "statut", "source", "flux")
+
+_MONTH = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
+
+
+class Month(str):
+    """An issue's month, « AAAA-MM », checked once where it enters (argument, folder, file).
+
+    A ``str``, so paths, SQL and messages use it as written; the arithmetic lives here only.
+    """
+
+    def __new__(cls, text: str) -> Month:
+        if isinstance(text, Month):
+            return text
+        if not isinstance(text, str) or not _MONTH.fullmatch(text):
+            raise ContentError(_("« {month} » n'est pas un numéro valide.").format(
+                month=str(text)[:40]), fix=_("Écrivez l'année et le mois ainsi : 2026-12."))
+        return super().__new__(cls, text)
+
+    @classmethod
+    def is_valid(cls, text: str) -> bool:
+        """Tell whether ``text`` names a month (« 2026-12 », not « 2026-13 » nor « 26-12 »)."""
+        return isinstance(text, str) and _MONTH.fullmatch(text) is not None
+
+    @classmethod
+    def of(cls, day: date) -> Month:
+        """The month of a day: ``date(2026, 12, 4)`` → « 2026-12 »."""
+        return cls(f"{day.year:04d}-{day.month:02d}")
+
+    @property
+    def year(self) -> int:
+        return int(self[:4])
+
+    @property
+    def number(self) -> int:
+        return int(self[5:])
+
+    @property
+    def first_day(self) -> date:
+        """The 1st of the month: an issue's publication date unless one is given."""
+        return date(self.year, self.number, 1)
+
+    def next(self) -> Month:
+        """« 2026-12 » → « 2027-01 »."""
+        return Month(f"{self.year + 1:04d}-01" if self.number == 12
+                     else f"{self.year:04d}-{self.number + 1:02d}")
+
+    def previous(self) -> Month:
+        """« 2027-01 » → « 2026-12 »."""
+        return Month(f"{self.year - 1:04d}-12" if self.number == 1
+                     else f"{self.year:04d}-{self.number - 1:02d}")
 
 
 class Source(str, Enum):

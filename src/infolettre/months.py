@@ -19,29 +19,14 @@ from collections.abc import Callable, Collection
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
+from .models import Month
+
 if TYPE_CHECKING:
     from .settings import Settings
 
 
-def month_of(day: date) -> str:
-    """``date(2026, 12, 4)`` → ``2026-12``."""
-    return f"{day.year:04d}-{day.month:02d}"
-
-
-def next_month(month: str) -> str:
-    """``2026-12`` → ``2027-01``."""
-    year, mon = (int(p) for p in month.split("-"))
-    return f"{year + 1:04d}-01" if mon == 12 else f"{year:04d}-{mon + 1:02d}"
-
-
-def month_before(month: str) -> str:
-    """``2027-01`` → ``2026-12``."""
-    year, mon = (int(p) for p in month.split("-"))
-    return f"{year - 1:04d}-12" if mon == 1 else f"{year:04d}-{mon - 1:02d}"
-
-
 def target_month(received: date, closed: Collection[str], *,
-                 prepared: Callable[[str], bool] = lambda month: True) -> str:
+                 prepared: Callable[[str], bool] = lambda month: True) -> Month:
     """Return the issue an item received on ``received`` goes to.
 
     ``closed`` are the months whose issue was signed off or whose sending started. The month
@@ -50,15 +35,15 @@ def target_month(received: date, closed: Collection[str], *,
     December, not to a November issue nobody is making. Later months are taken as soon as
     they are open: an issue whose month has not come yet is never skipped for a later one.
     """
-    month = month_of(received)
+    month = Month.of(received)
     if month in closed or not prepared(month):
-        month = next_month(month)
+        month = month.next()
     while month in closed:
-        month = next_month(month)
+        month = month.next()
     return month
 
 
-def open_issue(conn: sqlite3.Connection, received: datetime, settings: Settings) -> str:
+def open_issue(conn: sqlite3.Connection, received: datetime, settings: Settings) -> Month:
     """Return the issue an item received at ``received`` goes to (``target_month``).
 
     The day of reception is taken in the bulletin's time zone: mail of 31 December at 23:30
@@ -71,7 +56,7 @@ def open_issue(conn: sqlite3.Connection, received: datetime, settings: Settings)
 
     tz = settings.identity.timezone
     day = received.astimezone(tz).date() if received.tzinfo else received.date()
-    closed = SignoffStore(conn).signed_months(since=month_of(day)) | started_months(
+    closed = SignoffStore(conn).signed_months(since=Month.of(day)) | started_months(
         settings.paths.donnees)
     content = settings.paths.contenu
     return target_month(day, closed, prepared=lambda month: (content / month).is_dir())

@@ -27,23 +27,17 @@ from itertools import groupby
 from .errors import Problem, Severity
 from .i18n import _
 from .models import (AGENDA, COMPLETE, FUNDING, REGIONAL, Edition, Group, Issue, Item,
-                     Section, SectionKind, Status)
+                     Month, Section, SectionKind, Status)
 from .render.dates import long_date
 from .settings import Settings
 
 SPECIAL = (AGENDA, FUNDING)
 
 
-def default_parution(month: str) -> date:
-    """Return the default publication date of an issue: the first day of its month."""
-    year, mon = (int(p) for p in month.split("-"))
-    return date(year, mon, 1)
-
-
 def organize(items: list[Item], settings: Settings, month: str, *,
              parution: date | None = None, preview: bool = False) -> Issue:
     """Build the issue of ``month`` from its items (the organize stage)."""
-    parution = parution or default_parution(month)
+    parution = parution or Month(month).first_day
     chosen = [i for i in items if preview or i.approved]
     notices: list[Problem] = []
     events = upcoming_events(chosen, parution, notices)

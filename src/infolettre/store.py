@@ -22,17 +22,16 @@ from .errors import ContentError, Problem, Severity, cut
 from .frontmatter_reader import RawDocument, read_document
 from .fsutil import fsync_dir, write_durably
 from .i18n import _
-from .models import AGENDA, FUNDING, REGIONAL, Event, Item, Source, Status
+from .models import (AGENDA, FRONT_MATTER_KEYS, FUNDING, REGIONAL, Event, Item, Month, Source,
+                     Status)
 from .render.markdown import safe_link
 from .settings import Settings, plain
 
 if TYPE_CHECKING:
     from .gather.mail import ItemDraft
 
-MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 REVIEWABLE = (Status.SUBMITTED.value, Status.HELD.value)
-KNOWN_KEYS = ("titre", "organisme", "territoire", "rubrique", "date", "evenement", "echeance",
-              "lien", "image", "image_alt", "statut", "source", "flux")
+KNOWN_KEYS = FRONT_MATTER_KEYS
 IMAGE_MAX_WIDTH = 1200  # px: wide enough for the email and the printed page
 _IMAGE_SAVE: dict[str, dict[str, Any]] = {
     "JPEG": {"quality": 85, "progressive": True, "optimize": True},
@@ -50,7 +49,7 @@ def months(settings: Settings) -> list[str]:
     root = settings.paths.contenu
     if not root.is_dir():
         return []
-    return sorted(p.name for p in root.iterdir() if p.is_dir() and MONTH_RE.match(p.name))
+    return sorted(p.name for p in root.iterdir() if p.is_dir() and Month.is_valid(p.name))
 
 
 def latest_month(settings: Settings) -> str:
@@ -64,12 +63,9 @@ def latest_month(settings: Settings) -> str:
     return found[-1]
 
 
-def check_month(month: str) -> str:
-    """Validate a ``YYYY-MM`` argument."""
-    if not MONTH_RE.match(month or ""):
-        raise ContentError(_("« {month} » n'est pas un numéro valide.").format(month=month),
-                           fix=_("Écrivez l'année et le mois ainsi : 2026-12."))
-    return month
+def check_month(month: str) -> Month:
+    """Validate a ``YYYY-MM`` argument (``Month``, which says how to write it)."""
+    return Month(month)
 
 
 def inside_content(path: Path, settings: Settings) -> bool:

@@ -50,7 +50,6 @@ from __future__ import annotations
 import csv
 import inspect
 import io
-import re
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -67,6 +66,7 @@ from ..clock import SYSTEM_CLOCK, Clock
 from ..errors import DeliveryError
 from ..fsutil import atomic_write_bytes
 from ..i18n import _, current_locale
+from ..models import Month
 from ..state import MissingState, component_version, connect, migrate
 from . import DeliveryResult, Envelope, Outcome, Sender
 
@@ -625,13 +625,9 @@ class LedgerSender:
 
     def __init__(self, inner: Sender, ledger: Ledger, month: str, *,
                  clock: Clock | None = None):
-        if not re.fullmatch(r"\d{4}-\d{2}", month):
-            raise DeliveryError(_("mois invalide : {month!r}.").format(month=month),
-                                fix=_("Donnez le mois sous la forme AAAA-MM, par exemple "
-                                      "2026-12."))
         self.inner = inner
         self.ledger = ledger
-        self.month = month
+        self.month = Month(month)
         self.concurrency = inner.concurrency
         self.clock = clock or ledger.clock
         self.hooked = takes_before_content(inner)

@@ -20,6 +20,7 @@ from pathlib import Path
 from ..errors import DeliveryError
 from ..fsutil import fsync_dir, write_durably
 from ..i18n import _
+from ..models import Month
 from . import DeliveryResult, Envelope, Outcome
 
 _UNSAFE = re.compile(r"[^a-z0-9.+-]")
@@ -46,11 +47,7 @@ class OutboxSender:
     concurrency = 1
 
     def __init__(self, root: Path, month: str):
-        if not re.fullmatch(r"\d{4}-\d{2}", month):
-            raise DeliveryError(_("mois invalide : {month!r}.").format(month=month),
-                                fix=_("Donnez le mois sous la forme AAAA-MM, par exemple "
-                                      "2026-12."))
-        self.folder = Path(root) / month
+        self.folder = Path(root) / Month(month)
 
     def path_for(self, address: str) -> Path:
         """Return where the message for ``address`` is (or will be) written."""

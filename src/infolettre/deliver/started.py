@@ -19,7 +19,6 @@ sauvegarde »).
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from pathlib import Path
@@ -28,6 +27,7 @@ from ..clock import SYSTEM_CLOCK, Clock
 from ..errors import DeliveryError
 from ..fsutil import write_durably
 from ..i18n import _
+from ..models import Month
 from ..render.dates import clock as clock_time
 from ..render.dates import long_date, month_title
 from ..state import MissingState, state_file
@@ -58,7 +58,7 @@ def started_months(data_dir: Path) -> set[str]:
     folder = Path(data_dir) / FOLDER
     if not folder.is_dir():
         return set()
-    return {p.stem for p in folder.glob("*.json") if re.fullmatch(r"\d{4}-\d{2}", p.stem)}
+    return {p.stem for p in folder.glob("*.json") if Month.is_valid(p.stem)}
 
 
 def read_started(data_dir: Path, month: str) -> SendStarted | None:

@@ -34,7 +34,7 @@ from ..deliver.outbox import outbox_name
 from ..deliver.senders import make_sender
 from ..fsutil import fsync_dir, write_durably
 from ..i18n import _
-from ..organize import default_parution
+from ..models import Month
 from ..render.dates import long_date, month_title
 from ..settings import Settings
 from ..state import migrate
@@ -199,7 +199,7 @@ def reply_text(settings: Settings, titre: str, month: str, *, today: date | None
     is still ahead (``today``): an issue in preparation past its 1st is « en préparation ».
     Each late date (``late``) gets its own warning paragraph.
     """
-    parution = default_parution(month)
+    parution = Month(month).first_day
     if today is not None and parution < today:
         when = _("en préparation")
     else:

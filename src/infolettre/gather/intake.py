@@ -35,9 +35,10 @@ from ..clock import SYSTEM_CLOCK, Clock
 from ..errors import InfolettreError
 from ..fsutil import fsync_dir, write_durably
 from ..i18n import _
+from ..models import Month, Status
 from ..maildir import REASON_HEADER, move, with_reason
 from ..maildir import folder as maildir_folder
-from ..months import month_before, open_issue
+from ..months import open_issue
 from ..runlock import holds_lock
 from ..settings import Settings
 from ..state import connect, migrate, state_file
@@ -224,7 +225,7 @@ def _convert_and_write(raw: bytes, settings: Settings, month: str, received: dat
                                     "Gardez-en un et refusez l'autre.").format(
             sender=conversion.draft.sender or "?", how=why_same(twin.why),
             file=f"{month}/{path.name}"))
-    held = conversion.draft.front_matter.get("statut") == "retenu"
+    held = conversion.draft.front_matter.get("statut") == Status.HELD.value
     return IntakeResult("item", path, "", message_id, source, held=held,
                         titre=str(conversion.draft.front_matter.get("titre") or ""),
                         late=tuple(late))
@@ -245,7 +246,7 @@ def _feed_twin(conn: sqlite3.Connection, settings: Settings, month: str,
     """
     front = draft.front_matter
     twin = FeedStore(conn).same_news(month, str(front.get("titre") or ""),
-                                     str(front.get("lien") or "") or None, month_before(month))
+                                     str(front.get("lien") or "") or None, Month(month).previous())
     if twin is None or not Path(twin.path).is_file():
         return None
     file = Path(twin.path)

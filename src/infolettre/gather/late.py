@@ -6,7 +6,7 @@ built, that would be a silent loss: so each gathered item is checked as it arriv
 pivot reads it in the item's file (a note) and in the gather report, the sender in the
 acknowledgment, and ``check`` names it again (``organize.expired_pending``).
 
-The publication taken is the issue's default (``organize.default_parution``, the 1st of its
+The publication taken is the issue's default (``Month.first_day``, the 1st of its
 month), or the day of reception when that is later: an issue not signed off yet cannot come
 out before the item arrived.
 """
@@ -18,8 +18,7 @@ from datetime import date
 from typing import Any
 
 from ..i18n import _
-from ..models import AGENDA, FUNDING
-from ..organize import default_parution
+from ..models import AGENDA, FUNDING, Month
 from ..render.dates import long_date, month_title
 from ..store import to_date
 
@@ -77,7 +76,7 @@ def late_dates(front: dict[str, Any], month: str, received: date) -> list[LateDa
     ``front`` is an ``ItemDraft``'s: ``evenement`` holds ISO strings (« 2026-12-16 10:00 »)
     or dates, ``echeance`` a date. A value that cannot be read is left to the store's checks.
     """
-    parution = default_parution(month)
+    parution = Month(month).first_day
     cutoff = max(parution, received)
     found = []
     event = front.get("evenement")

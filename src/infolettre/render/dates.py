@@ -11,6 +11,7 @@ from datetime import date, datetime
 from babel.dates import format_date, format_time
 
 from ..i18n import _, current_locale
+from ..models import Month
 
 
 def long_date(value: date | datetime) -> str:
@@ -31,8 +32,7 @@ def short_date(value: date | datetime) -> str:
 
 def month_title(month: str) -> str:
     """« décembre 2026 » from ``"2026-12"``."""
-    year, mon = (int(p) for p in month.split("-"))
-    return format_date(date(year, mon, 1), "MMMM y", locale=current_locale())
+    return format_date(Month(month).first_day, "MMMM y", locale=current_locale())
 
 
 def clock(value: datetime) -> str:

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from ...i18n import _
-from ...models import AGENDA, FUNDING, REGIONAL, Source, Status
+from ...models import AGENDA, FRONT_MATTER_KEYS, FUNDING, REGIONAL, Source, Status
 from ...render.dates import long_date
 from ...settings import FeedSource, Settings
 from ..mail.attachments import Attachment, safe_filename
@@ -25,8 +25,6 @@ from ..mail.text import slugify
 from .model import FeedEntry
 from .parse import MORE, SHORTENED, UNTITLED
 
-FRONT_ORDER = ("titre", "organisme", "territoire", "rubrique", "date", "evenement",
-               "echeance", "lien", "image", "image_alt", "statut", "source", "flux")
 
 
 def entry_to_draft(entry: FeedEntry, feed: FeedSource, settings: Settings, *, month: str,
@@ -153,4 +151,4 @@ def _local(when: datetime, tz) -> datetime:
 
 def _ordered(front: dict[str, Any]) -> dict[str, Any]:
     """Keep the store's key order; drop empty values."""
-    return {k: front[k] for k in FRONT_ORDER if front.get(k) not in (None, "")}
+    return {k: front[k] for k in FRONT_MATTER_KEYS if front.get(k) not in (None, "")}

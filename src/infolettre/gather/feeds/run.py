@@ -36,13 +36,14 @@ from ... import __version__
 from ...clock import SYSTEM_CLOCK, Clock
 from ...frontmatter_reader import read_document
 from ...i18n import _
-from ...months import month_before, open_issue
+from ...models import Month
+from ...months import open_issue
 from ...render.dates import long_date
 from ...runlock import holds_lock
 from ...settings import FeedSource, Settings
 from ...signoff import SignoffStore
 from ...state import connect, state_file
-from ...store import add_note, check_month, write_draft
+from ...store import add_note, write_draft
 from ..late import late_dates
 from .convert import entry_to_draft, with_image
 from .dedupe import DuplicateIndex, Known, why_same
@@ -130,7 +131,7 @@ def previous_cutoff(settings: Settings, store: SignoffStore, month: str) -> date
     The first approval of the previous issue (what was published by then was gathered for
     it), else that issue's first day: entries from before are old news, not proposed.
     """
-    previous = month_before(check_month(month))
+    previous = Month(month).previous()
     history = store.history(previous)
     if history:
         return history[0].signed_at.astimezone(UTC)
@@ -235,7 +236,7 @@ def _fetch_images(plans: list[_Plan], policy: FetchPolicy,
 def existing_items(settings: Settings, month: str) -> DuplicateIndex:
     """Index the items already in the issue (and the links of the one before)."""
     index = DuplicateIndex()
-    for folder_month, same in ((month_before(month), False), (month, True)):
+    for folder_month, same in ((Month(month).previous(), False), (month, True)):
         folder = settings.paths.contenu / folder_month
         if not folder.is_dir():
             continue

@@ -14,7 +14,7 @@ from email.message import EmailMessage
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from ...models import AGENDA, FUNDING, Source
+from ...models import AGENDA, FRONT_MATTER_KEYS, FUNDING, Source
 from ...settings import Settings
 from ..replies import clean_reply
 from .attachments import MAX_ATTACHMENT_BYTES, Attachment, collect_attachments, filename
@@ -27,8 +27,6 @@ from .trust import automatic_reason, identify, not_an_email
 MAX_PARTS = 1000
 MAX_TEXT_IN = 1_000_000  # characters of a body part read (HTML included)
 MAX_TEXT_OUT = 100_000  # characters of Markdown kept
-FRONT_ORDER = ("titre", "organisme", "territoire", "rubrique", "date", "evenement",
-               "echeance", "lien", "image", "image_alt", "statut", "source")
 
 
 @dataclass
@@ -200,7 +198,7 @@ class _Converter:
         self.image(f)
         f["statut"] = self.status.value
         f["source"] = Source.MAIL.value
-        self.front = {k: f[k] for k in FRONT_ORDER if f.get(k) not in (None, "")}
+        self.front = {k: f[k] for k in FRONT_MATTER_KEYS if f.get(k) not in (None, "")}
 
     def image(self, f: dict[str, Any]) -> None:
         """Illustrate the item with the first image, and ask for its alternative text."""
