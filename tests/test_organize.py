@@ -118,3 +118,14 @@ def test_parution_date_moves_the_cutoff(sample_settings):
     items = [event("tot", at(3)), event("tard", at(20))]
     issue = organize(items, sample_settings, "2026-12", parution=date(2026, 12, 10))
     assert [i.slug for i in section(issue.edition(COMPLETE), "agenda").items] == ["tard"]
+
+
+def test_each_recipient_reads_their_territorys_edition_else_the_complete_one(sample_settings):
+    """Organize's rule for who gets which: a territory's people get its edition; regional
+    people, and a territory unknown this month, get the complete edition."""
+    from infolettre.models import REGIONAL, Recipient
+
+    issue = organize([item("a")], sample_settings, "2026-12")
+    assert issue.edition_slug_for(Recipient("a@x.org", territoire="montmagny")) == "montmagny"
+    assert issue.edition_slug_for(Recipient("b@x.org", territoire=REGIONAL)) == COMPLETE
+    assert issue.edition_slug_for(Recipient("c@x.org", territoire="ailleurs")) == COMPLETE

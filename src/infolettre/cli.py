@@ -104,20 +104,14 @@ MONTH = click.argument("month", required=False, metavar="[AAAA-MM]")
                              "la configuration, sans rien produire."))
 @MONTH
 def check(month: Optional[str]) -> None:
-    from .gather.files import gather_files
-    from .gather.mail.trust import authentication_warnings
-    from .organize import organize
+    from .pipeline import check as run_check
 
     settings = _settings()
-    month = _month(settings, month)
-    items, problems = gather_files(settings, month)
-    issue = organize(items, settings, month)
-    approved = sum(i.approved for i in items)
+    result = run_check(settings, _month(settings, month))
     console.print(_("Numéro {month} : {n} nouvelle(s) lue(s), dont {a} approuvée(s) ; "
                     "{k} retenue(s) pour les éditions.").format(
-        month=month, n=len(items), a=approved, k=len(issue.items)))
-    raise click.exceptions.Exit(show_problems(problems + list(issue.notices)
-                                              + authentication_warnings(settings)))
+        month=result.month, n=len(result.items), a=result.approved, k=len(result.issue.items)))
+    raise click.exceptions.Exit(show_problems(result.problems))
 
 
 @app.command("build", help=_("Produire toutes les éditions d'un numéro (défaut : le plus "
@@ -207,31 +201,23 @@ def send(month: Optional[str], outbox: Optional[Path], test_address: Optional[st
 @click.option("--csv", "csv_path", type=click.Path(path_type=Path, dir_okay=False),
               metavar="FICHIER", help=_("Écrire les échecs dans ce fichier CSV."))
 def status(month: Optional[str], failed: bool, csv_path: Optional[Path]) -> None:
-    from .deliver.ledger import State
-    from .deliver.started import open_ledger
+    from .pipeline import status as run_status
 
     settings = _settings()
-    month = _month(settings, month)
     # read-only: never creates the database; refuses (exit 2) if the ledger lost a send
-    ledger = open_ledger(settings.paths.donnees, month, tz=settings.identity.timezone,
-                         clock=state.clock)
-    if ledger is None:
+    report = run_status(settings, _month(settings, month), csv=csv_path, clock=state.clock)
+    if not report.sent:
         console.print(_("{month} : aucun envoi enregistré pour ce numéro (il n'a jamais été "
-                        "envoyé).").format(month=month))
+                        "envoyé).").format(month=report.month))
         raise click.exceptions.Exit(0)
-    with ledger:
-        console.print(f"{month} : {ledger.summary(month)}")
-        if failed:
-            for row in [*ledger.failures(month), *ledger.uncertain(month)]:
-                console.print(f"{row.email} ({row.edition}) : {row.reason}", markup=False,
-                              soft_wrap=True)
-        if csv_path:
-            n = ledger.export_failures_csv(month, csv_path, tz=settings.identity.timezone)
-            console.print(_("{n} échec(s) écrit(s) dans {path}.").format(n=n, path=csv_path))
-        counts = ledger.counts(month)
-    done = (counts[State.PENDING] == counts[State.DEFERRED] == counts[State.FAILED]
-            == counts[State.TRANSMITTED] == 0)
-    raise click.exceptions.Exit(0 if done else 1)
+    console.print(f"{report.month} : {report.summary}")
+    if failed:
+        for row in report.failures:
+            console.print(f"{row.email} ({row.edition}) : {row.reason}", soft_wrap=True)
+    if csv_path:
+        console.print(_("{n} échec(s) écrit(s) dans {path}.").format(n=report.csv_rows,
+                                                                     path=csv_path))
+    raise click.exceptions.Exit(0 if report.done else 1)
 
 
 @app.command("desabonnements", help=_("Traiter les demandes de désabonnement reçues par "
@@ -263,20 +249,9 @@ def unsubscribe_requests(maildir: Optional[Path]) -> None:
                                   "(par téléphone, en personne…)."))
 @click.argument("address", metavar="ADRESSE")
 def unsubscribe_one(address: str) -> None:
-    from contextlib import closing
+    from .pipeline import unsubscribe
 
-    from .state import connect, state_file
-    from .unsubscribe import UnsubscribeStore
-
-    from .deliver.recipients import LineError, check_address
-
-    settings = _settings()
-    try:
-        address = check_address(address)
-    except LineError as exc:
-        raise InfolettreError(exc.message, where=address, fix=exc.fix) from None
-    with closing(connect(state_file(settings.paths.donnees))) as conn:
-        new = UnsubscribeStore(conn, clock=state.clock).add(address, "pivot")
+    address, new = unsubscribe(_settings(), address, clock=state.clock)
     console.print((_("L'adresse {address} est désabonnée : elle ne recevra plus rien.") if new
                    else _("L'adresse {address} était déjà désabonnée.")).format(address=address))
 
@@ -386,7 +361,7 @@ def postal(month: Optional[str], out: Optional[Path]) -> None:
 @click.argument("folder", required=False, metavar="[DOSSIER]",
                 type=click.Path(path_type=Path, file_okay=False))
 def backup(folder: Optional[Path]) -> None:
-    from .backup import backup as run_backup
+    from .pipeline import backup as run_backup
     from .unsubscribe.secret import ENV_SECRET
 
     settings = _settings()

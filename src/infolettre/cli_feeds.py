@@ -83,43 +83,30 @@ def gather_feeds_command() -> None:
 @app.command("feeds", help=_("Afficher l'état de chaque flux : dernière réussite, dernière "
                              "erreur, échecs de suite."))
 def feeds_command() -> None:
-    from contextlib import closing, nullcontext
-
-    from .gather.feeds.store import FeedStatus, FeedStore
-    from .state import MissingState, connect, state_file
+    from .pipeline import feeds_health
 
     settings = _settings()
     _require_feeds(settings)
     tz, limit = settings.identity.timezone, settings.watch.alerte_apres
     alerts = 0
-    try:  # read-only: a reading command never creates the database
-        conn = connect(state_file(settings.paths.donnees), readonly=True)
-    except MissingState:
-        conn = None
-    with closing(conn) if conn is not None else nullcontext():
-        try:
-            store = FeedStore(conn) if conn is not None else None
-        except MissingState:  # no feed ever read with this database
-            store = None
-        for feed in settings.feeds:
-            s = store.status(feed.url, feed.nom) if store else FeedStatus(feed.url, feed.nom)
-            failing = s.echecs_consecutifs >= limit
-            alerts += failing
-            mark = ("✗", "bold red") if failing else (("!", "yellow") if s.echecs_consecutifs
-                                                      else ("✓", "green"))
-            console.print(Text.assemble(mark, " ", (feed.nom, "bold"), f" — {feed.url}"),
-                          soft_wrap=True)
-            if s.derniere_tentative is None:
-                console.print("    " + _("jamais lu"), markup=False)
-                continue
-            console.print("    " + _("dernière réussite : {when} · échecs de suite : {n} · "
-                                      "nouvelles écrites : {items}").format(
-                when=_local(s.derniere_reussite, tz), n=s.echecs_consecutifs,
-                items=s.nouvelles), markup=False, soft_wrap=True)
-            if s.echecs_consecutifs and s.derniere_erreur:
-                console.print("    " + _("dernière erreur ({when}) : {error}").format(
-                    when=_local(s.erreur_le, tz), error=s.derniere_erreur),
-                    markup=False, soft_wrap=True)
+    for feed, s in feeds_health(settings):  # read-only: never creates the database
+        failing = s.echecs_consecutifs >= limit
+        alerts += failing
+        mark = ("✗", "bold red") if failing else (("!", "yellow") if s.echecs_consecutifs
+                                                  else ("✓", "green"))
+        console.print(Text.assemble(mark, " ", (feed.nom, "bold"), f" — {feed.url}"),
+                      soft_wrap=True)
+        if s.derniere_tentative is None:
+            console.print("    " + _("jamais lu"), markup=False)
+            continue
+        console.print("    " + _("dernière réussite : {when} · échecs de suite : {n} · "
+                                  "nouvelles écrites : {items}").format(
+            when=_local(s.derniere_reussite, tz), n=s.echecs_consecutifs,
+            items=s.nouvelles), markup=False, soft_wrap=True)
+        if s.echecs_consecutifs and s.derniere_erreur:
+            console.print("    " + _("dernière erreur ({when}) : {error}").format(
+                when=_local(s.erreur_le, tz), error=s.derniere_erreur),
+                markup=False, soft_wrap=True)
     if alerts:
         errors.print(_("{n} flux en échec depuis au moins {limit} passages : voyez la dernière "
                        "erreur de chacun.").format(n=alerts, limit=limit), soft_wrap=True)

@@ -200,6 +200,18 @@ class Issue:
     def edition(self, slug: str) -> Edition:
         return next(e for e in self.editions if e.slug == slug)
 
+    def edition_slug_for(self, recipient: Recipient) -> str:
+        """Say which edition ``recipient`` reads by email: their territory's, else complete.
+
+        Organize's rule, kept with the issue it organized: regional recipients (and
+        territories with no edition this month) get the complete edition, so nobody is left
+        without a bulletin.
+        """
+        slugs = {e.slug for e in self.editions}
+        if recipient.territoire != REGIONAL and recipient.territoire in slugs:
+            return recipient.territoire
+        return COMPLETE
+
 
 @dataclass(frozen=True)
 class Recipient:

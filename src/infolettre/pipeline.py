@@ -10,31 +10,34 @@ Emails and feeds are gathered earlier, on their own schedule (``gather/intake.py
 from __future__ import annotations
 
 from contextlib import closing
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
+from .backup import backup as copy_state
 from .clock import SYSTEM_CLOCK, Clock
 from .deliver import DeliveryReport
 from .deliver.postal import default_path, postal_rows, write_postal_csv
-from .deliver.ledger import Ledger, LedgerSender, State
+from .deliver.ledger import Ledger, LedgerRow, LedgerSender, State
 from .deliver.recipients import LineError, check_address, iter_recipients, load_recipients
-from .deliver.run import MessageFactory, deliver_issue
+from .deliver.run import deliver_issue
 from .deliver.senders import make_sender, refuse_items_in_error, signed_unsubscriber
-from .deliver.started import record_attempted, record_started, refuse_if_lost
-from .errors import DeliveryError, Problem, Severity
+from .deliver.started import open_ledger, record_attempted, record_started, refuse_if_lost
+from .errors import DeliveryError, InfolettreError, Problem, Severity
+from .gather.feeds.store import FeedStatus, FeedStore
 from .gather.files import gather_files
+from .gather.mail.trust import authentication_warnings
 from .i18n import _
-from .models import COMPLETE, REGIONAL, Recipient, RenderedIssue
+from .models import COMPLETE, REGIONAL, Issue, Item, Recipient, RenderedIssue
 from .organize import organize
 from .render import render_issue
 from .render.outputs import (BuildResult, default_out_dir, refuse_preview_over_build,
                              write_outputs)
 from .runlock import lock_data_dir
-from .settings import Settings
+from .settings import FeedSource, Settings
 from .signoff import (Reach, Signoff, SignoffStore, approve_issue, require_signoff,
                       resend_notice)
-from .state import connect, state_file
+from .state import MissingState, connect, state_file
 from .unsubscribe import UnsubscribeStore
 
 
@@ -94,8 +97,8 @@ def _send(settings: Settings, month: str, *, outbox: Path | None, parution: date
         require_signoff(signoffs, month, rendered.issue, settings)
         unsubscribed = UnsubscribeStore(conn, clock=clock)
         # --- reading ends here; sending begins ---
-        editions = MessageFactory(rendered, settings, rendered.placeholders, None, clock=clock)
-        ledger.plan(month, ((r.email, editions.edition_for(r).slug)
+        issue = rendered.issue
+        ledger.plan(month, ((r.email, issue.edition_slug_for(r))
                             for r in unsubscribed.filter(iter_recipients(listing, settings, found))
                             if r.wants_email))
         _record_start(settings.paths.donnees, month, ledger, signoffs.current(month), clock)
@@ -207,3 +210,94 @@ def postal(settings: Settings, month: str, *, out: Path | None = None,
     # --- reading ends here; writing begins ---
     count = write_postal_csv(path, postal_rows(recipients, issue, settings))
     return path, count, problems
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """What ``check`` found in one issue: its items, the issue they make, every problem."""
+
+    month: str
+    items: list[Item]
+    issue: Issue
+    problems: list[Problem]
+
+    @property
+    def approved(self) -> int:
+        return sum(i.approved for i in self.items)
+
+
+def check(settings: Settings, month: str, *, parution: date | None = None) -> CheckResult:
+    """Read and validate the issue's items, organize them, and list every problem (no write).
+
+    The problems include the configuration's own warnings (sender authentication unchecked).
+    """
+    items, problems = gather_files(settings, month)
+    issue = organize(items, settings, month, parution=parution)
+    return CheckResult(month, items, issue,
+                       problems + list(issue.notices) + authentication_warnings(settings))
+
+
+@dataclass(frozen=True)
+class StatusReport:
+    """Where the sending of an issue stands (``infolettre status``)."""
+
+    month: str
+    sent: bool  # False: never sent (nothing in the ledger)
+    summary: str = ""
+    counts: dict[State, int] = field(default_factory=dict)
+    failures: list[LedgerRow] = field(default_factory=list)  # failed, then uncertain
+    csv_rows: int | None = None  # failures written to the CSV file, when one was asked
+
+    @property
+    def done(self) -> bool:
+        """Tell whether nothing is left to do: no pending, deferred, failed or uncertain row."""
+        return not any(self.counts.get(s, 0) for s in (State.PENDING, State.DEFERRED,
+                                                        State.FAILED, State.TRANSMITTED))
+
+
+def status(settings: Settings, month: str, *, csv: Path | None = None,
+           clock: Clock = SYSTEM_CLOCK) -> StatusReport:
+    """Read the ledger of ``month`` (read-only: never creates the database).
+
+    ``DeliveryError`` when the issue's sending started but the ledger lost it.
+    """
+    tz = settings.identity.timezone
+    ledger = open_ledger(settings.paths.donnees, month, tz=tz, clock=clock)
+    if ledger is None:
+        return StatusReport(month, sent=False)
+    with ledger:
+        rows = None if csv is None else ledger.export_failures_csv(month, csv, tz=tz)
+        return StatusReport(month, True, ledger.summary(month), ledger.counts(month),
+                            [*ledger.failures(month), *ledger.uncertain(month)], rows)
+
+
+def feeds_health(settings: Settings) -> list[tuple[FeedSource, FeedStatus]]:
+    """Return each configured feed with its recorded health (read-only: no database made)."""
+    try:
+        conn = connect(state_file(settings.paths.donnees), readonly=True)
+    except MissingState:
+        return [(feed, FeedStatus(feed.url, feed.nom)) for feed in settings.feeds]
+    with closing(conn):
+        try:
+            store = FeedStore(conn)
+        except MissingState:  # no feed ever read with this database
+            return [(feed, FeedStatus(feed.url, feed.nom)) for feed in settings.feeds]
+        return [(feed, store.status(feed.url, feed.nom)) for feed in settings.feeds]
+
+
+def unsubscribe(settings: Settings, address: str, *, source: str = "pivot",
+                clock: Clock = SYSTEM_CLOCK) -> tuple[str, bool]:
+    """Unsubscribe one address at the person's request; return it (normalized) and whether
+    it is new. The journal is written first, then the database (``UnsubscribeStore``)."""
+    try:
+        address = check_address(address)
+    except LineError as exc:
+        raise InfolettreError(exc.message, where=address, fix=exc.fix) from None
+    with closing(connect(state_file(settings.paths.donnees))) as conn:
+        return address, UnsubscribeStore(conn, clock=clock).add(address, source)
+
+
+def backup(settings: Settings, folder: Path | None = None, *,
+           clock: Clock = SYSTEM_CLOCK) -> tuple[Path, list[Path]]:
+    """Copy the state (database, journals, send records, secret) into ``folder``."""
+    return copy_state(settings, folder, clock=clock)

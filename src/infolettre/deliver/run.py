@@ -14,7 +14,7 @@ from datetime import datetime
 from ..clock import SYSTEM_CLOCK, Clock
 from ..errors import DeliveryError
 from ..i18n import _
-from ..models import COMPLETE, REGIONAL, Recipient, RenderedEdition, RenderedIssue
+from ..models import COMPLETE, Recipient, RenderedEdition, RenderedIssue
 from ..render.personalize import Placeholders
 from ..settings import Settings
 from . import DeliveryReport, DeliveryResult, Envelope, Sender
@@ -31,6 +31,7 @@ class MessageFactory:
                  clock: Clock = SYSTEM_CLOCK):
         self.clock = clock
         self.month = rendered.issue.month
+        self.issue = rendered.issue
         self.editions = {e.slug: e for e in rendered.editions}
         if COMPLETE not in self.editions:  # checked before anything is sent
             raise DeliveryError(
@@ -44,14 +45,9 @@ class MessageFactory:
         self.cache: dict[str, EditionMessage] = {}
 
     def edition_for(self, recipient: Recipient) -> RenderedEdition:
-        """Pick the recipient's edition: their territory's, else the complete one.
-
-        Regional recipients (and territories with no edition this month) get the complete
-        edition, so nobody is left without a bulletin.
-        """
-        if recipient.territoire != REGIONAL and recipient.territoire in self.editions:
-            return self.editions[recipient.territoire]
-        return self.editions[COMPLETE]
+        """Pick the recipient's edition by organize's rule (``Issue.edition_slug_for``)."""
+        slug = self.issue.edition_slug_for(recipient)
+        return self.editions.get(slug) or self.editions[COMPLETE]
 
     def envelope(self, recipient: Recipient, now: datetime | None = None) -> Envelope:
         """Return the recipient's envelope, with a fresh Message-ID."""
