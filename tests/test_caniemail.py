@@ -11,7 +11,7 @@ import pytest
 
 from infolettre.models import COMPLETE
 from infolettre.organize import organize
-from infolettre.render.caniemail import EXCEPTIONS, failures, lint, load_features
+from .emaillint.caniemail import EXCEPTIONS, failures, lint, load_features
 from infolettre.render.email import render_email_html
 from infolettre.store import load_month
 

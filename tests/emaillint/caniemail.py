@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .email_usage import Scanner, Usage
+from .usage import Scanner, Usage
 
 #: (client family, platform) pairs that must not get an unsupported feature.
 TARGETS = (("gmail", "desktop-webmail"), ("gmail", "ios"), ("gmail", "android"),
