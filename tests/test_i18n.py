@@ -8,7 +8,7 @@ import sys
 from babel.messages.pofile import read_po
 
 from infolettre import i18n
-from infolettre.render.dates import long_date
+from infolettre.dates import long_date
 
 from .conftest import REPO
 

@@ -12,7 +12,7 @@ from rich.text import Text
 from .cli import _settings, app, console, errors, gather, state
 from .errors import InfolettreError
 from .i18n import _
-from .render.dates import clock, long_date
+from .dates import long_date, time_of_day
 
 
 def _local(iso: str | None, tz) -> str:
@@ -20,7 +20,7 @@ def _local(iso: str | None, tz) -> str:
     if not iso:
         return "—"
     when = datetime.fromisoformat(iso).astimezone(tz)
-    return _("{date} à {time}").format(date=long_date(when), time=clock(when))
+    return _("{date} à {time}").format(date=long_date(when), time=time_of_day(when))
 
 
 def _require_feeds(settings) -> None:

@@ -28,7 +28,7 @@ from .errors import Problem, Severity
 from .i18n import _
 from .models import (AGENDA, COMPLETE, FUNDING, REGIONAL, Edition, Group, Issue, Item,
                      Month, Section, SectionKind, Status)
-from .render.dates import long_date
+from .dates import long_date
 from .settings import Settings
 
 SPECIAL = (AGENDA, FUNDING)

@@ -37,8 +37,8 @@ from typing import Any, TypeVar
 from .clock import SYSTEM_CLOCK, Clock
 from .errors import InfolettreError
 from .i18n import _
-from .render.dates import clock as clock_time
-from .render.dates import long_date
+from .dates import long_date
+from .dates import time_of_day as clock_time
 
 LOCK_FILE = "verrou"
 F = TypeVar("F", bound=Callable[..., Any])

@@ -35,7 +35,7 @@ from .clock import SYSTEM_CLOCK, Clock
 from .errors import DeliveryError
 from .i18n import _, ngettext
 from .models import Issue, Item
-from .render.dates import clock, long_date, month_title
+from .dates import long_date, month_title, time_of_day
 from .settings import Settings
 from .state import migrate
 
@@ -248,7 +248,7 @@ def changed_message(signed: Signoff, now: Fingerprint, settings: Settings) -> st
     head = _("le numéro de {title} a changé depuis son approbation par {by} le {day} à "
              "{time} ; rien n'a été envoyé.").format(
         title=month_title(signed.month), by=signed.signed_by, day=long_date(local),
-        time=clock(local))
+        time=time_of_day(local))
     return head + " " + _("Changements : {details}.").format(
         details=" ; ".join(change_details(signed, now)))
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from ..i18n import _
 from ..models import AGENDA, FUNDING, Month
-from ..render.dates import long_date, month_title
+from ..dates import long_date, month_title
 from ..store import to_date
 
 EVENT, DEADLINE = "evenement", "echeance"

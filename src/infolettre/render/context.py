@@ -10,7 +10,7 @@ from typing import Any
 
 from ..models import COMPLETE, Edition, Issue, Item, SectionKind
 from ..settings import Settings
-from . import dates
+from .. import dates
 from .markdown import safe_link
 from .personalize import Placeholders
 

@@ -15,7 +15,7 @@ from markupsafe import Markup
 from .. import i18n
 from ..errors import BuildError
 from ..i18n import _
-from . import dates
+from .. import dates
 from .markdown import markdown_to_html
 
 
@@ -38,7 +38,7 @@ def make_environment(template_dir: Path) -> jinja2.Environment:
     env.filters.update(
         long_date=dates.long_date,
         short_date=dates.short_date,
-        clock=dates.clock,
+        clock=dates.time_of_day,
         month_title=dates.month_title,
         markdown=lambda text: Markup(markdown_to_html(text)),
     )

@@ -38,7 +38,7 @@ from ...frontmatter_reader import read_document
 from ...i18n import _
 from ...models import Month
 from ...months import open_issue
-from ...render.dates import long_date
+from ...dates import long_date
 from ...runlock import holds_lock
 from ...settings import FeedSource, Settings
 from ...signoff import SignoffStore
