@@ -62,7 +62,7 @@ def test_cli_commands_take_their_time_from_the_clock_they_are_given(project, cap
     import email.policy
 
     from infolettre.cli import main
-    from infolettre.signoff import SignoffStore
+    from infolettre.review.signoff import SignoffStore
     from infolettre.state import connect, state_file
     from infolettre.unsubscribe import UnsubscribeStore
 

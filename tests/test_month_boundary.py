@@ -26,7 +26,7 @@ from infolettre.gather.intake import process_maildir
 from infolettre.models import Event, Item, Status
 from infolettre.months import open_issue, target_month
 from infolettre.organize import organize
-from infolettre.signoff import Fingerprint, SignoffStore
+from infolettre.review.signoff import Fingerprint, SignoffStore
 from infolettre.state import connect, state_file
 
 from . import feedserver

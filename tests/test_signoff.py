@@ -14,7 +14,7 @@ import pytest
 import infolettre
 from infolettre.errors import DeliveryError
 from infolettre.organize import organize
-from infolettre.signoff import (SignoffStore, approve_issue, fingerprint, issue_fingerprint,
+from infolettre.review.signoff import (SignoffStore, approve_issue, fingerprint, issue_fingerprint,
                                 require_signoff, serialize)
 from infolettre.state import connect
 from infolettre.store import load_month
@@ -66,7 +66,7 @@ def test_fingerprint_is_stable_across_loads_and_processes(sample):
     assert len(first) == 64 and len(issue.items) > 20
     code = ("import sys; from infolettre.settings import load_settings; "
             "from infolettre.store import load_month; from infolettre.organize import organize; "
-            "from infolettre.signoff import issue_fingerprint; "
+            "from infolettre.review.signoff import issue_fingerprint; "
             "s = load_settings(sys.argv[1]); i, _p = load_month(s, '2026-12'); "
             "print(issue_fingerprint(organize(i, s, '2026-12'), s))")
     env = {**os.environ, "PYTHONHASHSEED": "12345",
@@ -216,7 +216,7 @@ def test_approval_needs_a_name(sample, store):
 
 def test_resend_notice_names_who_gets_the_new_version_and_who_does_not(sample, store):
     """After a partial send, a changed issue's notice counts each group and names the change."""
-    from infolettre.signoff import Reach, resend_notice
+    from infolettre.review.signoff import Reach, resend_notice
 
     approve_issue(store, *issue_of(sample), "Julie Roy", SIGNED_AT)
     assert resend_notice(store, *issue_of(sample), Reach(sent=3, waiting=2)) is None  # same

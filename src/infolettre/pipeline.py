@@ -35,7 +35,7 @@ from .render.outputs import (BuildResult, default_out_dir, refuse_preview_over_b
                              write_outputs)
 from .runlock import lock_data_dir
 from .settings import FeedSource, Settings
-from .signoff import (Reach, Signoff, SignoffStore, approve_issue, require_signoff,
+from .review.signoff import (Reach, Signoff, SignoffStore, approve_issue, require_signoff,
                       resend_notice)
 from .state import MissingState, connect, state_file
 from .unsubscribe import UnsubscribeStore

@@ -41,7 +41,7 @@ from ...months import open_issue
 from ...dates import long_date
 from ...runlock import holds_lock
 from ...settings import FeedSource, Settings
-from ...signoff import SignoffStore
+from ...review.signoff import SignoffStore
 from ...state import connect, state_file
 from ...store import add_note, write_draft
 from ..late import late_dates
