@@ -6,18 +6,16 @@ an ``Issue``; render turns each ``Edition`` into email, text and print outputs.
 
 from __future__ import annotations
 
+import html
 import re
+import secrets
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from .errors import ContentError, Problem
 from .i18n import _
-
-if TYPE_CHECKING:
-    from .render.personalize import Placeholders
 
 #: Territory slug of items and recipients that concern the whole region.
 REGIONAL = "regional"
@@ -234,6 +232,38 @@ class Recipient:
         return self.format in ("poste", "les-deux")
 
 
+#: The per-recipient fields templates may use, through ``placeholder(name)``. ``images`` is
+#: the base URL of the issue's images: ``images/`` beside the files of build/, the published
+#: archive (``[infolettre] site``) in a sent message.
+FIELDS = ("salutation", "courriel", "desabonnement", "images")
+
+
+@dataclass(frozen=True)
+class Placeholders:
+    """Tokens standing for per-recipient values in a rendered edition.
+
+    An edition is compiled once; the greeting, address and unsubscribe link of each
+    recipient are substituted afterwards (``render`` places the tokens, ``deliver`` fills
+    them). The nonce is drawn per build, so text in a submission can never forge one.
+    """
+
+    nonce: str = field(default_factory=lambda: secrets.token_hex(8))
+
+    def token(self, name: str) -> str:
+        """Return the token for ``name`` (one of ``FIELDS``)."""
+        if name not in FIELDS:
+            raise KeyError(name)
+        return f"@@{self.nonce}:{name}@@"
+
+    def fill(self, rendered: str, values: dict[str, str], *, escape_html: bool) -> str:
+        """Replace every token by its value, HTML-escaped when filling HTML."""
+        for name in FIELDS:
+            value = values.get(name, "")
+            rendered = rendered.replace(self.token(name),
+                                        html.escape(value) if escape_html else value)
+        return rendered
+
+
 @dataclass(frozen=True)
 class RenderedEdition:
     """An edition rendered once; per-recipient values are filled in later by ``personalize``."""
@@ -252,13 +282,7 @@ class RenderedIssue:
     issue: Issue
     editions: tuple[RenderedEdition, ...]
     print_html: str
-    placeholders: Placeholders = field(default_factory=lambda: _new_placeholders())
+    placeholders: Placeholders = field(default_factory=lambda: Placeholders())
 
     def edition(self, slug: str) -> RenderedEdition:
         return next(e for e in self.editions if e.slug == slug)
-
-
-def _new_placeholders() -> Placeholders:
-    from .render.personalize import Placeholders  # render imports models: import late
-
-    return Placeholders()

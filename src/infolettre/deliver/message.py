@@ -35,9 +35,8 @@ from urllib.parse import quote
 from ..clock import SYSTEM_CLOCK, Clock
 from ..errors import DeliveryError
 from ..i18n import _
-from ..models import Recipient, RenderedEdition
+from ..models import FIELDS, Placeholders, Recipient, RenderedEdition
 from ..render.context import published_images
-from ..render.personalize import FIELDS, Placeholders
 from ..settings import Settings
 
 CRLF = b"\r\n"

@@ -14,8 +14,7 @@ from datetime import datetime
 from ..clock import SYSTEM_CLOCK, Clock
 from ..errors import DeliveryError
 from ..i18n import _
-from ..models import COMPLETE, Recipient, RenderedEdition, RenderedIssue
-from ..render.personalize import Placeholders
+from ..models import COMPLETE, Placeholders, Recipient, RenderedEdition, RenderedIssue
 from ..settings import Settings
 from . import DeliveryReport, DeliveryResult, Envelope, Sender
 from .message import EditionMessage, Unsubscriber
