@@ -39,6 +39,19 @@ class Status(str, Enum):
 FRONT_MATTER_KEYS = ("titre", "organisme", "territoire", "rubrique", "date", "evenement",
                      "echeance", "lien", "image", "image_alt", "statut", "source", "flux")
 
+#: What an item's ``lien`` may be: checked by the content store, and again at render.
+SAFE_LINK = re.compile(r"^(https?://|mailto:)[^\s<>\"]+$", re.I)
+
+
+def safe_link(url: str | None) -> str | None:
+    """Return ``url`` if it may be shown as a link (https, http, mailto), else None.
+
+    The store refuses other links; render checks again so a bad one that came by another
+    path (a feed, a future source) never reaches an ``href`` or the text part.
+    """
+    return url if url and SAFE_LINK.match(url) else None
+
+
 _MONTH = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
 
 
