@@ -61,7 +61,7 @@ for entry in (str(REPO / "src"), str(REPO)):  # runnable without an editable ins
 from infolettre import i18n, store
 from infolettre.gather import imap, intake
 from infolettre.gather.imap import ENV_PASSWORD
-from infolettre.months import target_month
+from infolettre.state.issues import target_month
 from infolettre.settings import Settings, load_settings
 from tests.dovecot import DOVECOT, start_dovecot, stop_dovecot
 

@@ -24,7 +24,7 @@ from infolettre.gather import acknowledge as ack
 from infolettre.gather.feeds.run import gather_feeds
 from infolettre.gather.intake import process_maildir
 from infolettre.models import Event, Item, Status
-from infolettre.months import open_issue, target_month
+from infolettre.state.issues import open_issue, target_month
 from infolettre.organize import organize
 from infolettre.review.signoff import Fingerprint, SignoffStore
 from infolettre.state import connect, state_file

@@ -37,11 +37,10 @@ from ...clock import SYSTEM_CLOCK, Clock
 from ...frontmatter_reader import read_document
 from ...i18n import _
 from ...models import Month
-from ...months import open_issue
+from ...state.issues import open_issue, previous_cutoff
 from ...dates import long_date
 from ...runlock import holds_lock
 from ...settings import FeedSource, Settings
-from ...review.signoff import SignoffStore
 from ...state import connect, state_file
 from ...store import add_note, write_draft
 from ..late import late_dates
@@ -125,20 +124,6 @@ def ascii_header(text: str) -> str:
     return " ".join(plain.split())
 
 
-def previous_cutoff(settings: Settings, store: SignoffStore, month: str) -> datetime:
-    """Return the moment before which an entry belongs to an earlier issue.
-
-    The first approval of the previous issue (what was published by then was gathered for
-    it), else that issue's first day: entries from before are old news, not proposed.
-    """
-    previous = Month(month).previous()
-    history = store.history(previous)
-    if history:
-        return history[0].signed_at.astimezone(UTC)
-    first = datetime(int(previous[:4]), int(previous[5:]), 1, tzinfo=settings.identity.timezone)
-    return first.astimezone(UTC)
-
-
 @holds_lock("gather feeds")  # one run at a time per data folder (runlock)
 def gather_feeds(settings: Settings, *, clock: Clock = SYSTEM_CLOCK,
                  progress: Callable[[FeedOutcome], None] | None = None,
@@ -148,7 +133,7 @@ def gather_feeds(settings: Settings, *, clock: Clock = SYSTEM_CLOCK,
     with closing(connect(state_file(settings.paths.donnees))) as conn:
         month = open_issue(conn, now, settings)
         feeds = FeedStore(conn, clock=clock)
-        report = FeedsReport(month, previous_cutoff(settings, SignoffStore(conn), month),
+        report = FeedsReport(month, previous_cutoff(conn, month, settings),
                              alert_after=settings.watch.alerte_apres,
                              timezone=settings.identity.timezone)
         policy = fetch_policy(settings)

@@ -20,8 +20,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import quote
 
-from .errors import InfolettreError
-from .i18n import _
+from ..errors import InfolettreError
+from ..i18n import _
 
 FILE_NAME = "infolettre.sqlite3"
 #: SQLite's primary result codes for a damaged file (``sqlite_errorcode & 0xff``).
