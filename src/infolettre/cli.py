@@ -362,7 +362,7 @@ def postal(month: Optional[str], out: Optional[Path]) -> None:
                 type=click.Path(path_type=Path, file_okay=False))
 def backup(folder: Optional[Path]) -> None:
     from .pipeline import backup as run_backup
-    from .unsubscribe.secret import ENV_SECRET
+    from .state.secret import ENV_SECRET
 
     settings = _settings()
     folder, written = run_backup(settings, folder, clock=state.clock)

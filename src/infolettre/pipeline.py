@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
-from .backup import backup as copy_state
+from .state.backup import backup as copy_state
 from .clock import SYSTEM_CLOCK, Clock
 from .deliver import DeliveryReport
 from .deliver.postal import default_path, postal_rows, write_postal_csv

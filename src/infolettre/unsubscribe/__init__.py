@@ -18,7 +18,7 @@ state database and the journal.
 
 from ..maildir import REASON_HEADER
 from .mailbox import Report, process_maildir
-from .secret import load_secret
+from ..state.secret import load_secret
 from .store import UnsubscribeStore, process_unsubscribe_token
 from .tokens import SignedUnsubscriber, make_token, normalize_email, verify_token
 
