@@ -100,3 +100,11 @@ def test_test_send_rejects_a_bad_address(sample_here):
     with pytest.raises(DeliveryError) as info:
         send_test(sample_here, MONTH, "pas une adresse")
     assert info.value.where == "--test"
+
+
+def test_send_reports_each_result_as_it_comes(signed):
+    """The progress callback sees every message (the command's counter, the app's bar)."""
+    seen = []
+    report, _ = send(signed, MONTH, progress=seen.append)
+    assert len(seen) == report.sent == 12
+    assert {r.envelope.edition for r in seen} >= {"complete", "montmagny"}

@@ -35,7 +35,7 @@ def _require_feeds(settings) -> None:
 @gather.command("feeds", help=_("Lire les flux RSS et Atom de [[flux]] et en faire des "
                                 "nouvelles à relire."))
 def gather_feeds_command() -> None:
-    from .gather.feeds.run import gather_feeds
+    from .pipeline import gather_feeds
 
     settings = _settings()
     _require_feeds(settings)

@@ -245,6 +245,20 @@ class Recipient:
         return self.format in ("poste", "les-deux")
 
 
+@dataclass(frozen=True)
+class UnsubscribeLinks:
+    """The ways one recipient can unsubscribe: a mailto, and a signed HTTPS link (RFC 8058)
+    when the web page is configured. ``unsubscribe`` makes them, ``deliver`` writes them."""
+
+    mailto: str
+    https: str | None = None
+
+    @property
+    def preferred(self) -> str:
+        """Return the link shown in the footer: one click when there is one."""
+        return self.https or self.mailto
+
+
 #: The per-recipient fields templates may use, through ``placeholder(name)``. ``images`` is
 #: the base URL of the issue's images: ``images/`` beside the files of build/, the published
 #: archive (``[infolettre] site``) in a sent message.

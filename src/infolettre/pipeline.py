@@ -9,6 +9,7 @@ Emails and feeds are gathered earlier, on their own schedule (``gather/intake.py
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import closing
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -16,7 +17,7 @@ from pathlib import Path
 
 from .state.backup import backup as copy_state
 from .clock import SYSTEM_CLOCK, Clock
-from .deliver import DeliveryReport
+from .deliver import DeliveryReport, DeliveryResult
 from .deliver.postal import default_path, postal_rows, write_postal_csv
 from .deliver.ledger import Ledger, LedgerRow, LedgerSender, State
 from .deliver.recipients import LineError, check_address, iter_recipients, load_recipients
@@ -24,6 +25,8 @@ from .deliver.run import deliver_issue
 from .deliver.senders import make_sender, refuse_items_in_error, signed_unsubscriber
 from .deliver.started import open_ledger, record_attempted, record_started, refuse_if_lost
 from .errors import DeliveryError, InfolettreError, Problem, Severity
+from .gather.feeds.run import FeedOutcome, FeedsReport
+from .gather.feeds.run import gather_feeds as watch_feeds
 from .gather.feeds.store import FeedStatus, FeedStore
 from .gather.files import gather_files
 from .gather.mail.trust import authentication_warnings
@@ -68,7 +71,9 @@ def build(settings: Settings, month: str, *, out: Path | None = None,
 
 def send(settings: Settings, month: str, *, outbox: Path | None = None,
          parution: date | None = None, release_uncertain: bool = False,
-         clock: Clock = SYSTEM_CLOCK) -> tuple[DeliveryReport, list[Problem]]:
+         clock: Clock = SYSTEM_CLOCK,
+         progress: Callable[[DeliveryResult], None] | None = None
+         ) -> tuple[DeliveryReport, list[Problem]]:
     """Deliver one signed-off issue: each subscriber gets their territory's edition, once.
 
     Refused up front when another run holds the data folder's lock (``runlock``) or when
@@ -76,16 +81,19 @@ def send(settings: Settings, month: str, *, outbox: Path | None = None,
     items are in error or the issue was not approved as it is now. Recipients
     are streamed twice (plan the ledger, then send): memory stays flat whatever the list.
     ``release_uncertain`` sends the « incertain » messages again (``Ledger.release_uncertain``).
+    ``progress`` sees each message's result as it comes (a counter, the web app's bar).
     """
     data, tz = settings.paths.donnees, settings.identity.timezone
     with lock_data_dir(data, f"send {month}", tz=tz, clock=clock):
         refuse_if_lost(data, month, tz=tz, clock=clock)
         return _send(settings, month, outbox=outbox, parution=parution,
-                     release_uncertain=release_uncertain, clock=clock)
+                     release_uncertain=release_uncertain, clock=clock, progress=progress)
 
 
 def _send(settings: Settings, month: str, *, outbox: Path | None, parution: date | None,
-          release_uncertain: bool, clock: Clock) -> tuple[DeliveryReport, list[Problem]]:
+          release_uncertain: bool, clock: Clock,
+          progress: Callable[[DeliveryResult], None] | None
+          ) -> tuple[DeliveryReport, list[Problem]]:
     """Deliver the issue, the lock held (``send``)."""
     rendered, problems = prepare(settings, month, parution=parution)
     refuse_items_in_error(problems, month)
@@ -107,7 +115,8 @@ def _send(settings: Settings, month: str, *, outbox: Path | None, parution: date
         sender = LedgerSender(make_sender(settings, month, outbox), ledger, month)
         report = deliver_issue(rendered,
                                unsubscribed.filter(iter_recipients(listing, settings, [])),
-                               sender, settings, unsubscriber=unsubscriber, clock=clock)
+                               sender, settings, unsubscriber=unsubscriber, clock=clock,
+                               progress=progress)
         ledger.make_durable()  # the count below must never be ahead of the ledger on disk
         record_attempted(settings.paths.donnees, month, ledger.attempted(month))
     return report, problems + found
@@ -301,3 +310,9 @@ def backup(settings: Settings, folder: Path | None = None, *,
            clock: Clock = SYSTEM_CLOCK) -> tuple[Path, list[Path]]:
     """Copy the state (database, journals, send records, secret) into ``folder``."""
     return copy_state(settings, folder, clock=clock)
+
+
+def gather_feeds(settings: Settings, *, clock: Clock = SYSTEM_CLOCK,
+                 progress: Callable[[FeedOutcome], None] | None = None) -> FeedsReport:
+    """Read every ``[[flux]]`` once and write their new entries as items of the open issue."""
+    return watch_feeds(settings, clock=clock, progress=progress)

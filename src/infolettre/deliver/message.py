@@ -25,7 +25,6 @@ import base64
 import binascii
 import re
 import secrets
-from dataclasses import dataclass
 from datetime import datetime
 from email.policy import SMTP
 from email.utils import format_datetime
@@ -35,7 +34,7 @@ from urllib.parse import quote
 from ..clock import SYSTEM_CLOCK, Clock
 from ..errors import DeliveryError
 from ..i18n import _
-from ..models import FIELDS, Placeholders, Recipient, RenderedEdition
+from ..models import FIELDS, Placeholders, Recipient, RenderedEdition, UnsubscribeLinks
 from ..render.context import published_images
 from ..settings import Settings
 
@@ -44,20 +43,6 @@ SOFT_BREAK = b"=\r\n"
 QP_LINE = 76   # longest quoted-printable line, soft break included (RFC 2045)
 _ATOMS = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~ -]+")
 _SAFE_ADDRESS = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9.-]+")
-
-
-@dataclass(frozen=True)
-class UnsubscribeLinks:
-    """The ways one recipient can unsubscribe: a mailto, and later a signed HTTPS link."""
-
-    mailto: str
-    #: Signed one-click link (RFC 8058); issue 3 fills it, the outbox leaves it empty.
-    https: str | None = None
-
-    @property
-    def preferred(self) -> str:
-        """Return the link shown in the footer: one click when there is one."""
-        return self.https or self.mailto
 
 
 class Unsubscriber(Protocol):

@@ -9,10 +9,9 @@ import hmac
 import re
 from urllib.parse import quote, urlsplit
 
-from ..deliver.message import UnsubscribeLinks
 from ..errors import ConfigError
 from ..i18n import _
-from ..models import Recipient
+from ..models import Recipient, UnsubscribeLinks
 
 
 VERSION = "v1"

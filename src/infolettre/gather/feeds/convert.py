@@ -17,7 +17,7 @@ from typing import Any
 
 from ...i18n import _
 from ...models import AGENDA, FRONT_MATTER_KEYS, FUNDING, REGIONAL, Source, Status
-from ...render.dates import long_date
+from ...dates import long_date
 from ...settings import FeedSource, Settings
 from ..mail.attachments import Attachment, safe_filename
 from ..mail.convert import ItemDraft
