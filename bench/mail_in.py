@@ -22,12 +22,13 @@ this one process and run one after the other, each on a fresh project:
 (a) **poll**: ``gather.imap.poll(settings, plain_loopback=True)`` — fetch, intake,
     acknowledgment check, move to « Traité » / « À vérifier », in clear text on 127.0.0.1
     (TLS is not what is measured); timed as a whole and split by thin wrappers around
-    ``_Mailbox.fetch``, ``process_raw`` (and, inside it, ``archive``, ``convert_message``,
-    ``write_draft`` — and in it ``store._taken`` and ``store.fit_image``),
-    ``acknowledge_item`` and the moves (a step the code does not have is left out);
+    ``_Mailbox.fetch``, the mailbox runner's ``screen`` (and in it ``archive``),
+    ``process_raw`` (and, inside it, ``convert_message``, ``write_draft`` — and in it
+    ``store._taken`` and ``store.fit_image``), ``intake.announce`` (the acknowledgment, its
+    subscriber) and the moves (a step the code does not have is left out);
 (b) **Maildir**: ``process_maildir`` on a Maildir holding the very bytes (a) fetched (the
-    same intake, ``process_raw``, without the network: a file read, then a durable copy into
-    ``.Traite`` instead of the IMAP move);
+    same runner and intake without the network: a file read, then a durable copy into
+    ``.Traite`` instead of the IMAP move; ``runner.handle_one`` times each message whole);
 (c) **conversion alone**: ``convert_message`` on the same bytes, in memory, nothing written.
 
 The wrappers cost about a microsecond a call, against milliseconds per message. Every
@@ -61,6 +62,7 @@ for entry in (str(REPO / "src"), str(REPO)):  # runnable without an editable ins
 from infolettre import i18n, store
 from infolettre.gather import imap, intake
 from infolettre.gather.imap import ENV_PASSWORD
+from infolettre.mailbox import runner, screening
 from infolettre.state.issues import target_month
 from infolettre.settings import Settings, load_settings
 from tests.dovecot import DOVECOT, start_dovecot, stop_dovecot
@@ -195,21 +197,22 @@ def instrument(timers: Timers, capture: bool) -> list:
     def keep_raw(spent, args, kwargs):
         if capture:
             timers.raw.append((args[0], kwargs.get("received")))
-
     return [
         timers.wrap(imap._Mailbox, "fetch", "fetch"),
         timers.wrap(imap._Mailbox, "move", "move"),
         timers.wrap(imap._Mailbox, "file_with_reason", "move"),
         timers.wrap(imap, "process_raw", "process_raw", keep_raw),
-        timers.wrap(intake, "_process_file", "maildir_file"),
-        timers.wrap(intake, "archive", "archive"),
+        # the mailbox runner: one message, from fetch to filing; the screening before the
+        # handler (reason header dropped, raw bytes archived, measured)
+        timers.wrap(runner, "handle_one", "maildir_file"),
+        timers.wrap(runner, "screen", "screen"),
+        timers.wrap(screening, "archive", "archive"),
         timers.wrap(intake, "convert_message", "convert"),
         timers.wrap(intake, "write_draft", "write_draft"),
         timers.wrap(store, "_taken", "taken"),
         timers.wrap(store, "fit_image", "fit_image"),
-        # acknowledgment of an item (when the code has it): between the intake and the move
-        timers.wrap(imap, "acknowledge_item", "acknowledge"),
-        timers.wrap(intake, "acknowledge_item", "acknowledge"),
+        # the item written, announced: its subscriber, the acknowledgment
+        timers.wrap(intake, "announce", "acknowledge"),
     ]
 
 
@@ -240,7 +243,7 @@ def run_maildir(settings: Settings, root: Path, raws: list[tuple[bytes, datetime
     os.sync()
     timers = Timers()
     undo = instrument(timers, capture=False)
-    # process_maildir calls intake.process_raw directly: time it there too
+    # the Maildir run calls intake.process_raw directly: time it there too
     undo.append(timers.wrap(intake, "process_raw", "process_raw"))
     try:
         start = time.perf_counter()
@@ -368,28 +371,28 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Maildir: {kinds(md_report.results)}")
 
     def split(wall: float, t: Timers, outer: str) -> list[list[str]]:
-        pr = t.total["process_raw"]
-        inner = t.total["archive"] + t.total["convert"] + t.total["write_draft"]
+        pr, sc, ack = t.total["process_raw"], t.total["screen"], t.total["acknowledge"]
+        inner = t.total["convert"] + t.total["write_draft"]
         rows = []
         if outer == "imap":
             rows.append(["  fetch (UID FETCH BODY.PEEK[])", t.total["fetch"]])
         else:
             rows.append(["  read + file into .Traite (write, fsync, rename)",
-                         t.total["maildir_file"] - pr - t.total["acknowledge"]])
+                         t.total["maildir_file"] - sc - pr - ack])
         rows += [
-            ["  process_raw", pr],
+            ["  screen: drop reason, archive, measure", sc],
             ["    archive raw bytes (sha256, fsync)", t.total["archive"]],
+            ["  process_raw", pr],
             ["    convert_message", t.total["convert"]],
             ["    write_draft (item + files, fsync)", t.total["write_draft"]],
             ["      of which listing the month folder", t.total["taken"]],
             ["      of which fitting images (Pillow)", t.total["fit_image"]],
             ["    rest: sha256, Message-ID, seen check, record", pr - inner],
         ]
-        ack = t.total["acknowledge"]
-        rows.append(["  acknowledge_item (accusé de réception)", ack])
+        rows.append(["  announce → acknowledgment (accusé de réception)", ack])
         if outer == "imap":
             rows.append(["  move / file (UID MOVE, APPEND)", t.total["move"]])
-            rest = wall - t.total["fetch"] - pr - ack - t.total["move"]
+            rest = wall - t.total["fetch"] - sc - pr - ack - t.total["move"]
             rows.append(["  rest (login, SELECT, SEARCH, logout, loop)", rest])
         else:
             rows.append(["  rest (listing, fsync of new/ cur/, loop)",

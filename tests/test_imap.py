@@ -205,7 +205,7 @@ def test_a_message_over_the_size_limit_is_not_downloaded_but_moved_whole(
     """Over ``MAX_MESSAGE_BYTES`` (lowered here to 2 KB), only the first bytes are fetched:
     the message goes, whole and unchanged, to « À vérifier », the reason in the report; the
     smaller one after it is processed."""
-    from infolettre.gather.mail import limits
+    from infolettre.mailbox import limits
 
     monkeypatch.setattr(limits, "MAX_MESSAGE_BYTES", 2048)
     append(mailbox, "delegate_latin1_photo_pdf", "imap-lourd@example.org")

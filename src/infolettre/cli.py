@@ -225,24 +225,13 @@ def status(month: Optional[str], failed: bool, csv_path: Optional[Path]) -> None
 @click.option("--maildir", type=click.Path(path_type=Path, file_okay=False),
               help=_("Dossier Maildir à lire (défaut : [desabonnement] maildir)."))
 def unsubscribe_requests(maildir: Optional[Path]) -> None:
-    from contextlib import closing
+    from .pipeline import unsubscribe_requests as read_requests
 
-    from .state import connect, state_file
-    from .unsubscribe import UnsubscribeStore, load_secret, process_maildir
-
-    settings = _settings()
-    folder = maildir or settings.unsubscribe.maildir
-    if folder is None:
-        raise InfolettreError(_("aucun dossier de demandes de désabonnement n'est indiqué."),
-                              fix=_("Ajoutez « maildir = … » dans [desabonnement] de "
-                                    "infolettre.toml, ou donnez --maildir DOSSIER."))
-    secret = load_secret(settings.paths.donnees)
-    with closing(connect(state_file(settings.paths.donnees))) as conn:
-        report = process_maildir(UnsubscribeStore(conn, clock=state.clock), secret, folder)
+    report = read_requests(_settings(), maildir=maildir, clock=state.clock)
     console.print(report.summary())
-    for name, reason in report.to_review:
+    for name, reason in [*report.to_review, *report.left]:
         console.print(f"  {name} : {reason}", markup=False, soft_wrap=True)
-    raise click.exceptions.Exit(1 if report.to_review else 0)
+    raise click.exceptions.Exit(1 if report.to_review or report.left else 0)
 
 
 @app.command("desabonner", help=_("Désabonner une adresse à la demande de la personne "
@@ -268,46 +257,18 @@ def gather() -> None:
               help=_("Dossier Maildir à lire (défaut : [courriel_entrant] de "
                      "infolettre.toml)."))
 def gather_mail(maildir: Optional[Path]) -> None:
-    from .gather.intake import IntakeResult, process_maildir
-
-    settings = _settings()
-    intake = settings.mail_intake
+    from .gather.intake import IntakeResult
+    from .pipeline import gather_mail as read_mail
 
     def progress(result: IntakeResult) -> None:
         if result.kind == "item" and result.path is not None:
             console.print(f"  {result.path}", markup=False, soft_wrap=True)
 
-    if maildir is None and intake.imap_hote:
-        report = _poll_imap(settings, progress)
-    elif maildir or intake.maildir:
-        report = process_maildir(settings, maildir or intake.maildir, progress=progress,
-                                 clock=state.clock)
-    else:
-        raise InfolettreError(
-            _("aucune boîte de courriel entrant n'est configurée."),
-            fix=_("Dans infolettre.toml, ajoutez la table « courriel_entrant » avec « maildir = "
-                  "… » ou « imap_hote = … » (voir l'exemple commenté), ou donnez --maildir "
-                  "DOSSIER."))
+    report = read_mail(_settings(), maildir=maildir, clock=state.clock, progress=progress)
     console.print(report.summary(), markup=False, soft_wrap=True)
     for result in report.to_review:
         console.print(f"  {result.source} : {result.reason}", markup=False, soft_wrap=True)
     raise click.exceptions.Exit(1 if report.to_review else 0)
-
-
-def _poll_imap(settings: Settings, progress):
-    """Read the IMAP box (``gather/imap.py``), or say that this installation cannot yet."""
-    try:
-        from .gather import imap
-    except ModuleNotFoundError as exc:
-        if exc.name != "infolettre.gather.imap":
-            raise
-        raise InfolettreError(
-            _("la lecture d'une boîte IMAP n'est pas disponible dans cette installation."),
-            fix=_("Retirez « imap_hote » de la table « courriel_entrant » et indiquez plutôt "
-                  "« maildir = … » (ou donnez --maildir DOSSIER), ou mettez infolettre à "
-                  "jour.")) from None
-    # an IntakeReport; progress gets each IntakeResult
-    return imap.poll(settings, progress, clock=state.clock)
 
 
 def _login() -> str:

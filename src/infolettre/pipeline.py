@@ -3,7 +3,7 @@
 Each step is a function from one model type to the next; this module only sequences them
 and, below the marked line, writes what they produced. Review happens between organize and
 render: only approved items reach the editions (``--preview`` shows the others too).
-Emails and feeds are gathered earlier, on their own schedule (``gather/intake.py``,
+Emails and feeds are gathered earlier, on their own schedule (``gather_mail``,
 ``gather/feeds/run.py``): they become files in ``content/``, which ``gather_files`` reads.
 """
 
@@ -25,10 +25,12 @@ from .deliver.run import deliver_issue
 from .deliver.senders import make_sender, refuse_items_in_error, signed_unsubscriber
 from .deliver.started import open_ledger, record_attempted, record_started, refuse_if_lost
 from .errors import DeliveryError, InfolettreError, Problem, Severity
+from .gather.acknowledge import AckOutbox, EachReply, ack_outbox
 from .gather.feeds.run import FeedOutcome, FeedsReport
 from .gather.feeds.run import gather_feeds as watch_feeds
 from .gather.feeds.store import FeedStatus, FeedStore
 from .gather.files import gather_files
+from .gather.intake import IntakeReport, IntakeResult, process_maildir
 from .gather.mail.trust import authentication_warnings
 from .i18n import _
 from .models import COMPLETE, REGIONAL, Issue, Item, Recipient, RenderedIssue
@@ -41,7 +43,9 @@ from .settings import FeedSource, Settings
 from .review.signoff import (Reach, Signoff, SignoffStore, approve_issue, require_signoff,
                       resend_notice)
 from .state import MissingState, connect, state_file
-from .unsubscribe import UnsubscribeStore
+from .unsubscribe import Report as UnsubscribeReport
+from .unsubscribe import UnsubscribeStore, load_secret
+from .unsubscribe import process_maildir as read_unsubscribe_requests
 
 
 def prepare(settings: Settings, month: str, *, parution: date | None = None,
@@ -316,3 +320,63 @@ def gather_feeds(settings: Settings, *, clock: Clock = SYSTEM_CLOCK,
                  progress: Callable[[FeedOutcome], None] | None = None) -> FeedsReport:
     """Read every ``[[flux]]`` once and write their new entries as items of the open issue."""
     return watch_feeds(settings, clock=clock, progress=progress)
+
+
+def gather_mail(settings: Settings, *, maildir: Path | None = None, clock: Clock = SYSTEM_CLOCK,
+                progress: Callable[[IntakeResult], None] | None = None) -> IntakeReport:
+    """Read the mail of ``[courriel_entrant]`` into items of the open issue, once.
+
+    Its IMAP box when configured, else its Maildir (``maildir`` is read instead of either):
+    each message is filed done or « à vérifier » (``gather.intake``, ``gather.imap``), under
+    the data folder's lock (``gather mail``). Each item from a known sender is acknowledged
+    through ``ack_sender``; ``progress`` gets each message's result as it is done.
+    """
+    intake, replies = settings.mail_intake, ack_sender(settings, clock)
+    if maildir is None and intake.imap_hote:
+        return _imap().poll(settings, progress, ack_sender=replies, clock=clock)
+    if not (maildir or intake.maildir):
+        raise InfolettreError(
+            _("aucune boîte de courriel entrant n'est configurée."),
+            fix=_("Dans infolettre.toml, ajoutez la table « courriel_entrant » avec « maildir = "
+                  "… » ou « imap_hote = … » (voir l'exemple commenté), ou donnez --maildir "
+                  "DOSSIER."))
+    return process_maildir(settings, maildir or intake.maildir, progress=progress,
+                           ack_sender=replies, clock=clock)
+
+
+def ack_sender(settings: Settings, clock: Clock = SYSTEM_CLOCK) -> EachReply:
+    """Choose where acknowledgments go: SMTP when ``[smtp]`` is set, else ``accuses/`` in the
+    data folder; signed when ``[dkim]`` is set — the same choice as for issues, made for
+    each reply (a sender that cannot be made costs that reply, never the intake)."""
+    return EachReply(lambda: make_sender(settings, "", None,
+                                         local=AckOutbox(ack_outbox(settings), clock)))
+
+
+def _imap():
+    """Return ``gather.imap``, or say that this installation cannot read an IMAP box."""
+    try:
+        from .gather import imap
+    except ModuleNotFoundError as exc:
+        if exc.name != "infolettre.gather.imap":
+            raise
+        raise InfolettreError(
+            _("la lecture d'une boîte IMAP n'est pas disponible dans cette installation."),
+            fix=_("Retirez « imap_hote » de la table « courriel_entrant » et indiquez plutôt "
+                  "« maildir = … » (ou donnez --maildir DOSSIER), ou mettez infolettre à "
+                  "jour.")) from None
+    return imap
+
+
+def unsubscribe_requests(settings: Settings, *, maildir: Path | None = None,
+                         clock: Clock = SYSTEM_CLOCK) -> UnsubscribeReport:
+    """Read the unsubscribe requests that arrived by mail (``[desabonnement]`` maildir, or
+    ``maildir``): a genuine token unsubscribes its address; the others wait for a person in
+    « A-verifier » (``unsubscribe.mailbox``)."""
+    folder = maildir or settings.unsubscribe.maildir
+    if folder is None:
+        raise InfolettreError(_("aucun dossier de demandes de désabonnement n'est indiqué."),
+                              fix=_("Ajoutez « maildir = … » dans [desabonnement] de "
+                                    "infolettre.toml, ou donnez --maildir DOSSIER."))
+    secret = load_secret(settings.paths.donnees)
+    with closing(connect(state_file(settings.paths.donnees))) as conn:
+        return read_unsubscribe_requests(UnsubscribeStore(conn, clock=clock), secret, folder)

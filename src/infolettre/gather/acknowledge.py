@@ -8,11 +8,14 @@ Exchange), so well-behaved responders do not answer it, and at most ``MAX_PER_DA
 go to one address per day (in the bulletin's time zone), recorded in the state database:
 whatever the other side does, a mail loop stops there.
 
-Replies leave through a ``deliver.Sender``: the SMTP server of ``[smtp]`` when configured,
-else a folder of ``.eml`` files (``ack_outbox``: ``accuses/`` in the data folder, one file
-per reply, beside the state that counts them), signed with ``[dkim]`` when set — the choice
-``pipeline.make_sender`` makes for issues, without importing the pipeline here.
-Acknowledging never raises to the intake: whatever fails is returned as a problem to report.
+The intake never calls this module: it announces each item written
+(``events.item_written``), and a run subscribes the acknowledgment for its duration
+(``acknowledging``). Replies leave through the ``deliver.Sender`` the run gives: the
+pipeline's choice (``pipeline.gather_mail``: the SMTP server of ``[smtp]`` when configured,
+signed with ``[dkim]`` when set — made for each reply, ``EachReply``), else a folder of
+``.eml`` files (``ack_outbox``: ``accuses/`` in the data folder, one file per reply, beside
+the state that counts them). Acknowledging never raises to the intake: whatever fails is
+returned as a problem to report.
 """
 
 from __future__ import annotations
@@ -20,27 +23,29 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, make_msgid, parseaddr
 from pathlib import Path
+from typing import Any
 
 from ..clock import SYSTEM_CLOCK, Clock
 from ..deliver import DeliveryResult, Envelope, Outcome, Sender
 from ..deliver.outbox import outbox_name
-from ..deliver.senders import make_sender
+from ..events import item_written
 from ..fsutil import fsync_dir, write_durably
 from ..i18n import _
+from ..mailbox.limits import parse
 from ..models import Month
 from ..render.dates import long_date, month_title
 from ..settings import Settings
 from ..state import migrate
 from .late import LateDate
 from .mail.text import header_text
-from .mail.limits import parse
 from .mail.trust import automatic_reason, spoofed
 
 MAX_PER_DAY = 3
@@ -106,10 +111,66 @@ class AckOutbox:
         fsync_dir(self.folder)
 
 
-def make_ack_sender(settings: Settings, clock: Clock = SYSTEM_CLOCK) -> Sender:
-    """Choose where replies go: SMTP when ``[smtp]`` is set, else ``ack_outbox``; signed
-    when ``[dkim]`` is set — the same choice as for issues (``deliver.senders``)."""
-    return make_sender(settings, "", None, local=AckOutbox(ack_outbox(settings), clock))
+class EachReply:
+    """A ``Sender`` that makes the real one for each reply (``make``, e.g. SMTP with DKIM).
+
+    Made at ``open``, so that a configuration problem (a DKIM key that cannot be read) costs
+    that reply, reported, never the intake.
+    """
+
+    concurrency = 1
+
+    def __init__(self, make: Callable[[], Sender]):
+        self.make = make
+        self.sender: Sender | None = None
+
+    async def open(self) -> None:
+        self.sender = self.make()
+        await self.sender.open()
+
+    async def send(self, envelope: Envelope, **kwargs: object) -> DeliveryResult:
+        assert self.sender is not None, "open() first"
+        return await self.sender.send(envelope, **kwargs)
+
+    async def close(self) -> None:
+        sender, self.sender = self.sender, None
+        if sender is not None:
+            await sender.close()
+
+
+@contextmanager
+def acknowledging(settings: Settings, sender: Sender | None = None,
+                  clock: Clock = SYSTEM_CLOCK) -> Iterator[None]:
+    """Acknowledge each item written for ``settings`` (``events.item_written``) in the block.
+
+    Replies go through ``sender`` (default: files in ``ack_outbox``). Disconnected at the end
+    of the block, whatever happens.
+    """
+    def on_item_written(project: Settings, *, raw: bytes, result: Any,
+                        conn: sqlite3.Connection, **_ignored: object) -> dict[str, object]:
+        return acknowledge_item(project, raw, result, conn=conn, sender=sender, clock=clock)
+
+    with item_written.connected_to(on_item_written, sender=settings):
+        yield
+
+
+def acknowledge_item(settings: Settings, raw: bytes, result: Any, *,
+                     conn: sqlite3.Connection, sender: Sender | None = None,
+                     clock: Clock = SYSTEM_CLOCK) -> dict[str, object]:
+    """Acknowledge a written item (an ``IntakeResult``) when ``accuse_reception`` is on.
+
+    Returns what to record on the result: ``ack_sent`` and ``ack_problem`` (nothing when
+    switched off). Never raises: an acknowledgment that fails is reported, the item stays.
+    """
+    if not settings.mail_intake.accuse_reception:
+        return {}
+    try:
+        ack = acknowledge(settings, raw, titre=result.titre or result.path.stem,
+                          month=result.path.parent.name, conn=conn, held=result.held,
+                          late=result.late, sender=sender, clock=clock)
+    except Exception as exc:  # noqa: BLE001 - a reply never costs the item
+        return {"ack_problem": f"accusé de réception impossible ({type(exc).__name__}: {exc})."}
+    return {"ack_sent": ack.sent, "ack_problem": ack.problem}
 
 
 def own_addresses(settings: Settings) -> set[str]:
@@ -129,6 +190,7 @@ def acknowledge(settings: Settings, raw: bytes, *, titre: str, month: str,
     """Reply to the sender of ``raw`` whose item ``titre`` was written for ``month``.
 
     ``late`` are the item's dates past when that issue comes out: the reply says so.
+    ``sender``: where the reply goes (default: a file in ``ack_outbox``).
 
     Returns whether a reply went out, or why not; never raises.
     """
@@ -159,7 +221,7 @@ def acknowledge(settings: Settings, raw: bytes, *, titre: str, month: str,
                        (address, day, now.astimezone(UTC).isoformat(timespec="seconds"),
                         original, envelope.message_id)).lastrowid
     try:  # counted before it leaves: a crash after sending never allows a 4th reply
-        result = _run(_deliver(sender or make_ack_sender(settings, clock), envelope))
+        result = _run(_deliver(sender or AckOutbox(ack_outbox(settings), clock), envelope))
         if result.outcome in (Outcome.SENT, Outcome.SKIPPED):
             return Acknowledgment(True, result.detail)
         detail = result.outcome.value + (f" : {result.detail}" if result.detail else "")

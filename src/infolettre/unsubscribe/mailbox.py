@@ -1,4 +1,10 @@
-"""Unsubscribe requests that arrive by email (replies to the mailto link), from a Maildir."""
+"""Unsubscribe requests that arrive by email (replies to the mailto link), from a Maildir.
+
+A handler of the one mailbox runner (``infolettre.mailbox``): the runner reads each message,
+measures it before any parsing (``mailbox.limits``: a pathological message goes to a person,
+unparsed) and files it by what this handler says — done (« Traite ») once the address is
+recorded, or « A-verifier » with the reason.
+"""
 
 from __future__ import annotations
 
@@ -7,16 +13,13 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
 
-from ..errors import InfolettreError
-from ..fsutil import fsync_dir
-from ..gather.mail.limits import parse, too_big
 from ..i18n import _
-from ..maildir import folder, move, with_reason
+from ..mailbox import MaildirFolder, Message, each_message
+from ..mailbox.limits import parse
+from ..mailbox.maildir import DONE_FOLDER, REVIEW_FOLDER  # noqa: F401 - names kept here
 from .store import UnsubscribeStore
 from .tokens import TOKEN_RE, verify_token
 
-REVIEW_FOLDER = "A-verifier"
-DONE_FOLDER = "Traite"
 #: Only the start of a reply is searched, and never quoted text: a reply to the bulletin
 #: that quotes its footer must not unsubscribe anybody.
 BODY_LINES = 20
@@ -33,13 +36,51 @@ class Report:
     unsubscribed: int = 0
     already: int = 0
     to_review: list[tuple[str, str]] = field(default_factory=list)  # (file name, reason)
+    #: Messages left in the inbox, unhandled (the database could not record them): (file
+    #: name, problem). The next run takes them again.
+    left: list[tuple[str, str]] = field(default_factory=list)
 
     def summary(self) -> str:
         """Say the counts in one French sentence."""
-        return _("Désabonnements par courriel : {new} nouveau(x), {old} déjà enregistré(s), "
+        text = _("Désabonnements par courriel : {new} nouveau(x), {old} déjà enregistré(s), "
                  "{review} message(s) à vérifier dans le dossier « {folder} ».").format(
             new=self.unsubscribed, old=self.already, review=len(self.to_review),
             folder=REVIEW_FOLDER)
+        if self.left:
+            text += " " + _("{n} message(s) laissé(s) dans la boîte de réception, à reprendre "
+                            "au prochain passage.").format(n=len(self.left))
+        return text
+
+
+@dataclass(frozen=True)
+class Request:
+    """What one message asked: an address to unsubscribe, or why it is for a person."""
+
+    email: str | None
+    reason: str = ""
+    new: bool = False  # the address was not unsubscribed yet
+
+    @property
+    def filed_for_review(self) -> bool:
+        return self.email is None
+
+
+class RequestHandler:
+    """Unsubscribe requests as a mailbox handler: a genuine token → the address recorded."""
+
+    archive_to = None  # requests are not archived: the journal keeps what matters
+
+    def __init__(self, store: UnsubscribeStore, secret: bytes):
+        self.store, self.secret = store, secret
+
+    def take(self, message: Message) -> Request:
+        email, reason = _unsubscribe_request(self.secret, message.raw)
+        if email is None:
+            return Request(None, reason)
+        return Request(email, new=self.store.add(email, "courriel"))  # recorded, then filed
+
+    def refuse(self, message: Message, reason: str) -> Request:
+        return Request(None, reason)
 
 
 def process_maildir(store: UnsubscribeStore, secret: bytes, maildir: Path) -> Report:
@@ -57,69 +98,31 @@ def process_maildir(store: UnsubscribeStore, secret: bytes, maildir: Path) -> Re
     ``desabonnement@`` account): its folders then appear as « A-verifier » and « Traite »
     in any mail program (Maildir++ layout, as Dovecot and Courier use).
     """
-    maildir = Path(maildir)
-    if not all((maildir / sub).is_dir() for sub in ("new", "cur", "tmp")):
-        raise InfolettreError(
-            _("ce dossier n'est pas une boîte Maildir (sous-dossiers new, cur et tmp "
-              "attendus)."), where=str(maildir),
-            fix=_("Indiquez le dossier Maildir de l'adresse de désabonnement, par exemple "
-                  "/home/infolettre/Maildir."))
-    try:
-        review, done = (folder(maildir, name) for name in (REVIEW_FOLDER, DONE_FOLDER))
-    except OSError as exc:
-        raise InfolettreError(
-            _("impossible de créer les dossiers « {review} » et « {done} » ({detail}).").format(
-                review=REVIEW_FOLDER, done=DONE_FOLDER, detail=exc.strerror or exc),
-            where=str(maildir),
-            fix=_("Vérifiez les droits sur le dossier Maildir ; s'il contient déjà un fichier "
-                  "de ce nom, renommez-le.")) from None
+    source = MaildirFolder(maildir, fix=_("Indiquez le dossier Maildir de l'adresse de "
+                                          "désabonnement, par exemple /home/infolettre/Maildir."))
     report = Report()
-    for sub in ("new", "cur"):
-        for path in sorted((maildir / sub).iterdir()):
-            if path.name.startswith(".") or not path.is_file():
-                continue
-            try:
-                raw = path.read_bytes()
-            except FileNotFoundError:  # taken meanwhile by another reader
-                continue
-            except OSError as exc:
-                raise _move_error(path, exc) from None
-            email, reason = _unsubscribe_request(secret, raw)
-            try:
-                if email is not None:
-                    if store.add(email, "courriel"):  # recorded first, then moved
-                        report.unsubscribed += 1
-                    else:
-                        report.already += 1
-                    move(path, raw, done, "cur", ":2,S")
-                else:
-                    move(path, with_reason(raw, reason), review, "new", "")
-                    report.to_review.append((path.name, reason))
-            except OSError as exc:
-                raise _move_error(path, exc) from None
-    fsync_dir(maildir / "new")
-    fsync_dir(maildir / "cur")
+    try:
+        for handled in each_message(source, RequestHandler(store, secret)):
+            request = handled.result
+            if request is None:
+                report.left.append((handled.label, handled.problem))
+            elif request.email is None:
+                report.to_review.append((handled.label, request.reason))
+            elif request.new:
+                report.unsubscribed += 1
+            else:
+                report.already += 1
+    finally:
+        source.close()
     return report
-
-
-def _move_error(path: Path, exc: OSError) -> InfolettreError:
-    return InfolettreError(
-        _("impossible de lire ou de classer ce message ({detail}) ; il est resté dans la "
-          "boîte de réception.").format(detail=exc.strerror or exc),
-        where=str(path),
-        fix=_("Vérifiez l'espace disque et les droits sur le dossier Maildir, puis relancez : "
-              "les messages déjà classés ne sont pas traités deux fois."))
 
 
 def _unsubscribe_request(secret: bytes, raw: bytes) -> tuple[str | None, str]:
     """Return (address, "") for a genuine request, else (None, the reason in French).
 
-    The raw bytes are measured before parsing (``gather.mail.limits``): a pathological
-    message goes to a person instead of eating the machine's memory.
+    The raw bytes were measured before (``mailbox.screen``): a pathological message went to
+    a person instead of eating the machine's memory, and is never parsed here.
     """
-    oversized = too_big(raw)
-    if oversized:
-        return None, oversized
     try:
         message = parse(raw)
         texts = [_subject(message), _first_lines(message)]

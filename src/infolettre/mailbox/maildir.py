@@ -1,0 +1,118 @@
+"""A Maildir inbox as a mailbox source: moves that never lose a message.
+
+The messages are the files of ``new/`` then ``cur/`` (sorted, hidden files skipped). A
+message is filed into a Maildir++ sub-folder — ``.Traite`` (done, marked seen) or
+``.A-verifier`` (unread, the reason in an ``X-Infolettre-Raison`` header at the top) —
+through ``tmp/`` with an fsync, renamed into place, and only then deleted from where it
+was: a crash leaves it in two places, never in none. The sub-folders are made as Dovecot
+makes them, so any mail program shows them. Any problem with the folder itself (unreadable,
+full disk) stops the run with a French error: the message stays in the inbox.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import UTC, datetime
+from pathlib import Path
+
+from ..errors import InfolettreError
+from ..fsutil import fsync_dir, write_durably
+from ..i18n import _
+from .runner import Message
+
+DONE_FOLDER = "Traite"  # Maildir++ folders (ASCII: every mail program shows them)
+REVIEW_FOLDER = "A-verifier"
+
+
+def folder(maildir: Path, name: str) -> Path:
+    """Return the Maildir++ folder ``.<name>``, created if needed (like Dovecot makes it)."""
+    folder = maildir / f".{name}"
+    for sub in ("tmp", "new", "cur"):
+        (folder / sub).mkdir(parents=True, exist_ok=True)
+    (folder / "maildirfolder").touch()
+    return folder
+
+
+def move(path: Path, data: bytes, folder: Path, sub: str, info: str) -> None:
+    """Deliver ``data`` into ``folder`` (tmp, fsync, rename), then delete the original."""
+    name = path.name.split(":", 1)[0]
+    if (folder / sub / f"{name}{info}").exists():  # a copy left by an interrupted run
+        name = f"{name}.{secrets.token_hex(4)}"
+    temp = folder / "tmp" / name
+    write_durably(temp, lambda handle: handle.write(data), mode=0o600, sync_dir=False)
+    os.rename(temp, folder / sub / f"{name}{info}")
+    fsync_dir(folder / sub)
+    path.unlink(missing_ok=True)
+
+
+class MaildirFolder:
+    """The inbox of a Maildir (``new/``, ``cur/``), filed into ``.Traite`` and ``.A-verifier``."""
+
+    def __init__(self, root: Path, *, fix: str):
+        """Check that ``root`` is a Maildir and make its two folders.
+
+        ``fix`` says where this Maildir is configured, for the error when it is not one.
+        """
+        self.root = Path(root)
+        if not all((self.root / sub).is_dir() for sub in ("new", "cur", "tmp")):
+            raise InfolettreError(
+                _("ce dossier n'est pas une boîte Maildir (sous-dossiers new, cur et tmp "
+                  "attendus)."), where=str(self.root), fix=fix)
+        try:
+            self.review, self.done = (folder(self.root, name)
+                                      for name in (REVIEW_FOLDER, DONE_FOLDER))
+        except OSError as exc:
+            raise InfolettreError(
+                _("impossible de créer les dossiers « {review} » et « {done} » ({detail}).")
+                .format(review=REVIEW_FOLDER, done=DONE_FOLDER, detail=exc.strerror or exc),
+                where=str(self.root),
+                fix=_("Vérifiez les droits sur le dossier Maildir ; s'il contient déjà un "
+                      "fichier de ce nom, renommez-le.")) from None
+
+    def keys(self) -> list[Path]:
+        return [p for sub in ("new", "cur") for p in sorted((self.root / sub).iterdir())
+                if not p.name.startswith(".") and p.is_file()]
+
+    def label(self, key: Path) -> str:
+        return key.name
+
+    def fetch(self, key: Path) -> Message | None:
+        """Read one file and its arrival time; None when another reader took it meanwhile."""
+        try:
+            raw = key.read_bytes()
+            received = datetime.fromtimestamp(key.stat().st_mtime, UTC)
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise _stuck(key, exc) from None
+        return Message(key, key.name, raw, received)
+
+    def file_done(self, message: Message) -> str:
+        self._move(message, message.raw, self.done, "cur", ":2,S")
+        return DONE_FOLDER
+
+    def file_for_review(self, message: Message, raw: bytes | None) -> str:
+        self._move(message, message.raw if raw is None else raw, self.review, "new", "")
+        return REVIEW_FOLDER
+
+    def close(self) -> None:
+        """Make the removals from the inbox durable."""
+        fsync_dir(self.root / "new")
+        fsync_dir(self.root / "cur")
+
+    @staticmethod
+    def _move(message: Message, data: bytes, target: Path, sub: str, info: str) -> None:
+        try:
+            move(message.key, data, target, sub, info)
+        except OSError as exc:
+            raise _stuck(message.key, exc) from None
+
+
+def _stuck(path: Path, exc: OSError) -> InfolettreError:
+    return InfolettreError(
+        _("impossible de lire ou de classer ce message ({detail}) ; il est resté dans la "
+          "boîte de réception.").format(detail=exc.strerror or exc),
+        where=str(path),
+        fix=_("Vérifiez l'espace disque et les droits sur le dossier Maildir, puis relancez : "
+              "les messages déjà classés ne sont pas traités deux fois."))
