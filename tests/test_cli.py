@@ -4,6 +4,7 @@ from __future__ import annotations
 
 
 from infolettre import cli
+from infolettre.cli import frame
 from .conftest import SAMPLE_CONFIG
 
 
@@ -55,7 +56,7 @@ def test_unexpected_error_asks_for_debug(monkeypatch, capsys):
     """A bug is reported as such, with the advice to rerun with --debug; --debug shows the trace."""
     def boom(*a, **k):
         raise RuntimeError("panne simulée")
-    monkeypatch.setattr(cli, "load_settings", boom)
+    monkeypatch.setattr(frame, "load_settings", boom)
     code, _, err = run(capsys, "check")
     assert code == 3 and "--debug" in err and "Traceback" not in err
     code, _, err = run(capsys, "--debug", "check")

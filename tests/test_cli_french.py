@@ -60,7 +60,7 @@ def test_usage_errors_are_french(capsys, args, expected):
 
 def test_click_messages_are_in_the_catalog():
     """Click's words come from our own catalog, so another language can be added there."""
-    from infolettre import cli_french
+    from infolettre.cli import french as cli_french
     from infolettre.i18n import _
 
     assert cli_french.translate("Usage:") == _("Utilisation :")

@@ -21,7 +21,7 @@ from collections.abc import Callable
 
 import click
 
-from .i18n import _, ngettext
+from ..i18n import _, ngettext
 
 #: Click's modules that call ``_`` or ``ngettext`` (``_winconsole`` only exists on Windows).
 CLICK_MODULES = ("core", "decorators", "exceptions", "formatting", "parser", "termui", "types",

@@ -1,18 +1,44 @@
-"""The feed commands: ``infolettre gather feeds`` (fetch, write items) and ``infolettre feeds``
-(each feed's health). Kept apart from ``cli.py``, which registers them.
-"""
+"""Commands that gather news (``gather mail``, ``gather feeds``) and show the feeds' health."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
+from typing import Optional
 
 import click
 from rich.text import Text
 
-from .cli import _settings, app, console, errors, gather, state
-from .errors import InfolettreError
-from .i18n import _
-from .dates import long_date, time_of_day
+from ..dates import long_date, time_of_day
+from ..errors import InfolettreError
+from ..i18n import _
+from .frame import _settings, app, console, errors, state
+
+
+@app.group("gather", help=_("Recueillir les nouvelles envoyées par courriel ou publiées dans "
+                            "des flux RSS et Atom."))
+def gather() -> None:
+    pass
+
+
+@gather.command("mail", help=_("Lire les courriels reçus et en faire des nouvelles à relire "
+                               "(boîte IMAP ou dossier Maildir de [courriel_entrant])."))
+@click.option("--maildir", type=click.Path(path_type=Path, file_okay=False),
+              help=_("Dossier Maildir à lire (défaut : [courriel_entrant] de "
+                     "infolettre.toml)."))
+def gather_mail(maildir: Optional[Path]) -> None:
+    from ..gather.intake import IntakeResult
+    from ..pipeline import gather_mail as read_mail
+
+    def progress(result: IntakeResult) -> None:
+        if result.kind == "item" and result.path is not None:
+            console.print(f"  {result.path}", markup=False, soft_wrap=True)
+
+    report = read_mail(_settings(), maildir=maildir, clock=state.clock, progress=progress)
+    console.print(report.summary(), markup=False, soft_wrap=True)
+    for result in report.to_review:
+        console.print(f"  {result.source} : {result.reason}", markup=False, soft_wrap=True)
+    raise click.exceptions.Exit(1 if report.to_review else 0)
 
 
 def _local(iso: str | None, tz) -> str:
@@ -35,7 +61,7 @@ def _require_feeds(settings) -> None:
 @gather.command("feeds", help=_("Lire les flux RSS et Atom de [[flux]] et en faire des "
                                 "nouvelles à relire."))
 def gather_feeds_command() -> None:
-    from .pipeline import gather_feeds
+    from ..pipeline import gather_feeds
 
     settings = _settings()
     _require_feeds(settings)
@@ -83,7 +109,7 @@ def gather_feeds_command() -> None:
 @app.command("feeds", help=_("Afficher l'état de chaque flux : dernière réussite, dernière "
                              "erreur, échecs de suite."))
 def feeds_command() -> None:
-    from .pipeline import feeds_health
+    from ..pipeline import feeds_health
 
     settings = _settings()
     _require_feeds(settings)

@@ -1,0 +1,12 @@
+"""The ``infolettre`` command: it only parses arguments, calls ``infolettre.pipeline`` (one
+function per user action, the same the scheduler and the review app call) and prints.
+
+``frame`` holds the group (``app``), the consoles and ``main`` (the one place errors are caught); the
+commands are grouped by what they act on: ``issue`` (check, build, send, status, approve,
+postal), ``gather`` (mail, feeds, feed health), ``data`` (unsubscribes, backup).
+"""
+
+from . import data, gather, issue  # noqa: F401 - each module registers its commands
+from .frame import app, main, state
+
+__all__ = ["app", "main", "state"]
