@@ -1,10 +1,10 @@
-"""The monthly pipeline, top to bottom: gather → organize → (review) → render → deliver.
+"""The actions on one issue, in the order of a month: check, build, approve, send (and its
+test), status, postal.
 
-Each step is a function from one model type to the next; this module only sequences them
-and, below the marked line, writes what they produced. Review happens between organize and
-render: only approved items reach the editions (``--preview`` shows the others too).
-Emails and feeds are gathered earlier, on their own schedule (``gather_mail``,
-``gather/feeds/run.py``): they become files in ``content/``, which ``gather_files`` reads.
+Each runs the stages from the files of ``content/`` (gather the files → organize → review →
+render → deliver) and, below the marked line, writes what they produced. Review happens
+between organize and render: only approved items reach the editions (``--preview`` shows
+the others too). The ones that write state hold the data folder's lock.
 """
 
 from __future__ import annotations
@@ -15,37 +15,29 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
-from .state.backup import backup as copy_state
-from .clock import SYSTEM_CLOCK, Clock
-from .deliver import DeliveryReport, DeliveryResult
-from .deliver.postal import default_path, postal_rows, write_postal_csv
-from .deliver.ledger import Ledger, LedgerRow, LedgerSender, State
-from .deliver.recipients import LineError, check_address, iter_recipients, load_recipients
-from .deliver.run import deliver_issue
-from .deliver.senders import make_sender, refuse_items_in_error, signed_unsubscriber
-from .deliver.started import open_ledger, record_attempted, record_started, refuse_if_lost
-from .errors import DeliveryError, InfolettreError, Problem, Severity
-from .gather.acknowledge import AckOutbox, EachReply, ack_outbox
-from .gather.feeds.run import FeedOutcome, FeedsReport
-from .gather.feeds.run import gather_feeds as watch_feeds
-from .gather.feeds.store import FeedStatus, FeedStore
-from .gather.files import gather_files
-from .gather.intake import IntakeReport, IntakeResult, process_maildir
-from .gather.mail.trust import authentication_warnings
-from .i18n import _
-from .models import COMPLETE, REGIONAL, Issue, Item, Recipient, RenderedIssue
-from .organize import organize
-from .render import render_issue
-from .render.outputs import (BuildResult, default_out_dir, refuse_preview_over_build,
-                             write_outputs)
-from .runlock import lock_data_dir
-from .settings import FeedSource, Settings
-from .review.signoff import (Reach, Signoff, SignoffStore, approve_issue, require_signoff,
-                      resend_notice)
-from .state import MissingState, connect, state_file
-from .unsubscribe import Report as UnsubscribeReport
-from .unsubscribe import UnsubscribeStore, load_secret
-from .unsubscribe import process_maildir as read_unsubscribe_requests
+from ..clock import SYSTEM_CLOCK, Clock
+from ..deliver import DeliveryReport, DeliveryResult
+from ..deliver.ledger import Ledger, LedgerRow, LedgerSender, State
+from ..deliver.postal import default_path, postal_rows, write_postal_csv
+from ..deliver.recipients import LineError, check_address, iter_recipients, load_recipients
+from ..deliver.run import deliver_issue
+from ..deliver.senders import make_sender, refuse_items_in_error, signed_unsubscriber
+from ..deliver.started import open_ledger, record_attempted, record_started, refuse_if_lost
+from ..errors import DeliveryError, Problem, Severity
+from ..gather.files import gather_files
+from ..gather.mail.trust import authentication_warnings
+from ..i18n import _
+from ..models import COMPLETE, REGIONAL, Issue, Item, Recipient, RenderedIssue
+from ..organize import organize
+from ..render import render_issue
+from ..render.outputs import (BuildResult, default_out_dir, refuse_preview_over_build,
+                              write_outputs)
+from ..review.signoff import (Reach, Signoff, SignoffStore, approve_issue, require_signoff,
+                              resend_notice)
+from ..settings import Settings
+from ..state import connect, state_file
+from ..state.runlock import lock_data_dir
+from ..unsubscribe import UnsubscribeStore
 
 
 def prepare(settings: Settings, month: str, *, parution: date | None = None,
@@ -282,101 +274,3 @@ def status(settings: Settings, month: str, *, csv: Path | None = None,
         rows = None if csv is None else ledger.export_failures_csv(month, csv, tz=tz)
         return StatusReport(month, True, ledger.summary(month), ledger.counts(month),
                             [*ledger.failures(month), *ledger.uncertain(month)], rows)
-
-
-def feeds_health(settings: Settings) -> list[tuple[FeedSource, FeedStatus]]:
-    """Return each configured feed with its recorded health (read-only: no database made)."""
-    try:
-        conn = connect(state_file(settings.paths.donnees), readonly=True)
-    except MissingState:
-        return [(feed, FeedStatus(feed.url, feed.nom)) for feed in settings.feeds]
-    with closing(conn):
-        try:
-            store = FeedStore(conn)
-        except MissingState:  # no feed ever read with this database
-            return [(feed, FeedStatus(feed.url, feed.nom)) for feed in settings.feeds]
-        return [(feed, store.status(feed.url, feed.nom)) for feed in settings.feeds]
-
-
-def unsubscribe(settings: Settings, address: str, *, source: str = "pivot",
-                clock: Clock = SYSTEM_CLOCK) -> tuple[str, bool]:
-    """Unsubscribe one address at the person's request; return it (normalized) and whether
-    it is new. The journal is written first, then the database (``UnsubscribeStore``)."""
-    try:
-        address = check_address(address)
-    except LineError as exc:
-        raise InfolettreError(exc.message, where=address, fix=exc.fix) from None
-    with closing(connect(state_file(settings.paths.donnees))) as conn:
-        return address, UnsubscribeStore(conn, clock=clock).add(address, source)
-
-
-def backup(settings: Settings, folder: Path | None = None, *,
-           clock: Clock = SYSTEM_CLOCK) -> tuple[Path, list[Path]]:
-    """Copy the state (database, journals, send records, secret) into ``folder``."""
-    return copy_state(settings, folder, clock=clock)
-
-
-def gather_feeds(settings: Settings, *, clock: Clock = SYSTEM_CLOCK,
-                 progress: Callable[[FeedOutcome], None] | None = None) -> FeedsReport:
-    """Read every ``[[flux]]`` once and write their new entries as items of the open issue."""
-    return watch_feeds(settings, clock=clock, progress=progress)
-
-
-def gather_mail(settings: Settings, *, maildir: Path | None = None, clock: Clock = SYSTEM_CLOCK,
-                progress: Callable[[IntakeResult], None] | None = None) -> IntakeReport:
-    """Read the mail of ``[courriel_entrant]`` into items of the open issue, once.
-
-    Its IMAP box when configured, else its Maildir (``maildir`` is read instead of either):
-    each message is filed done or « à vérifier » (``gather.intake``, ``gather.imap``), under
-    the data folder's lock (``gather mail``). Each item from a known sender is acknowledged
-    through ``ack_sender``; ``progress`` gets each message's result as it is done.
-    """
-    intake, replies = settings.mail_intake, ack_sender(settings, clock)
-    if maildir is None and intake.imap_hote:
-        return _imap().poll(settings, progress, ack_sender=replies, clock=clock)
-    if not (maildir or intake.maildir):
-        raise InfolettreError(
-            _("aucune boîte de courriel entrant n'est configurée."),
-            fix=_("Dans infolettre.toml, ajoutez la table « courriel_entrant » avec « maildir = "
-                  "… » ou « imap_hote = … » (voir l'exemple commenté), ou donnez --maildir "
-                  "DOSSIER."))
-    return process_maildir(settings, maildir or intake.maildir, progress=progress,
-                           ack_sender=replies, clock=clock)
-
-
-def ack_sender(settings: Settings, clock: Clock = SYSTEM_CLOCK) -> EachReply:
-    """Choose where acknowledgments go: SMTP when ``[smtp]`` is set, else ``accuses/`` in the
-    data folder; signed when ``[dkim]`` is set — the same choice as for issues, made for
-    each reply (a sender that cannot be made costs that reply, never the intake)."""
-    return EachReply(lambda: make_sender(settings, "", None,
-                                         local=AckOutbox(ack_outbox(settings), clock)))
-
-
-def _imap():
-    """Return ``gather.imap``, or say that this installation cannot read an IMAP box."""
-    try:
-        from .gather import imap
-    except ModuleNotFoundError as exc:
-        if exc.name != "infolettre.gather.imap":
-            raise
-        raise InfolettreError(
-            _("la lecture d'une boîte IMAP n'est pas disponible dans cette installation."),
-            fix=_("Retirez « imap_hote » de la table « courriel_entrant » et indiquez plutôt "
-                  "« maildir = … » (ou donnez --maildir DOSSIER), ou mettez infolettre à "
-                  "jour.")) from None
-    return imap
-
-
-def unsubscribe_requests(settings: Settings, *, maildir: Path | None = None,
-                         clock: Clock = SYSTEM_CLOCK) -> UnsubscribeReport:
-    """Read the unsubscribe requests that arrived by mail (``[desabonnement]`` maildir, or
-    ``maildir``): a genuine token unsubscribes its address; the others wait for a person in
-    « A-verifier » (``unsubscribe.mailbox``)."""
-    folder = maildir or settings.unsubscribe.maildir
-    if folder is None:
-        raise InfolettreError(_("aucun dossier de demandes de désabonnement n'est indiqué."),
-                              fix=_("Ajoutez « maildir = … » dans [desabonnement] de "
-                                    "infolettre.toml, ou donnez --maildir DOSSIER."))
-    secret = load_secret(settings.paths.donnees)
-    with closing(connect(state_file(settings.paths.donnees))) as conn:
-        return read_unsubscribe_requests(UnsubscribeStore(conn, clock=clock), secret, folder)

@@ -1,0 +1,22 @@
+"""One function per user action — the table of contents of infolettre.
+
+The three front doors (the ``infolettre`` command, ``scheduler.py``, the review app) call
+these and nothing else; each takes the settings and the one clock (``infolettre.clock``),
+and a progress callback where it reports as it goes. See docs/architecture.md.
+
+On one issue (``issue``), in the order of a month:
+    check · build · approve · send · send_test · status · postal
+Gathering news (``gather``), on their own schedule:
+    gather_mail · gather_feeds · feeds_health
+The people and the data folder (``data``):
+    unsubscribe · unsubscribe_requests · backup
+"""
+
+from .data import backup, unsubscribe, unsubscribe_requests
+from .gather import ack_sender, feeds_health, gather_feeds, gather_mail
+from .issue import (CheckResult, StatusReport, approve, build, check, postal, prepare, reach,
+                    send, send_test, status)
+
+__all__ = ["CheckResult", "StatusReport", "ack_sender", "approve", "backup", "build", "check",
+           "feeds_health", "gather_feeds", "gather_mail", "postal", "prepare", "reach", "send",
+           "send_test", "status", "unsubscribe", "unsubscribe_requests"]
