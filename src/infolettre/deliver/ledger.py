@@ -69,6 +69,7 @@ from ..i18n import _, current_locale
 from ..models import Month
 from ..state import MissingState, component_version, connect, migrate
 from . import DeliveryResult, Envelope, Outcome, Sender
+from .message import with_message_id
 
 COMPONENT = "ledger"
 BATCH = 1000  # rows per transaction when planning
@@ -698,24 +699,6 @@ def takes_before_content(sender: Sender) -> bool:
         return False
     return "before_content" in parameters or any(
         p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
-
-
-def with_message_id(envelope: Envelope, message_id: str | None) -> Envelope:
-    """Return the envelope carrying ``message_id`` (a retry reuses its first Message-ID).
-
-    Only the ``Message-ID:`` header line of the prebuilt bytes is swapped; if it cannot be
-    found the envelope is returned as it is, and its own Message-ID gets recorded.
-    """
-    if not message_id or message_id == envelope.message_id:
-        return envelope
-    head, sep, body = envelope.message.partition(b"\r\n\r\n")
-    old = f"\r\nMessage-ID: {envelope.message_id}\r\n".encode("ascii", "replace")
-    new = f"\r\nMessage-ID: {message_id}\r\n".encode("ascii", "replace")
-    framed = b"\r\n" + head + b"\r\n"
-    if not sep or framed.count(old) != 1:
-        return envelope
-    swapped = framed.replace(old, new)[2:-2]
-    return replace(envelope, message=swapped + sep + body, message_id=message_id)
 
 
 def uncertain_reason(month: str) -> str:
