@@ -417,3 +417,16 @@ def test_grouped_deferral_and_refusal_before_354_keep_attempts_and_backoff(ledge
     assert result.outcome is Outcome.FAILED and "abandon après" in result.detail
     row = ledger.get(MONTH, "a@example.org", COMPLETE)
     assert (row.state, row.attempts) == (State.FAILED, policy_attempts)
+
+
+def test_a_recipient_the_plan_missed_counts_one_attempt_through_the_hook(ledger):
+    """A row first heard of at send time (the list edited during a send) counts its attempt
+    once, whether the 354 came or not, as with a lock-step sender: never twice."""
+    inner = HookedSender((Outcome.SENT, 250, "ok", True),
+                         (Outcome.DEFERRED, 450, "occupé", False))
+    sender = LedgerSender(inner, ledger, MONTH, clock=Clock())
+    assert send(sender, envelope("a@example.org")).outcome is Outcome.SENT
+    assert send(sender, envelope("b@example.org", "<m2@example.org>")).outcome is Outcome.DEFERRED
+    assert ledger.get(MONTH, "a@example.org", COMPLETE).attempts == 1
+    row = ledger.get(MONTH, "b@example.org", COMPLETE)
+    assert (row.state, row.attempts, row.message_id) == (State.DEFERRED, 1, "<m2@example.org>")
