@@ -1,7 +1,7 @@
 """``LedgerSender``: any ``Sender``, with the ledger asked before and told after each message.
 
 Two ways through the same state machine (``rules.py``), chosen by what the inner sender
-can do:
+declares (``Sender.before_content_hook``):
 
 - **pipelined** (a sender that takes the ``before_content`` hook: SMTP): the decision is a
   read (``Ledger.check``); the sender calls the hook after the server's 354 and before the
@@ -38,7 +38,6 @@ propagate; the row stays as it was (``pending``, ``deferred`` or ``transmis``).
 
 from __future__ import annotations
 
-import inspect
 from dataclasses import replace
 
 from ...clock import Clock
@@ -124,10 +123,10 @@ class LedgerSender:
 
 
 def takes_before_content(sender: Sender) -> bool:
-    """Tell whether ``sender.send`` accepts the ``before_content`` hook (see ``Sender``)."""
-    try:
-        parameters = inspect.signature(sender.send).parameters
-    except (TypeError, ValueError):
-        return False
-    return "before_content" in parameters or any(
-        p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
+    """Tell whether the sender declares that its ``send`` takes the ``before_content`` hook.
+
+    Declared, not guessed from ``send``'s signature: a wrapper taking ``**kwargs`` may
+    not pass them on, and a sender's promise to call the hook at the right moment is what
+    the pipelined path's crash safety rests on (``Sender.before_content_hook``).
+    """
+    return getattr(sender, "before_content_hook", False) is True
