@@ -97,19 +97,21 @@ def decide(row: LedgerRow, message_id: str, now: datetime) -> Claim:
 
 
 def can_start(row: LedgerRow) -> bool:
-    """Tell whether an attempt may start from this row (waiting, or deferred and due)."""
+    """Tell whether an attempt may start from this row (waiting, or deferred: ``decide``
+    has already said whether it is due)."""
     return row.state in (State.PENDING, State.DEFERRED)
 
 
 def start(row: LedgerRow, message_id: str | None, now: datetime) -> LedgerRow:
     """Count one more attempt, before anything reaches the server (the row stays waiting).
 
-    It is counted before the answer so that a run killed mid-send still used up one of the
-    ``RetryPolicy`` attempts; the first attempt's time and Message-ID are kept.
+    Counted when it starts, not when it is answered, so an attempt cut short (a kill, a
+    lost connection) still counts towards ``RetryPolicy``'s limit; the first attempt's
+    time and Message-ID are kept.
     """
-    return row._replace(state=State.PENDING, attempts=row.attempts + 1, last_attempt_at=now,
-                   first_attempt_at=row.first_attempt_at or now, next_attempt_at=None,
-                   message_id=row.message_id or message_id)
+    return row._replace(state=State.PENDING, attempts=row.attempts + 1,
+                        last_attempt_at=now, first_attempt_at=row.first_attempt_at or now,
+                        next_attempt_at=None, message_id=row.message_id or message_id)
 
 
 def transmit(row: LedgerRow, now: datetime) -> LedgerRow:
@@ -119,12 +121,12 @@ def transmit(row: LedgerRow, now: datetime) -> LedgerRow:
     itself to the person reading ``status``.
     """
     return row._replace(state=State.TRANSMITTED, reason=uncertain_reason(row.month),
-                   last_attempt_at=now)
+                        last_attempt_at=now)
 
 
 def settle(row: LedgerRow, result: DeliveryResult, now: datetime,
            policy: RetryPolicy) -> LedgerRow:
-    """Apply the sender's verdict on one message; return the row unchanged if it stays.
+    """Apply the sender's verdict on one message; return the very same row if it stays.
 
     ``SENT`` makes the row sent. ``SKIPPED`` from the sender itself means it holds proof
     the recipient already has the message (the outbox file is there, written by a run
@@ -142,17 +144,18 @@ def settle(row: LedgerRow, result: DeliveryResult, now: datetime,
         message_id = (env.message_id if result.outcome is Outcome.SENT
                       else row.message_id or env.message_id)
         return row._replace(state=State.SENT, sent_at=now, reason=None,
-                       smtp_code=result.code, smtp_text=result.detail, message_id=message_id,
-                       next_attempt_at=None, attempts=max(row.attempts, 1))
+                            smtp_code=result.code, smtp_text=result.detail,
+                            message_id=message_id, next_attempt_at=None,
+                            attempts=max(row.attempts, 1))
     if row.state in (State.SENT, State.FAILED):
         return row
     attempts, first = max(row.attempts, 1), row.first_attempt_at or now
     state, reason = _verdict(result.outcome, attempts, now - first, _reply(result), policy)
-    return row._replace(state=state, reason=reason, attempts=attempts, smtp_code=result.code,
-                   smtp_text=result.detail, first_attempt_at=first, last_attempt_at=now,
-                   message_id=row.message_id or env.message_id,
-                   next_attempt_at=(now + policy.delay(attempts)
-                                    if state is State.DEFERRED else None))
+    next_at = now + policy.delay(attempts) if state is State.DEFERRED else None
+    return row._replace(state=state, reason=reason, attempts=attempts,
+                        smtp_code=result.code, smtp_text=result.detail,
+                        first_attempt_at=first, last_attempt_at=now,
+                        message_id=row.message_id or env.message_id, next_attempt_at=next_at)
 
 
 def release(row: LedgerRow) -> LedgerRow:
