@@ -16,7 +16,6 @@ OVERSIZED: dict[str, str] = {
     "settings.py": "issue 11: one typed schema per table, in settings/",
     "store.py": "issue 11: the content/ package",
     "deliver/smtp.py": "issue 11: [smtp]'s schema moves to settings/",
-    "deliver/ledger.py": "issue 11: the deliver/ledger/ package, one state machine",
 }
 
 

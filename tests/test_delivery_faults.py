@@ -276,7 +276,7 @@ def test_a_version_1_ledger_migrates_with_its_rows_and_accepts_transmis(tmp_path
 
 def test_commits_skip_the_disk_flush_except_one_a_second(tmp_path, monkeypatch):
     """Commits run with synchronous=NORMAL; one every SYNC_EVERY seconds is made FULL."""
-    from infolettre.deliver import ledger as ledger_module
+    from infolettre.deliver.ledger import table as ledger_module
 
     with Ledger(tmp_path / "infolettre.sqlite3") as ledger:
         assert ledger.conn.execute("PRAGMA synchronous").fetchone()[0] == 1   # NORMAL

@@ -335,6 +335,8 @@ class HookedSender(ScriptedSender):
     Each reply is (outcome, code, text, reaches_354).
     """
 
+    before_content_hook = True
+
     async def send(self, envelope: Envelope, *, before_content=None) -> DeliveryResult:
         self.seen.append(envelope)
         outcome, code, text, reaches_354 = self.replies.pop(0)
@@ -417,3 +419,38 @@ def test_grouped_deferral_and_refusal_before_354_keep_attempts_and_backoff(ledge
     assert result.outcome is Outcome.FAILED and "abandon après" in result.detail
     row = ledger.get(MONTH, "a@example.org", COMPLETE)
     assert (row.state, row.attempts) == (State.FAILED, policy_attempts)
+
+
+def test_a_recipient_the_plan_missed_counts_one_attempt_through_the_hook(ledger):
+    """A row first heard of at send time (the list edited during a send) counts its attempt
+    once, whether the 354 came or not, as with a lock-step sender: never twice."""
+    inner = HookedSender((Outcome.SENT, 250, "ok", True),
+                         (Outcome.DEFERRED, 450, "occupé", False))
+    sender = LedgerSender(inner, ledger, MONTH, clock=Clock())
+    assert send(sender, envelope("a@example.org")).outcome is Outcome.SENT
+    assert send(sender, envelope("b@example.org", "<m2@example.org>")).outcome is Outcome.DEFERRED
+    assert ledger.get(MONTH, "a@example.org", COMPLETE).attempts == 1
+    row = ledger.get(MONTH, "b@example.org", COMPLETE)
+    assert (row.state, row.attempts, row.message_id) == (State.DEFERRED, 1, "<m2@example.org>")
+
+
+def test_only_a_sender_that_declares_the_hook_is_sent_pipelined(ledger):
+    """A sender taking ``**kwargs`` without declaring ``before_content_hook`` is lock-step:
+    its attempt is committed before it is called, as for any sender without the hook."""
+    from infolettre.deliver.dkim import DkimSender
+    from infolettre.deliver.ledger import takes_before_content
+
+    class Wrapper(ScriptedSender):
+        async def send(self, envelope: Envelope, **kwargs) -> DeliveryResult:
+            seen_before.append(committed(ledger, envelope.recipient))
+            return await super().send(envelope)
+
+    seen_before: list[tuple[str, int]] = []
+    inner = Wrapper((Outcome.SENT, 250, "ok"))
+    assert not takes_before_content(inner)
+    assert not takes_before_content(DkimSender(inner, None))
+    assert takes_before_content(DkimSender(HookedSender(), None))
+    ledger.plan(MONTH, [("a@example.org", COMPLETE)])
+    assert send(LedgerSender(inner, ledger, MONTH, clock=Clock()), envelope()).outcome \
+        is Outcome.SENT
+    assert seen_before == [("en-attente", 1)]      # claimed (lock-step), not merely read

@@ -65,7 +65,11 @@ class Sender(Protocol):
     that a sender calls once per message at the last moment nothing can be delivered yet —
     for SMTP, after the server's 354 and before the first byte of the content. If it raises,
     the sender writes no content and lets the exception through. The ledger uses it to
-    commit « transmis ». A sender whose ``send`` has no such parameter is called without it.
+    commit « transmis ». A sender declares that its ``send`` takes it with the attribute
+    ``before_content_hook = True`` (optional: absent means False); one without it is called
+    without it, and the ledger then records each attempt before the call (lock-step:
+    ``ledger/sender.py``). A sender that delivers whole or not at all (the outbox) may take
+    the hook and never call it.
     """
 
     concurrency: int

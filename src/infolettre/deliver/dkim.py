@@ -179,6 +179,11 @@ class DkimSender:
         self.inner, self.signer = inner, signer
         self.concurrency = inner.concurrency
 
+    @property
+    def before_content_hook(self) -> bool:
+        """Pass the hook on exactly when the wrapped sender takes it (``Sender``)."""
+        return getattr(self.inner, "before_content_hook", False) is True
+
     async def open(self) -> None:
         await self.inner.open()
 

@@ -25,6 +25,7 @@ import base64
 import binascii
 import re
 import secrets
+from dataclasses import replace
 from datetime import datetime
 from email.policy import SMTP
 from email.utils import format_datetime
@@ -37,6 +38,7 @@ from ..i18n import _
 from ..models import FIELDS, Placeholders, Recipient, RenderedEdition, UnsubscribeLinks
 from ..render.context import published_images
 from ..settings import Settings
+from . import Envelope
 
 CRLF = b"\r\n"
 SOFT_BREAK = b"=\r\n"
@@ -304,3 +306,22 @@ def list_unsubscribe(links: UnsubscribeLinks) -> bytes:
         return f"List-Unsubscribe: <{links.mailto}>\r\n".encode("ascii")
     return (f"List-Unsubscribe: <{links.https}>,\r\n <{links.mailto}>\r\n"
             "List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n").encode("ascii")
+
+
+def with_message_id(envelope: Envelope, message_id: str | None) -> Envelope:
+    """Return the envelope carrying ``message_id`` (a retry reuses its first Message-ID).
+
+    Only the ``Message-ID:`` header line of the prebuilt bytes is swapped, so a retry costs
+    no new build; if that line cannot be found the envelope is returned as it is, and its
+    own Message-ID gets recorded. The result is plain ``bytes``, not a ``WireMessage``.
+    """
+    if not message_id or message_id == envelope.message_id:
+        return envelope
+    head, sep, body = envelope.message.partition(b"\r\n\r\n")
+    old = f"\r\nMessage-ID: {envelope.message_id}\r\n".encode("ascii", "replace")
+    new = f"\r\nMessage-ID: {message_id}\r\n".encode("ascii", "replace")
+    framed = b"\r\n" + head + b"\r\n"
+    if not sep or framed.count(old) != 1:
+        return envelope
+    swapped = framed.replace(old, new)[2:-2]
+    return replace(envelope, message=swapped + sep + body, message_id=message_id)

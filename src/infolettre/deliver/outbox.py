@@ -45,6 +45,9 @@ class OutboxSender:
     """Write each message as a ``.eml`` file, once, durably (see the module docstring)."""
 
     concurrency = 1
+    #: Takes ``before_content`` and never calls it: a file is whole or absent, so the ledger
+    #: records the attempt with the verdict, one commit per message (``ledger/sender.py``).
+    before_content_hook = True
 
     def __init__(self, root: Path, month: str):
         self.folder = Path(root) / Month(month)

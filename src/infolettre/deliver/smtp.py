@@ -252,6 +252,8 @@ class _Slot:
 class SmtpSender:
     """Send envelopes through an SMTP server over a pool of reused connections."""
 
+    before_content_hook = True   # calls it after the 354 (``Sender``, ``transaction.py``)
+
     def __init__(self, config: SmtpConfig, *, tls_context: ssl.SSLContext | None = None):
         self.config = config
         self.concurrency = config.connexions

@@ -1,6 +1,6 @@
 """The record, outside the state database, that an issue's sending started.
 
-The delivery ledger (``ledger.py``) is what keeps a send from repeating itself; it lives in
+The delivery ledger (``ledger/``) is what keeps a send from repeating itself; it lives in
 the state database, which can be deleted, damaged, or replaced by an older copy. So before
 the first message of an issue goes out, ``send`` writes ``<donnees>/envois/AAAA-MM.json``
 (``state.sendrecords``: when the sending started, what sign-off it sent, and at the end of
