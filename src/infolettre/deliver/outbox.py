@@ -12,8 +12,6 @@ so two different addresses never share a file (one would otherwise be skipped as
 
 from __future__ import annotations
 
-import hashlib
-import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -21,25 +19,7 @@ from ..errors import DeliveryError
 from ..fsutil import fsync_dir, write_durably
 from ..i18n import _
 from ..models import Month
-from . import DeliveryResult, Envelope, Outcome
-
-_UNSAFE = re.compile(r"[^a-z0-9.+-]")
-_MAX_STEM = 120
-
-
-def outbox_name(address: str) -> str:
-    """Return a safe, unique file name for an address (``jean_at_example.org.eml``)."""
-    lowered = address.strip().lower()
-    local, at, domain = lowered.rpartition("@")
-    clean = f"{local}_at_{domain}" if at else lowered
-    clean = _UNSAFE.sub("_", clean).lstrip(".")[:_MAX_STEM]
-    readable = f"{local}_at_{domain}"
-    exact = at and clean == readable and "_" not in local + domain and "." in domain
-    if not exact:
-        digest = hashlib.sha256(lowered.encode("utf-8", "surrogatepass")).hexdigest()[:16]
-        clean = f"{clean}_h{digest}"
-    return f"{clean}.eml"
-
+from ..envelopes import DeliveryResult, Envelope, Outcome, outbox_name
 
 class OutboxSender:
     """Write each message as a ``.eml`` file, once, durably (see the module docstring)."""

@@ -34,14 +34,13 @@ from pathlib import Path
 from typing import Any
 
 from ..clock import SYSTEM_CLOCK, Clock
-from ..deliver import DeliveryResult, Envelope, Outcome, Sender
-from ..deliver.outbox import outbox_name
+from ..envelopes import DeliveryResult, Envelope, Outcome, Sender, outbox_name
 from ..events import item_written
 from ..fsutil import fsync_dir, write_durably
 from ..i18n import _
 from ..mailbox.limits import parse
 from ..models import Month
-from ..render.dates import long_date, month_title
+from ..dates import long_date, month_title
 from ..settings import Settings
 from ..state import migrate
 from .late import LateDate

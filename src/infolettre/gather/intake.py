@@ -56,7 +56,7 @@ from .mail import convert_message
 from .mail.convert import ItemDraft
 
 if TYPE_CHECKING:
-    from ..deliver import Sender
+    from ..envelopes import Sender
 
 __all__ = ["ARCHIVE_DIR", "AUTOMATIC", "DONE_FOLDER", "REVIEW_FOLDER", "IntakeHandler",
            "IntakeReport", "IntakeResult", "Progress", "announce", "archive", "archive_folder",
