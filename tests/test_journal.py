@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from infolettre.errors import InfolettreError
-from infolettre.journal import Journal
+from infolettre.state.journal import Journal
 
 from .test_delivery_faults import child_env
 
@@ -70,7 +70,7 @@ def test_a_damaged_line_in_the_middle_is_an_error_naming_file_and_line(tmp_path)
 def test_appends_from_many_processes_never_interleave(tmp_path):
     """Four processes appending 50 long lines each at once: 200 whole lines, none mixed."""
     path = tmp_path / "j.jsonl"
-    script = ("import sys; from pathlib import Path; from infolettre.journal import Journal\n"
+    script = ("import sys; from pathlib import Path; from infolettre.state.journal import Journal\n"
               "j = Journal(Path(sys.argv[1]))\n"
               "for i in range(50): j.append('essai', qui=sys.argv[2], i=i, texte='x' * 5000)\n")
     children = [subprocess.Popen([sys.executable, "-c", script, str(path), str(n)],

@@ -20,7 +20,7 @@ import pytest
 
 from infolettre.gather.intake import archive, process_maildir
 from infolettre.gather.mail import convert_message
-from infolettre.gather.mail.limits import MAX_HEADER_FIELDS, MAX_MESSAGE_BYTES, too_big
+from infolettre.mailbox.limits import MAX_HEADER_FIELDS, MAX_MESSAGE_BYTES, too_big
 
 WORD = "=?utf-8?b?" + base64.b64encode("Frigo communautaire à Lac-Etchemin".encode()).decode() \
     + "?="

@@ -23,7 +23,7 @@ from infolettre import cli, pipeline
 from infolettre.clock import FixedClock
 from infolettre.gather import imap, intake
 from infolettre.gather.feeds.run import gather_feeds
-from infolettre.runlock import RunLocked, current_holder, lock_data_dir, lock_path
+from infolettre.state.runlock import RunLocked, current_holder, lock_data_dir, lock_path
 
 from .conftest import REPO
 from .sinks import CountingSink, counting_server
@@ -37,7 +37,7 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 from infolettre.clock import FixedClock
-from infolettre.runlock import lock_data_dir
+from infolettre.state.runlock import lock_data_dir
 clock = FixedClock(datetime.fromisoformat(sys.argv[3]))
 with lock_data_dir(Path(sys.argv[1]), sys.argv[2], tz=ZoneInfo("America/Toronto"), clock=clock):
     print("verrou pris", flush=True)

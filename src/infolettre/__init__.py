@@ -1,6 +1,6 @@
 """infolettre: the monthly bulletin pipeline of a regional social-development network.
 
-gather → organize → review → render → deliver; see ``pipeline.py`` for the table of contents.
+gather → organize → review → render → deliver; see ``pipeline`` for the table of contents.
 """
 
 __version__ = "0.1.0"

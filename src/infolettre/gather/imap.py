@@ -43,7 +43,7 @@ from ..mailbox import Handled
 from ..mailbox.imap import (DONE_KEYWORD, ENV_PASSWORD, LOOPBACK, TIMEOUT,  # noqa: F401
                             ImapError, ImapFolder, _Mailbox, _text, connect, imap_utf7_decode,
                             imap_utf7_encode, login, logout)
-from ..runlock import holds_lock
+from ..state.runlock import holds_lock
 from ..settings import MailIntake, Settings
 from .intake import IntakeReport, IntakeResult, Progress, process_raw, run_intake
 

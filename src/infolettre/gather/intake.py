@@ -42,8 +42,8 @@ from ..mailbox import DONE_FOLDER, REVIEW_FOLDER, MaildirFolder, Message, Source
 from ..mailbox import archive as keep_raw
 from ..mailbox import screen, without_reason
 from ..models import Month, Status
-from ..months import open_issue
-from ..runlock import holds_lock
+from ..state.issues import open_issue
+from ..state.runlock import holds_lock
 from ..settings import Settings
 from ..state import connect, migrate, state_file
 from ..store import add_note, write_draft

@@ -16,7 +16,7 @@ it breaks every unsubscribe link already sent: ``infolettre sauvegarde`` copies 
 state database and the journal.
 """
 
-from ..maildir import REASON_HEADER
+from ..mailbox import REASON_HEADER
 from .mailbox import Report, process_maildir
 from ..state.secret import load_secret
 from .store import UnsubscribeStore, process_unsubscribe_token

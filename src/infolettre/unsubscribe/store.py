@@ -1,6 +1,6 @@
 """The record of who unsubscribed: a journal beside the state database, indexed in it.
 
-The journal (``<donnees>/desabonnements.jsonl``, ``journal.py``) is the record and always
+The journal (``<donnees>/desabonnements.jsonl``, ``state.journal``) is the record and always
 wins: every address in it is unsubscribed. The table ``desabonnements`` of the state
 database is its index, for fast lookups during a send. An unsubscribe is appended to the
 journal (fsync) first, then to the table; opening the store completes the table from the
@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ..clock import SYSTEM_CLOCK, Clock
 from ..i18n import _
-from ..journal import Journal
+from ..state.journal import Journal
 from ..models import Recipient
 from ..state import migrate
 from .tokens import normalize_email, verify_token

@@ -39,7 +39,7 @@ from ...i18n import _
 from ...models import Month
 from ...state.issues import open_issue, previous_cutoff
 from ...dates import long_date
-from ...runlock import holds_lock
+from ...state.runlock import holds_lock
 from ...settings import FeedSource, Settings
 from ...state import connect, state_file
 from ...store import add_note, write_draft

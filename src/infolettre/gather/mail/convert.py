@@ -20,7 +20,7 @@ from ..replies import clean_reply
 from .attachments import MAX_ATTACHMENT_BYTES, Attachment, collect_attachments, filename
 from .fields import KeyLines, title_from_body, title_from_subject
 from .html import html_to_markdown
-from .limits import parse
+from ...mailbox.limits import parse
 from .text import CONTROLS, header_text, part_text, slugify
 from .trust import automatic_reason, identify, not_an_email
 

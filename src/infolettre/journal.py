@@ -1,3 +1,0 @@
-"""Moved to ``infolettre.state.journal``; kept until callers are updated."""
-
-from .state.journal import SUFFIX, Journal  # noqa: F401
