@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .errors import ContentError, Problem
 from .i18n import _
@@ -41,7 +41,20 @@ class Status(str, Enum):
 FRONT_MATTER_KEYS = ("titre", "organisme", "territoire", "rubrique", "date", "evenement",
                      "echeance", "lien", "image", "image_alt", "statut", "source", "flux")
 
+#: What an item's ``lien`` may be: checked when an item is read, and again at render for
+#: what came by another path (a feed, a future source).
+SAFE_LINK = re.compile(r"^(https?://|mailto:)[^\s<>\"]+$", re.I)
+
 _MONTH = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
+
+
+def safe_link(url: str | None) -> str | None:
+    """Return ``url`` if it may be shown as a link (https, http, mailto), else None.
+
+    The content store refuses other links; render checks again so a bad one that came by
+    another path (a feed, a future source) never reaches an ``href`` or the text part.
+    """
+    return url if url and SAFE_LINK.match(url) else None
 
 
 class Month(str):
@@ -135,6 +148,37 @@ class Item:
     @property
     def approved(self) -> bool:
         return self.statut is Status.APPROVED
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file that came with a draft (an email's attachment, a feed's image), saved beside it."""
+
+    name_safe: str
+    content_type: str
+    data: bytes
+    kind: str  # "image" | "document"
+    note: str = ""
+
+
+@dataclass
+class ItemDraft:
+    """What every source produces: the content store writes it as ``content/<month>/<slug>.md``.
+
+    An email, a feed entry (a future source too) becomes this before it becomes a file; the
+    store alone turns it into a file, so a source never writes ``content/`` itself.
+    """
+
+    front_matter: dict[str, Any]
+    corps: str
+    slug: str
+    message_id: str | None
+    sender: str
+    digest: str
+    attachments: list[Attachment] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    #: The first note, saying where the item came from (default: « Reçu par courriel de… »).
+    origin: str = ""
 
 
 class SectionKind(str, Enum):

@@ -8,19 +8,21 @@ stays plain text: templates receive this HTML as data and never evaluate it.
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 
 import nh3
 from markdown_it import MarkdownIt
 from markdown_it.common.utils import escapeHtml as escape_html
 
+from .. import models
+
 ALLOWED_TAGS = {"p", "br", "strong", "b", "em", "i", "a", "ul", "ol", "li",
                 "blockquote", "h3", "h4", "code", "hr"}
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}}
 URL_SCHEMES = {"http", "https", "mailto", "tel"}
-#: What an item's ``lien`` may be: checked by the store, and again at render for other sources.
-SAFE_LINK = re.compile(r"^(https?://|mailto:)[^\s<>\"]+$", re.I)
+#: What an item's ``lien`` may be: the item's rule (``models``), checked again at render.
+SAFE_LINK = models.SAFE_LINK
+safe_link = models.safe_link
 
 
 @lru_cache(maxsize=1)
@@ -66,12 +68,3 @@ def sanitize_html(html: str) -> str:
 def markdown_to_html(text: str) -> str:
     """Render user Markdown to sanitized HTML (cached: an item shows in several editions)."""
     return sanitize_html(parser().render(text or "")).strip()
-
-
-def safe_link(url: str | None) -> str | None:
-    """Return ``url`` if it may be shown as a link (https, http, mailto), else None.
-
-    The store refuses other links; render checks again so a bad one that came by another
-    path (a feed, a future source) never reaches an ``href`` or the text part.
-    """
-    return url if url and SAFE_LINK.match(url) else None

@@ -10,10 +10,11 @@ import mimetypes
 import posixpath
 import re
 import unicodedata
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from email.message import EmailMessage
 from email.utils import unquote
 
+from ...models import Attachment
 from .text import decode_bytes
 
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
@@ -37,17 +38,6 @@ REFUSED_TYPES = re.compile(
 TNEF_TYPES = {"application/ms-tnef", "application/vnd.ms-tnef"}
 EXECUTABLE_MAGIC = (b"MZ", b"\x7fELF")
 SMALL_INLINE_IMAGE = 15 * 1024
-
-
-@dataclass(frozen=True)
-class Attachment:
-    """A file that came with the message, to be saved beside the item."""
-
-    name_safe: str
-    content_type: str
-    data: bytes
-    kind: str  # "image" | "document"
-    note: str = ""
 
 
 def collect_attachments(parts: list[EmailMessage], body_part: EmailMessage | None, cap: int,
