@@ -23,7 +23,7 @@ this one process and run one after the other, each on a fresh project:
     acknowledgment check, move to « Traité » / « À vérifier », in clear text on 127.0.0.1
     (TLS is not what is measured); timed as a whole and split by thin wrappers around
     ``_Mailbox.fetch``, ``process_raw`` (and, inside it, ``archive``, ``convert_message``,
-    ``write_draft`` — and in it ``store._taken`` and ``store.fit_image``),
+    ``write_draft`` — and in it ``content.write._taken`` and ``content.write.fit_image``),
     ``acknowledge_item`` and the moves (a step the code does not have is left out);
 (b) **Maildir**: ``process_maildir`` on a Maildir holding the very bytes (a) fetched (the
     same intake, ``process_raw``, without the network: a file read, then a durable copy into
@@ -58,7 +58,8 @@ for entry in (str(REPO / "src"), str(REPO)):  # runnable without an editable ins
     if entry not in sys.path:
         sys.path.insert(0, entry)
 
-from infolettre import i18n, store
+from infolettre import i18n
+from infolettre.content import write as content_write
 from infolettre.gather import imap, intake
 from infolettre.gather.imap import ENV_PASSWORD
 from infolettre.months import target_month
@@ -205,8 +206,8 @@ def instrument(timers: Timers, capture: bool) -> list:
         timers.wrap(intake, "archive", "archive"),
         timers.wrap(intake, "convert_message", "convert"),
         timers.wrap(intake, "write_draft", "write_draft"),
-        timers.wrap(store, "_taken", "taken"),
-        timers.wrap(store, "fit_image", "fit_image"),
+        timers.wrap(content_write, "_taken", "taken"),
+        timers.wrap(content_write, "fit_image", "fit_image"),
         # acknowledgment of an item (when the code has it): between the intake and the move
         timers.wrap(imap, "acknowledge_item", "acknowledge"),
         timers.wrap(intake, "acknowledge_item", "acknowledge"),
