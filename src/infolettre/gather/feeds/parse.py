@@ -24,7 +24,7 @@ import feedparser
 import nh3
 
 from ...i18n import _
-from ...render.markdown import safe_link
+from ...models import safe_link
 from ..mail.html import html_to_markdown
 from ..mail.text import CONTROLS
 from .model import FeedEntry, ParsedFeed

@@ -10,8 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ...models import REGIONAL
-from ...render.markdown import safe_link
+from ...models import REGIONAL, safe_link
 from ...settings import Settings
 from .text import fold, parse_when
 

@@ -11,7 +11,7 @@ from html.parser import HTMLParser
 
 import nh3
 
-from ...render.markdown import safe_link
+from ...models import safe_link
 
 _HTML_TAGS = {"p", "br", "strong", "b", "em", "i", "a", "code", "ul", "ol", "li", "blockquote", "h1",
               "h2", "h3", "h4", "h5", "h6", "div", "hr", "pre", "table", "tr", "td", "th"}
