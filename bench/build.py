@@ -143,7 +143,7 @@ def time_pdf(settings, print_html: str, issue, runs: int) -> list[float]:
     with tempfile.TemporaryDirectory(prefix="infolettre-bench-") as tmp:
         out = Path(tmp)
         copy_images(RenderedIssue(issue=issue, editions=(), print_html=print_html),
-                    out / IMAGES_DIR)
+                    out / IMAGES_DIR, settings)
         for _ in range(runs):
             _none, seconds = timed(write_pdf, print_html, out, out / "print.pdf")
             times.append(seconds)
@@ -308,6 +308,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  print HTML: {fmt(print_ms)} ms")
     print(f"  whole build in memory (gather → print HTML): "
           f"{fmt(median_ms([b['t']['total'] for b in builds]))} ms")
+    pdf_times: list[float] = []
     if not args.no_pdf and args.pdf_runs > 0:
         pdf_times, pdf_bytes = time_pdf(settings, last["print_html"], issue, args.pdf_runs)
         print(f"  PDF (WeasyPrint, apart): {fmt(median_ms(pdf_times))} ms median of "
@@ -374,6 +375,11 @@ def main(argv: list[str] | None = None) -> int:
         errors = {s: npm_in[s]["soft"]["errors"] for s in slugs if npm_in[s]["soft"]["errors"]}
         if errors:
             print(f"npm mjml validation (soft) reported errors: {errors}")
+    build_ms = median_ms([b["t"]["total"] for b in builds])
+    if pdf_times:  # what the PDF costs next to everything else of a build, in one run
+        print(f"RATIO build_pdf_over_build_in_memory {median_ms(pdf_times) / build_ms:.2f}")
+    else:
+        print(f"RATIO build_editions_share_of_build_in_memory {editions_total / build_ms:.2f}")
     return 0
 
 

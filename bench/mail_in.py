@@ -24,7 +24,7 @@ this one process and run one after the other, each on a fresh project:
     (TLS is not what is measured); timed as a whole and split by thin wrappers around
     ``_Mailbox.fetch``, the mailbox runner's ``screen`` (and in it ``archive``),
     ``process_raw`` (and, inside it, ``convert_message``, ``write_draft`` — and in it
-    ``store._taken`` and ``store.fit_image``), ``intake.announce`` (the acknowledgment, its
+    ``content.write._taken`` and ``content.write.fit_image``), ``intake.announce`` (the acknowledgment, its
     subscriber) and the moves (a step the code does not have is left out);
 (b) **Maildir**: ``process_maildir`` on a Maildir holding the very bytes (a) fetched (the
     same runner and intake without the network: a file read, then a durable copy into
@@ -59,7 +59,8 @@ for entry in (str(REPO / "src"), str(REPO)):  # runnable without an editable ins
     if entry not in sys.path:
         sys.path.insert(0, entry)
 
-from infolettre import i18n, store
+from infolettre import i18n
+from infolettre.content import write as content_write
 from infolettre.gather import imap, intake
 from infolettre.gather.imap import ENV_PASSWORD
 from infolettre.mailbox import runner, screening
@@ -209,8 +210,8 @@ def instrument(timers: Timers, capture: bool) -> list:
         timers.wrap(screening, "archive", "archive"),
         timers.wrap(intake, "convert_message", "convert"),
         timers.wrap(intake, "write_draft", "write_draft"),
-        timers.wrap(store, "_taken", "taken"),
-        timers.wrap(store, "fit_image", "fit_image"),
+        timers.wrap(content_write, "_taken", "taken"),
+        timers.wrap(content_write, "fit_image", "fit_image"),
         # the item written, announced: its subscriber, the acknowledgment
         timers.wrap(intake, "announce", "acknowledge"),
     ]

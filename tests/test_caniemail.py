@@ -13,7 +13,7 @@ from infolettre.models import COMPLETE
 from infolettre.organize import organize
 from .emaillint.caniemail import EXCEPTIONS, failures, lint, load_features
 from infolettre.render.email import render_email_html
-from infolettre.store import load_month
+from infolettre.content import load_month
 
 from .conftest import corpora
 from .render_helpers import MONTH, realistic_issue, render_context

@@ -23,7 +23,8 @@ from pathlib import Path
 import feedparser
 import pytest
 
-from infolettre import i18n, store
+from infolettre import content as store
+from infolettre import i18n
 from infolettre.errors import Severity
 from infolettre.gather.feeds import parse as feed_parse
 from infolettre.gather.feeds.convert import entry_to_draft

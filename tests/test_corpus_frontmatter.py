@@ -8,7 +8,7 @@ import frontmatter
 import pytest
 
 from infolettre.errors import Severity
-from infolettre.frontmatter_reader import read_document
+from infolettre.content.frontmatter import read_document
 
 from .conftest import corpora
 

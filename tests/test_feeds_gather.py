@@ -22,7 +22,7 @@ from infolettre.gather.feeds.run import gather_feeds
 from infolettre.gather.intake import process_raw
 from infolettre.pipeline import prepare
 from infolettre.state import connect, state_file
-from infolettre.store import load_month
+from infolettre.content import load_month
 
 from . import feedserver
 from .feedserver import Response, drop, feed, gzipped, html_page, huge, redirect, status

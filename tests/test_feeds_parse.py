@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from infolettre import store
+from infolettre import content as store
 from infolettre.gather.feeds.convert import entry_to_draft, with_image
 from infolettre.gather.feeds.model import FeedEntry
 from infolettre.gather.feeds.parse import MAX_BODY, MORE, parse_feed

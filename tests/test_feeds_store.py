@@ -7,7 +7,7 @@ from contextlib import closing
 from infolettre.gather.feeds.model import Validators
 from infolettre.gather.feeds.store import FeedStore
 from infolettre.state import connect
-from infolettre.store import add_note, read_item
+from infolettre.content import add_note, read_item
 
 URL = "https://exemple.org/flux"
 

@@ -7,7 +7,7 @@ of error text. Front matter never needs anchors or aliases: they are refused, wi
 from __future__ import annotations
 
 from infolettre.errors import Severity
-from infolettre.store import read_item
+from infolettre.content import read_item
 
 HEAD = "---\ntitre: T\norganisme: CDC des Etchemins\nrubrique: nouvelles\n"
 

@@ -20,7 +20,7 @@ from infolettre.gather import intake
 from infolettre.gather.intake import process_maildir, process_raw
 from infolettre.settings import load_settings
 from infolettre.state import connect, state_file
-from infolettre.store import read_item
+from infolettre.content import read_item
 
 MAIL = Path(__file__).parent / "data" / "mail"
 DELIVERED_AT = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)

@@ -11,7 +11,7 @@ from infolettre.deliver.recipients import load_recipients
 from infolettre.errors import DeliveryError
 from infolettre.models import COMPLETE, Recipient, RenderedEdition, RenderedIssue
 from infolettre.organize import organize
-from infolettre.store import load_month
+from infolettre.content import load_month
 
 from .conftest import REPO
 

@@ -18,7 +18,7 @@ from infolettre.render.email import (INLINE_CSS, TEMPLATE, check_size, compile_m
                                      render_email_html, weight_label)
 from infolettre.render.personalize import Placeholders
 from infolettre.render.text import render_text
-from infolettre.store import load_month
+from infolettre.content import load_month
 
 from .render_helpers import MONTH, make_item, realistic_issue, render_context
 

@@ -16,7 +16,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from infolettre import organize, store
+from infolettre import content as store
+from infolettre import organize
 from infolettre.errors import BuildError
 from infolettre.models import COMPLETE, Event, Item, Status
 from infolettre.render.context import base_context

@@ -11,7 +11,7 @@ from infolettre.organize import organize
 from infolettre.render.personalize import Placeholders
 from infolettre.render.text import (excerpt_markdown, french_spacing, markdown_to_text,
                                     render_text, wrap)
-from infolettre.store import load_month
+from infolettre.content import load_month
 
 from .render_helpers import MONTH, make_item, realistic_issue, render_context
 

@@ -8,7 +8,7 @@ from datetime import date
 from PIL import Image
 
 from infolettre.gather.mail import Attachment, ItemDraft
-from infolettre.store import IMAGE_MAX_WIDTH, fit_image, read_item, write_draft
+from infolettre.content import IMAGE_MAX_WIDTH, fit_image, read_item, write_draft
 
 ORIENTATION, GPS_IFD = 0x0112, 0x8825
 

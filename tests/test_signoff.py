@@ -17,7 +17,7 @@ from infolettre.organize import organize
 from infolettre.review.signoff import (SignoffStore, approve_issue, fingerprint, issue_fingerprint,
                                 require_signoff, serialize)
 from infolettre.state import connect
-from infolettre.store import load_month
+from infolettre.content import load_month
 
 from .conftest import REPO
 
@@ -65,7 +65,7 @@ def test_fingerprint_is_stable_across_loads_and_processes(sample):
     assert first == digest(sample) == fingerprint(issue, settings).digest
     assert len(first) == 64 and len(issue.items) > 20
     code = ("import sys; from infolettre.settings import load_settings; "
-            "from infolettre.store import load_month; from infolettre.organize import organize; "
+            "from infolettre.content import load_month; from infolettre.organize import organize; "
             "from infolettre.review.signoff import issue_fingerprint; "
             "s = load_settings(sys.argv[1]); i, _p = load_month(s, '2026-12'); "
             "print(issue_fingerprint(organize(i, s, '2026-12'), s))")

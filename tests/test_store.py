@@ -10,7 +10,7 @@ import pytest
 
 from infolettre.errors import Severity
 from infolettre.models import Status
-from infolettre.store import load_month, read_item
+from infolettre.content import load_month, read_item
 
 GOOD = """---
 titre: Ouverture d'un frigo communautaire

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from infolettre.errors import Severity
 from infolettre.gather.mail import Attachment, ItemDraft, convert_message
-from infolettre.store import read_item, write_draft
+from infolettre.content import read_item, write_draft
 
 MAIL = Path(__file__).parent / "data" / "mail"
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 16

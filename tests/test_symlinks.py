@@ -16,7 +16,7 @@ from infolettre.errors import BuildError, ContentError, Severity
 from infolettre.gather.mail.attachments import Attachment
 from infolettre.gather.mail.convert import ItemDraft
 from infolettre.render.outputs import copy_images
-from infolettre.store import load_month, write_draft
+from infolettre.content import load_month, write_draft
 
 SECRET = "root:x:0:0:root:/root:/bin/bash\n"
 ITEM = ("---\ntitre: Frigo\norganisme: CDC des Etchemins\nrubrique: nouvelles\n"

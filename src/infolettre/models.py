@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import Enum
 from pathlib import Path
+from typing import Any
 
 from .errors import ContentError, Problem
 from .i18n import _
@@ -146,6 +147,37 @@ class Item:
     @property
     def approved(self) -> bool:
         return self.statut is Status.APPROVED
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file that came with a draft (an email's attachment, a feed's image), saved beside it."""
+
+    name_safe: str
+    content_type: str
+    data: bytes
+    kind: str  # "image" | "document"
+    note: str = ""
+
+
+@dataclass
+class ItemDraft:
+    """What every source produces: the content store writes it as ``content/<month>/<slug>.md``.
+
+    An email, a feed entry (a future source too) becomes this before it becomes a file; the
+    store alone turns it into a file, so a source never writes ``content/`` itself.
+    """
+
+    front_matter: dict[str, Any]
+    corps: str
+    slug: str
+    message_id: str | None
+    sender: str
+    digest: str
+    attachments: list[Attachment] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    #: The first note, saying where the item came from (default: « Reçu par courriel de… »).
+    origin: str = ""
 
 
 class SectionKind(str, Enum):

@@ -24,7 +24,7 @@ from ..clock import SYSTEM_CLOCK, Clock
 from ..errors import InfolettreError, Problem, Severity
 from ..i18n import _
 from ..settings import Settings, load_settings
-from ..store import check_month, latest_month
+from ..content import check_month, latest_month
 from . import french
 
 french.install()  # before the options below: click names their types as it builds them

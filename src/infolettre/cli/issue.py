@@ -12,7 +12,7 @@ from rich.text import Text
 
 from ..errors import InfolettreError, Severity
 from ..i18n import _
-from ..store import check_month, latest_month
+from ..content import check_month, latest_month
 from .frame import MONTH, _month, _parse_day, _settings, app, console, show_problems, state
 
 

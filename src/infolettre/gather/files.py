@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from ..content import load_month
 from ..errors import Problem
 from ..models import Item
 from ..settings import Settings
-from ..store import load_month
 
 
 def gather_files(settings: Settings, month: str) -> tuple[list[Item], list[Problem]]:

@@ -46,7 +46,7 @@ from ..state.issues import open_issue
 from ..state.runlock import holds_lock
 from ..settings import Settings
 from ..state import connect, migrate, state_file
-from ..store import add_note, write_draft
+from ..content import add_note, write_draft
 from .acknowledge import acknowledging
 from .feeds.dedupe import why_same
 from .feeds.store import FeedItem, FeedStore

@@ -20,7 +20,7 @@ from typing import Any
 from ..i18n import _
 from ..models import AGENDA, FUNDING, Month
 from ..dates import long_date, month_title
-from ..store import to_date
+from ..content import to_date
 
 EVENT, DEADLINE = "evenement", "echeance"
 

@@ -97,7 +97,7 @@ def copy_images(rendered: RenderedIssue, folder: Path, settings: Settings) -> No
     Only real files of ``content/`` are copied: never what a symbolic link points at (the
     build is published), even one put in place after the items were read.
     """
-    from ..store import inside_content
+    from ..content import inside_content
 
     for item in rendered.issue.items:
         if item.image and item.path is not None:

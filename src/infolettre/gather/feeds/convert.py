@@ -15,12 +15,12 @@ import hashlib
 from datetime import datetime
 from typing import Any
 
+from ...content import safe_filename
 from ...i18n import _
-from ...models import AGENDA, FRONT_MATTER_KEYS, FUNDING, REGIONAL, Source, Status
 from ...dates import long_date
+from ...models import (AGENDA, FRONT_MATTER_KEYS, FUNDING, REGIONAL, Attachment, ItemDraft,
+                       Source, Status)
 from ...settings import FeedSource, Settings
-from ..mail.attachments import Attachment, safe_filename
-from ..mail.convert import ItemDraft
 from ..mail.text import slugify
 from .model import FeedEntry
 from .parse import MORE, SHORTENED, UNTITLED

@@ -34,7 +34,7 @@ from urllib.parse import unquote, urlsplit
 
 from ... import __version__
 from ...clock import SYSTEM_CLOCK, Clock
-from ...frontmatter_reader import read_document
+from ...content.frontmatter import read_document
 from ...i18n import _
 from ...models import Month
 from ...state.issues import open_issue, previous_cutoff
@@ -42,7 +42,7 @@ from ...dates import long_date
 from ...state.runlock import holds_lock
 from ...settings import FeedSource, Settings
 from ...state import connect, state_file
-from ...store import add_note, write_draft
+from ...content import add_note, write_draft
 from ..late import late_dates
 from .convert import entry_to_draft, with_image
 from .dedupe import DuplicateIndex, Known, why_same

@@ -11,6 +11,7 @@ Modules: ``convert`` (the steps, in order), ``trust`` (automatic mail, sender, f
 ``html`` (HTML → Markdown), ``attachments`` (which files are kept, under which name).
 """
 
+from ...content.names import MAX_NAME
 from .attachments import (
     DOCUMENT_EXTENSIONS,
     EXECUTABLE_MAGIC,
@@ -18,7 +19,6 @@ from .attachments import (
     IMAGE_TYPES,
     MAX_ATTACHMENT_BYTES,
     MAX_ATTACHMENTS,
-    MAX_NAME,
     REFUSED_EXTENSIONS,
     REFUSED_TYPES,
     SMALL_INLINE_IMAGE,

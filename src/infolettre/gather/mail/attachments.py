@@ -1,7 +1,8 @@
 """Attachments: which files of a message are kept beside the item, under which safe name.
 
 Images and documents are kept; programs, archives and Outlook's winmail.dat are refused, and
-every file left out gets a note saying why, so the person reviewing can ask the sender.
+every file left out gets a note saying why, so the person reviewing can ask the sender. The
+rules for a safe file name belong to the content store (``content.names``): used here too.
 """
 
 from __future__ import annotations
@@ -9,19 +10,16 @@ from __future__ import annotations
 import mimetypes
 import posixpath
 import re
-import unicodedata
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from email.message import EmailMessage
 from email.utils import unquote
 
+from ...content.names import IMAGE_TYPES, safe_filename
+from ...models import Attachment
 from .text import decode_bytes
 
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 MAX_ATTACHMENTS = 30
-MAX_NAME = 80
-
-IMAGE_TYPES = {"image/jpeg": ".jpg", "image/png": ".png", "image/gif": ".gif",
-               "image/webp": ".webp"}
 IMAGE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG", b"GIF8", b"RIFF")
 DOCUMENT_EXTENSIONS = {".pdf", ".doc", ".docx", ".xls", ".xlsx", ".ppt", ".pptx", ".odt", ".ods",
                        ".odp", ".rtf", ".txt", ".csv", ".ics"}
@@ -37,17 +35,6 @@ REFUSED_TYPES = re.compile(
 TNEF_TYPES = {"application/ms-tnef", "application/vnd.ms-tnef"}
 EXECUTABLE_MAGIC = (b"MZ", b"\x7fELF")
 SMALL_INLINE_IMAGE = 15 * 1024
-
-
-@dataclass(frozen=True)
-class Attachment:
-    """A file that came with the message, to be saved beside the item."""
-
-    name_safe: str
-    content_type: str
-    data: bytes
-    kind: str  # "image" | "document"
-    note: str = ""
 
 
 def collect_attachments(parts: list[EmailMessage], body_part: EmailMessage | None, cap: int,
@@ -134,22 +121,6 @@ def _kind_note(kind: str | None, label: str, ctype: str) -> str:
                 f"abîmé ou mal nommé).")
     return (f"pièce jointe « {label} » ({ctype}) ignorée : type non pris en charge (images, "
             f"PDF et documents seulement).")
-
-
-def safe_filename(name: str, ctype: str, index: int) -> str:
-    """Make an attachment name safe to write: no path, no control or hidden-file tricks."""
-    name = unicodedata.normalize("NFC", name or "").replace("\\", "/")
-    name = posixpath.basename(name)
-    name = "".join(c for c in name if unicodedata.category(c)[0] != "C")
-    name = re.sub(r"[<>:\"|?*/]", "", name)
-    name = re.sub(r"\s+", "-", name.strip()).lstrip(".-").rstrip(". ")
-    stem, ext = posixpath.splitext(name)
-    if not re.fullmatch(r"\.[a-z0-9]{1,8}", ext.lower()):  # no usable extension: from the type
-        stem = name
-        ext = IMAGE_TYPES.get(ctype) or (mimetypes.guess_extension(ctype) or "").lower()
-        ext = "" if ext == ".bin" else ext
-    stem = stem.strip(".-")[: MAX_NAME - len(ext)] or f"piece-jointe-{index}"
-    return stem + ext.lower()
 
 
 def filename(part: EmailMessage, charset: str | None = None) -> str:

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from email.message import EmailMessage
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from ...models import AGENDA, FRONT_MATTER_KEYS, FUNDING, Source
+from ...models import AGENDA, FRONT_MATTER_KEYS, FUNDING, ItemDraft, Source
 from ...settings import Settings
 from ..replies import clean_reply
 from .attachments import MAX_ATTACHMENT_BYTES, Attachment, collect_attachments, filename
@@ -27,22 +27,6 @@ from .trust import automatic_reason, identify, not_an_email
 MAX_PARTS = 1000
 MAX_TEXT_IN = 1_000_000  # characters of a body part read (HTML included)
 MAX_TEXT_OUT = 100_000  # characters of Markdown kept
-
-
-@dataclass
-class ItemDraft:
-    """What the store needs to write ``content/<month>/<slug>.md`` and its files."""
-
-    front_matter: dict[str, Any]
-    corps: str
-    slug: str
-    message_id: str | None
-    sender: str
-    digest: str
-    attachments: list[Attachment] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    #: The first note, saying where the item came from (default: « Reçu par courriel de… »).
-    origin: str = ""
 
 
 @dataclass

@@ -19,9 +19,9 @@ from typing import Any
 
 import yaml
 
-from .errors import Problem, Severity, cut
-from .i18n import _
-from .parse_errors import value_problem, yaml_problem
+from ..errors import Problem, Severity, cut
+from ..i18n import _
+from ..parse_errors import value_problem, yaml_problem
 
 OPENING = re.compile(r"\A-{3,}[ \t]*\n")
 CLOSING = re.compile(r"^-{3,}[ \t]*$", re.MULTILINE)

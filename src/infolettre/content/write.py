@@ -1,0 +1,133 @@
+"""Write ``content/``: the only code that does. Items from drafts, notes, attachments.
+
+Every write is durable (temporary file, fsync, rename: ``fsutil``) and never overwrites an
+existing file: a name that is taken gets ``-2``, ``-3``…, also when another process took it
+meanwhile. Names are made safe (``names``) and images fitted (``images``) on the way in.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import yaml
+
+from ..fsutil import fsync_dir, write_durably
+from ..i18n import _
+from ..models import ItemDraft
+from ..settings import Settings
+from .images import fit_image
+from .names import safe_filename, safe_slug
+from .paths import month_folder
+
+
+def write_draft(settings: Settings, month: str, draft: ItemDraft) -> Path:
+    """Write a draft as ``content/<month>/<slug>.md`` with its files beside it; never overwrite.
+
+    Attachments go first, the ``.md`` last: a crash in between leaves stray files, never an
+    item pointing at a missing image. The slug gets ``-2``, ``-3``… when taken; a file whose
+    name is taken gets the slug as prefix. The conversion notes become YAML comments at the
+    top of the front matter, where the pivot reads them.
+    """
+    folder = month_folder(settings, month)
+    folder.mkdir(parents=True, exist_ok=True)
+    taken = _taken(folder)  # listed once: a run may write thousands of items here
+    slug = _free_slug(taken, safe_slug(draft.slug))
+    front, links, fitted = dict(draft.front_matter), [], []
+    for attachment in draft.attachments:
+        data = attachment.data
+        if attachment.kind == "image":
+            data, note = fit_image(attachment.data)
+            if note:
+                fitted.append(note.format(name=attachment.name_safe))
+        name = _write_attachment(folder, slug, attachment.name_safe, data, taken)
+        if attachment.kind == "image" and front.get("image") == attachment.name_safe:
+            front["image"] = name
+        elif attachment.kind != "image":
+            links.append(_("Pièce jointe : [{name}]({url})").format(
+                name=re.sub(r"([\\\[\]*_`])", r"\\\1", name), url=quote(name)))
+    origin = draft.origin or _("Reçu par courriel de {sender} (Message-ID : {mid}).").format(
+        sender=draft.sender or "?", mid=draft.message_id or "—")
+    notes = [origin, *(_("À vérifier : {note}").format(note=n)
+                       for n in (*draft.notes, *fitted))]
+    text = _item_text(front, draft.corps, links, notes)
+    while True:
+        path = folder / f"{slug}.md"
+        if write_durably(path, lambda h: h.write(text.encode("utf-8")), no_clobber=True):
+            return path
+        taken.add(f"{slug}.md")  # taken meanwhile (another process): the next free one
+        slug = _free_slug(taken, slug)
+
+
+def add_note(path: Path, note: str) -> bool:
+    """Add a note for the pivot at the top of an item's front matter (a YAML comment).
+
+    Used when another source brings the same news: the item stays one, its file says where
+    else it came from. The file is rewritten atomically and otherwise unchanged; returns
+    False (nothing written) when it is not a UTF-8 item file with a ``---`` header, or
+    already carries this note.
+    """
+    if path.is_symlink():  # never read (nor rewrite) what a link points at
+        return False
+    try:
+        raw = path.read_bytes()
+        text = raw.decode("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False
+    line = f"# {' '.join(note.split())}\n"
+    match = re.match(r"\A(\ufeff?-{3,}[ \t]*\r?\n)", text)
+    if match is None or line.strip() in text:
+        return False
+    updated = text[:match.end()] + line + text[match.end():]
+    write_durably(path, lambda h: h.write(updated.encode("utf-8")))
+    return True
+
+
+def _taken(folder: Path) -> set[str]:
+    """Return the names already in ``folder``, casefolded (case-insensitive disks too)."""
+    return {name.casefold() for name in os.listdir(folder)}
+
+
+def _free_slug(taken: set[str], slug: str) -> str:
+    """Return ``slug``, else ``slug-2``, ``slug-3``…: the first with no ``.md`` in ``taken``."""
+    candidate, n = slug, 1
+    while f"{candidate}.md" in taken:
+        n += 1
+        candidate = f"{slug}-{n}"
+    return candidate
+
+
+def _write_attachment(folder: Path, slug: str, name: str, data: bytes,
+                      taken: set[str]) -> str:
+    """Write one attachment beside the item under a free, safe name; return that name.
+
+    ``taken`` (the folder's names, casefolded) gets the new name.
+    """
+    name = safe_filename(name, "", 0)
+    if name.casefold().endswith(".md"):  # never a file the store would read as an item
+        name += ".txt"
+    if name.casefold() in taken:
+        name = f"{slug}-{name}"
+    stem, dot, ext = name.rpartition(".") if "." in name else (name, "", "")
+    candidate, n = name, 1
+    while True:
+        if candidate.casefold() not in taken and write_durably(
+                folder / candidate, lambda h: h.write(data), no_clobber=True, sync_dir=False):
+            fsync_dir(folder)
+            taken.add(candidate.casefold())
+            return candidate
+        n += 1
+        candidate = f"{stem}-{n}{dot}{ext}"
+
+
+def _item_text(front: dict[str, Any], corps: str, links: list[str], notes: list[str]) -> str:
+    """Render the front matter (notes as YAML comments) and the Markdown body of an item."""
+    comments = "".join(f"# {' '.join(str(note).split())}\n" for note in notes)
+    header = yaml.safe_dump(front, allow_unicode=True, sort_keys=False, width=1000)
+    body = corps.strip("\n")
+    if links:
+        body = (body + "\n\n" if body else "") + "\n\n".join(links)
+    return f"---\n{comments}{header}---\n{body}\n"
