@@ -30,7 +30,8 @@ import pytest
 from infolettre import cli, pipeline
 from infolettre.deliver import DeliveryResult, Envelope, Outcome
 from infolettre.deliver.ledger import Ledger, State
-from infolettre.deliver.smtp import SmtpConfig, SmtpSender
+from infolettre.deliver.smtp import SmtpSender
+from infolettre.settings import SmtpConfig
 from infolettre.models import COMPLETE
 from infolettre.state import state_file
 

@@ -23,7 +23,8 @@ from infolettre.deliver import DeliveryResult, Envelope, Outcome
 from infolettre.deliver.recipients import load_recipients
 from infolettre.deliver.run import deliver_issue_async
 from infolettre.deliver.message import WireMessage
-from infolettre.deliver.smtp import ENV_PASSWORD, RateLimiter, SmtpConfig, SmtpSender
+from infolettre.deliver.smtp import RateLimiter, SmtpSender
+from infolettre.settings.smtp import ENV_PASSWORD, SmtpConfig
 from infolettre.deliver.transaction import dot_stuff, normalize
 from infolettre.errors import ConfigError, DeliveryError
 from infolettre.models import COMPLETE, Edition, Issue, RenderedEdition, RenderedIssue
@@ -620,3 +621,10 @@ def test_pipelined_hook_failure_sends_no_content(server):
             await sender.close()
     assert asyncio.run(run()).outcome is Outcome.SENT
     assert sink.per_recipient() == Counter(["b@example.org"])
+
+
+def test_a_misspelt_smtp_key_gets_a_suggestion():
+    """[smtp] is checked like every table: an unknown key names the closest allowed one."""
+    with pytest.raises(ConfigError) as caught:
+        SmtpConfig.from_table({"hote": "smtp.example.org", "conexions": 2}, {})
+    assert "conexions" in caught.value.message and "« connexions »" in caught.value.fix

@@ -1,8 +1,6 @@
-"""Typed settings read once from ``infolettre.toml``.
-
-The file is edited by the network's staff, so its keys are French. Every key is checked here,
-once, at load: an error names the key, the value found and what is expected, and unknown keys
-are refused (a typo must not pass silently). Paths are relative to the file's folder.
+"""Read ``infolettre.toml`` once and check every key: an error names the key, the value
+found and what is expected, and unknown keys are refused with « Vouliez-vous dire … »
+(a typo must not pass silently). Paths are relative to the file's folder.
 """
 
 from __future__ import annotations
@@ -11,209 +9,22 @@ import difflib
 import os
 import re
 import tomllib
-import unicodedata
-from dataclasses import dataclass, field, fields
+from dataclasses import fields
 from email.headerregistry import Address
-from functools import cached_property
 from email.utils import parseaddr
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .errors import ConfigError, cut
-from .i18n import _
-from .models import REGIONAL
-from .parse_errors import toml_problem
-
-if TYPE_CHECKING:
-    from .deliver.smtp import SmtpConfig
-
-ENV_CONFIG = "INFOLETTRE_CONFIG"
-DEFAULT_CONFIG = Path("infolettre.toml")
-SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-PAPER_SIZES = ("letter", "a4")
-#: Gmail clips a message whose HTML is over 102 KB (102 × 1024 bytes).
-GMAIL_CLIP_BYTES = 102 * 1024
-#: Control characters (CR and LF first) never belong in a setting: in a header (From,
-#: Reply-To, Subject, List-Id), an SMTP or IMAP command, they would start a new line the
-#: file's author never wrote (« Bcc: … »). Only a postal address may span lines.
-CONTROL_CHARS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-
-
-@dataclass(frozen=True)
-class Identity:
-    """Who publishes the bulletin: shown in every footer (Canada's anti-spam law)."""
-
-    nom: str
-    region: str
-    expediteur: str
-    repondre_a: str
-    adresse_postale: str
-    site: str | None = None
-    langue: str = "fr_CA"
-    fuseau: str = "America/Montreal"
-
-    @cached_property
-    def sender_address(self) -> str:
-        """Return the bare address of ``expediteur`` (``a@b``), parsed once (used per message)."""
-        return parseaddr(self.expediteur)[1]
-
-    @property
-    def timezone(self) -> ZoneInfo:
-        return ZoneInfo(self.fuseau)
-
-
-@dataclass(frozen=True)
-class Organization:
-    """A member organization or table allowed to publish."""
-
-    nom: str
-    courriels: tuple[str, ...]
-    territoire: str
-    table: str | None = None
-
-
-@dataclass(frozen=True)
-class Paths:
-    """Where things live; every path is absolute once loaded."""
-
-    contenu: Path
-    gabarits: Path
-    sortie: Path
-    boite_envoi: Path
-    destinataires: Path
-    donnees: Path
-
-
-@dataclass(frozen=True)
-class Unsubscribe:
-    """How people leave the list: a mailbox (always) and a web page (with the review app)."""
-
-    courriel: str  # the address of mailto: unsubscribe links (default: repondre_a)
-    url: str | None = None  # https page that checks the signed token (RFC 8058 one-click)
-    maildir: Path | None = None  # where mailto: requests arrive, read by `desabonnements`
-
-
-@dataclass(frozen=True)
-class Dkim:
-    """DKIM signing of sent messages (no [dkim] table: messages are not signed)."""
-
-    selecteur: str
-    domaine: str
-    cle: Path
-
-
-IMAP_SECURITY = ("tls", "starttls")
-#: What happens on the IMAP server to a processed message (a failed one always goes to
-#: dossier_a_verifier): moved to dossier_traite, or marked read with a keyword and left.
-AFTER_PROCESSING = ("deplacer", "marquer")
-
-
-@dataclass(frozen=True)
-class MailIntake:
-    """Where delegates' emails arrive (``[courriel_entrant]``): a Maildir, an IMAP box, or both.
-
-    The IMAP password is never in the file: it comes from ``INFOLETTRE_IMAP_PASSWORD``.
-    """
-
-    maildir: Path | None = None  # a local Maildir read by `infolettre gather mail`
-    imap_hote: str | None = None  # IMAP server; none: no IMAP polling
-    imap_port: int = 993  # 993 for tls, 143 for starttls
-    imap_securite: str = "tls"  # tls | starttls (never in clear)
-    imap_utilisateur: str | None = None  # login (defaults to none: the IMAP side will ask)
-    imap_dossier: str = "INBOX"  # the folder read on the server
-    dossier_traite: str = "Traité"  # where a processed message is moved
-    apres_traitement: str = "deplacer"  # deplacer (to dossier_traite) | marquer (flag, stays)
-    dossier_a_verifier: str = "À vérifier"  # where a message that failed waits for a person
-    taille_max_piece_jointe_mo: int = 10  # an attachment over this size is dropped, with a note
-    #: A short French reply to a known, authenticated sender once their item is written
-    #: (never to strangers or automatic mail; at most 3 per address per day).
-    accuse_reception: bool = True
-    #: The authserv-id(s) our receiving server writes in Authentication-Results (RFC 8601),
-    #: e.g. « mx.example.org »: only those results are believed (a sender can write any
-    #: header). Unset: no « pass » is believed, and ``check`` says so.
-    authserv_id: tuple[str, ...] = ()
-
-    @property
-    def max_attachment_bytes(self) -> int:
-        """Return the attachment cap in bytes."""
-        return self.taille_max_piece_jointe_mo * 1024 * 1024
-
-
-#: How much a feed is trusted: « revue » entries wait for the pivot (« soumis »), « auto »
-#: entries arrive approved (still checked like any file; a doubtful one waits instead).
-FEED_TRUST = ("revue", "auto")
-
-
-@dataclass(frozen=True)
-class FeedSource:
-    """One RSS/Atom feed watched for the bulletin (``[[flux]]``)."""
-
-    url: str
-    nom: str  # shown to the pivot, written as ``flux:`` in each item
-    territoire: str  # a territory slug or « regional »
-    rubrique: str  # default rubrique of its entries
-    confiance: str = "revue"  # revue | auto
-    organisme: str | None = None  # the registry's name, when it differs from ``nom``
-
-    @property
-    def organization(self) -> str:
-        """Return the organization its items are credited to."""
-        return self.organisme or self.nom
-
-
-@dataclass(frozen=True)
-class Watch:
-    """How feeds are fetched (``[veille]``): politeness, limits, when to warn the pivot."""
-
-    contact: str = ""  # in the User-Agent, so a webmaster can reach us (default: repondre_a)
-    simultanes: int = 50  # requests in flight, all feeds together (2 at most per server)
-    par_hote: int = 2  # requests in flight to one server
-    delai_connexion_s: float = 10.0
-    delai_lecture_s: float = 20.0
-    delai_total_s: float = 60.0
-    taille_max_mo: int = 5  # a bigger answer is an error (never truncated)
-    redirections_max: int = 5
-    alerte_apres: int = 3  # consecutive failures before the pivot is warned
-    entrees_max: int = 30  # new entries taken from one feed in one run (the newest)
-    #: Fetch feed images served from the local network (loopback, private addresses): off,
-    #: so a hostile feed cannot point us at our own machines; on for tests and intranets.
-    images_reseau_local: bool = False
-
-
-@dataclass(frozen=True)
-class Settings:
-    """Everything ``infolettre.toml`` says, validated."""
-
-    identity: Identity
-    territories: dict[str, str]
-    rubriques: dict[str, str]
-    organizations: tuple[Organization, ...]
-    paths: Paths
-    paper: str = "letter"
-    max_email_bytes: int = GMAIL_CLIP_BYTES
-    smtp: SmtpConfig | None = None  # no [smtp] table: messages go to outbox/
-    unsubscribe: Unsubscribe | None = None  # filled at load (defaults to repondre_a)
-    dkim: Dkim | None = None
-    mail_intake: MailIntake = MailIntake()  # [courriel_entrant]
-    feeds: tuple[FeedSource, ...] = ()  # [[flux]]
-    watch: Watch = Watch()  # [veille]
-    source: Path | None = field(default=None, compare=False)
-
-    def territory_name(self, slug: str) -> str:
-        """Return the display name of a territory slug (``regional`` included)."""
-        if slug == REGIONAL:
-            return _("Régional")
-        return self.territories[slug]
-
-    def organization(self, name: str) -> Organization | None:
-        """Find an organization by name, ignoring case and surrounding spaces."""
-        wanted = name.strip().casefold()
-        return next((o for o in self.organizations if o.nom.casefold() == wanted), None)
-
-    def rubrique_rank(self, slug: str) -> int:
-        """Return the display position of a rubrique (its order in the file)."""
-        return list(self.rubriques).index(slug)
+from ..errors import ConfigError, cut
+from ..i18n import _
+from ..models import REGIONAL
+from ..parse_errors import toml_problem
+from .keys import plain_keys, quote_accented_keys
+from .schema import (AFTER_PROCESSING, CONTROL_CHARS, DEFAULT_CONFIG, ENV_CONFIG, FEED_TRUST,
+                     IMAP_SECURITY, PAPER_SIZES, SLUG_RE, Dkim, FeedSource, Identity,
+                     MailIntake, Organization, Paths, Settings, Unsubscribe, Watch)
+from .smtp import SmtpConfig
 
 
 def config_path(explicit: str | Path | None = None) -> Path:
@@ -247,63 +58,6 @@ def load_settings(path: str | Path | None = None) -> Settings:
                           fix=_("Vérifiez les guillemets, les crochets et les signes = "
                                 "à la ligne indiquée.")) from None
     return _Reader(path, plain_keys(raw, str(path))).settings()
-
-
-#: Tables whose keys are the network's own identifiers (slugs), not names of settings.
-DATA_TABLES = ("territoires", "rubriques")
-_KEY_PART = r"(?:[\w-]+|\"[^\"\n]*\"|'[^'\n]*')"
-_KEY_LINE = re.compile(rf"^(\s*(?:\[\[?\s*)?)({_KEY_PART}(?:\s*\.\s*{_KEY_PART})*)"
-                       r"(?=\s*(?:=|\]))")
-
-
-def plain(key: str) -> str:
-    """Return ``key`` without its accents (« expéditeur » → « expediteur »)."""
-    return "".join(c for c in unicodedata.normalize("NFKD", key) if not unicodedata.combining(c))
-
-
-def quote_accented_keys(text: str) -> str:
-    """Put TOML's quotes around a key written with accents (``expéditeur = …``).
-
-    TOML only allows ASCII letters in a bare key: without quotes, ``expéditeur`` is a syntax
-    error (« Expected '=' »), though it is what a French speaker writes. Lines inside a
-    multi-line string are left alone; line numbers do not change.
-    """
-    lines, inside = text.split("\n"), None
-    for n, line in enumerate(lines):
-        if inside is None:
-            lines[n] = _KEY_LINE.sub(lambda m: m.group(1) + _quote_parts(m.group(2)), line)
-        for quote in re.findall(r'"""|\'\'\'', lines[n]):
-            inside = quote if inside is None else (None if quote == inside else inside)
-    return "\n".join(lines)
-
-
-def _quote_parts(path: str) -> str:
-    """Quote each bare, non-ASCII part of a dotted key (``a.é`` → ``a."é"``)."""
-    return re.sub(_KEY_PART, lambda m: m.group(0) if m.group(0).isascii() or
-                  m.group(0)[0] in "\"'" else f'"{m.group(0)}"', path)
-
-
-def plain_keys(raw: Any, where: str, table: str = "") -> Any:
-    """Accept the keys of settings written with accents: ``expéditeur`` is ``expediteur``.
-
-    The keys of ``DATA_TABLES`` are the network's identifiers and are left as written (their
-    own check refuses accents). Two spellings of one key in a table are refused.
-    """
-    if isinstance(raw, list):
-        return [plain_keys(v, where, table) for v in raw]
-    if not isinstance(raw, dict) or table in DATA_TABLES:
-        return raw
-    result: dict[str, Any] = {}
-    for key, value in raw.items():
-        name = plain(key)
-        if name in result:
-            raise ConfigError(
-                _("la clé « {key} » est écrite deux fois dans {table} (aussi sans accents ou "
-                  "avec d'autres accents).").format(key=name, table=f"[{table}]" if table
-                                                    else _("le fichier")),
-                where=where, fix=_("Gardez une seule ligne « {key} = … ».").format(key=name))
-        result[name] = plain_keys(value, where, table or name)
-    return result
 
 
 class _Reader:
@@ -471,8 +225,6 @@ class _Reader:
         table = self.raw.get("smtp")
         if table is None:
             return None
-        from .deliver.smtp import SmtpConfig  # aiosmtplib only when SMTP is configured
-
         return SmtpConfig.from_table(table, os.environ, where=str(self.path))
 
     def unsubscribe(self, identity: Identity) -> Unsubscribe:
