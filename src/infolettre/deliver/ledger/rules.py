@@ -22,13 +22,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone, tzinfo
 from enum import Enum
-from typing import TYPE_CHECKING
+from typing import NamedTuple
 
 from ...i18n import _
 from .. import DeliveryResult, Outcome
-
-if TYPE_CHECKING:
-    from .table import LedgerRow
 
 
 class State(str, Enum):
@@ -40,6 +37,28 @@ class State(str, Enum):
     SENT = Outcome.SENT.value           # accepted by the server (or written to the outbox)
     DEFERRED = Outcome.DEFERRED.value   # temporary failure: next try at next_attempt_at
     FAILED = Outcome.FAILED.value       # permanent failure, or retries exhausted: final
+
+
+class LedgerRow(NamedTuple):
+    """One recipient's delivery of one edition of one issue, as the ledger knows it.
+
+    A named tuple rather than a dataclass: the rules make two or three changed copies per
+    message (``_replace``), and a dataclass's ``replace`` costs three times as much.
+    """
+
+    month: str
+    email: str
+    edition: str
+    state: State
+    attempts: int
+    smtp_code: int | None
+    smtp_text: str | None
+    reason: str | None
+    message_id: str | None
+    first_attempt_at: datetime | None
+    last_attempt_at: datetime | None
+    sent_at: datetime | None
+    next_attempt_at: datetime | None
 
 
 @dataclass(frozen=True)

@@ -35,11 +35,10 @@ from datetime import datetime, timezone
 from functools import lru_cache
 from itertools import islice
 from pathlib import Path
-from typing import NamedTuple
 
 from ...i18n import _
 from ...state import MissingState, component_version, connect, migrate
-from .rules import State
+from .rules import LedgerRow, State  # noqa: F401 - LedgerRow re-exported for the package
 
 COMPONENT = "ledger"
 BATCH = 1000  # rows per transaction when planning
@@ -85,34 +84,13 @@ _IN_STATE = ("SELECT * FROM livraisons WHERE month = ? AND state = ? "
              "ORDER BY email, edition")
 
 
-class LedgerRow(NamedTuple):
-    """One recipient's delivery of one edition of one issue, as the ledger knows it.
-
-    A named tuple rather than a dataclass: the rules make two or three changed copies per
-    message (``_replace``), and a dataclass's ``replace`` costs three times as much.
-    """
-
-    month: str
-    email: str
-    edition: str
-    state: State
-    attempts: int
-    smtp_code: int | None
-    smtp_text: str | None
-    reason: str | None
-    message_id: str | None
-    first_attempt_at: datetime | None
-    last_attempt_at: datetime | None
-    sent_at: datetime | None
-    next_attempt_at: datetime | None
-
-    @classmethod
-    def from_sql(cls, row: sqlite3.Row) -> LedgerRow:
-        values = dict(row)
-        for name in ("first_attempt_at", "last_attempt_at", "sent_at", "next_attempt_at"):
-            values[name] = parse(values[name])
-        values["state"] = State(values["state"])
-        return cls(**values)
+def row_from_sql(row: sqlite3.Row) -> LedgerRow:
+    """Build a ``LedgerRow`` from a ``livraisons`` row (times parsed, state typed)."""
+    values = dict(row)
+    for name in ("first_attempt_at", "last_attempt_at", "sent_at", "next_attempt_at"):
+        values[name] = parse(values[name])
+    values["state"] = State(values["state"])
+    return LedgerRow(**values)
 
 
 class Table:
@@ -209,7 +187,7 @@ class Table:
         if create:
             self.conn.execute(_INSERT, where)
         row = self.conn.execute(_ROW, where).fetchone()
-        return LedgerRow.from_sql(row) if row else None
+        return row_from_sql(row) if row else None
 
     def waiting(self, month: str, email: str, edition: str) -> bool:
         """Tell whether a write of this row waits in memory (``write_later``)."""
@@ -232,7 +210,7 @@ class Table:
     def in_state(self, month: str, state: State) -> list[LedgerRow]:
         """Return the issue's rows in one state, by address."""
         self.flush()
-        return [LedgerRow.from_sql(r)
+        return [row_from_sql(r)
                 for r in self.conn.execute(_IN_STATE, (month, state.value))]
 
     def counts(self, month: str) -> dict[State, int]:
