@@ -25,6 +25,58 @@ def test_import_contracts_are_kept():
     assert "BROKEN" not in result.stdout and "KEPT" in result.stdout
 
 
+def test_no_module_imports_itself_through_others():
+    """No import cycle, not even one for type checking only: each module can be read after
+    the ones it imports (grimp is the graph import-linter checks)."""
+    import grimp
+
+    graph = grimp.build_graph("infolettre")
+    cycles = [sorted(group) for group in _strongly_connected(graph) if len(group) > 1]
+    assert cycles == []
+
+
+def _strongly_connected(graph) -> list[set[str]]:
+    """Tarjan's strongly connected components of the module graph, iteratively."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    groups: list[set[str]] = []
+    for root in sorted(graph.modules):
+        if root in index:
+            continue
+        work = [(root, iter(sorted(graph.find_modules_directly_imported_by(root))))]
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is not None:
+                if child not in index:
+                    index[child] = low[child] = len(index)
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(sorted(
+                        graph.find_modules_directly_imported_by(child)))))
+                elif child in on_stack:
+                    low[node] = min(low[node], index[child])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                group = set()
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    group.add(member)
+                    if member == node:
+                        break
+                groups.append(group)
+    return groups
+
+
 def test_no_module_is_over_400_lines():
     """Small modules with one purpose: a module over 400 lines is split (or listed above
     with the issue that splits it)."""
