@@ -427,6 +427,7 @@ def main(argv: list[str] | None = None) -> int:
             last = sum(series[-tenth:]) / tenth * 1000
             parts.append(f"{step} {first:.2f} → {last:.2f}")
         print(f"  {label}: " + "; ".join(parts))
+    print(f"RATIO mail_in_maildir_over_conversion_alone {conv_wall / md_wall:.2f}")
     return 0
 
 

@@ -311,9 +311,10 @@ def send_without_ledger(settings):
     from infolettre import pipeline
     from infolettre.deliver.recipients import iter_recipients
     from infolettre.deliver.run import deliver_issue
+    from infolettre.deliver.senders import make_sender
 
     rendered, _problems = pipeline.prepare(settings, MONTH)
-    sender = pipeline.make_sender(settings, MONTH, None)
+    sender = make_sender(settings, MONTH, None)
     return deliver_issue(rendered, iter_recipients(settings.paths.destinataires, settings, []),
                          sender, settings, unsubscriber=unsubscriber(settings))
 
@@ -641,6 +642,7 @@ def main(argv: list[str] | None = None) -> int:
               f"{ours['peak_rss_mb']:.0f} MB")
     if profile:
         print("\n" + profile)
+    print(f"RATIO send_ours_over_smtp_source {r_ours / r_source:.2f}")
     return 0
 
 
