@@ -6,7 +6,7 @@ commands are grouped by what they act on: ``issue`` (check, build, send, status,
 postal), ``gather`` (mail, feeds, feed health), ``data`` (unsubscribes, backup).
 """
 
-from . import data, gather, issue  # noqa: F401 - each module registers its commands
+from . import data, gather, issue, web  # noqa: F401 - each module registers its commands
 from .frame import app, main, state
 
 __all__ = ["app", "main", "state"]

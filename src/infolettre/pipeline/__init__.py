@@ -9,14 +9,17 @@ On one issue (``issue``), in the order of a month:
 Gathering news (``gather``), on their own schedule:
     gather_mail · gather_feeds · feeds_health
 The people and the data folder (``data``):
-    unsubscribe · unsubscribe_requests · backup
+    unsubscribe · unsubscribe_requests · backup · user_add · user_list · user_remove ·
+    sign_in · account
 """
 
-from .data import backup, unsubscribe, unsubscribe_requests
+from .data import (account, backup, sign_in, unsubscribe, unsubscribe_link, unsubscribe_requests,
+                   user_add, user_list, user_remove)
 from .gather import ack_sender, feeds_health, gather_feeds, gather_mail
 from .issue import (CheckResult, StatusReport, approve, build, check, postal, prepare, reach,
                     send, send_test, status)
 
 __all__ = ["CheckResult", "StatusReport", "ack_sender", "approve", "backup", "build", "check",
            "feeds_health", "gather_feeds", "gather_mail", "postal", "prepare", "reach", "send",
-           "send_test", "status", "unsubscribe", "unsubscribe_requests"]
+           "send_test", "sign_in", "account", "status", "unsubscribe", "unsubscribe_link", "unsubscribe_requests",
+           "user_add", "user_list", "user_remove"]

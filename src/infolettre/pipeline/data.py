@@ -11,10 +11,11 @@ from ..deliver.recipients import LineError, check_address
 from ..errors import InfolettreError
 from ..i18n import _
 from ..settings import Settings
-from ..state import connect, state_file
+from ..state import MissingState, connect, state_file
 from ..state.backup import backup as copy_state
+from ..state.users import AccountError, User, UserStore
 from ..unsubscribe import Report as UnsubscribeReport
-from ..unsubscribe import UnsubscribeStore, load_secret
+from ..unsubscribe import UnsubscribeStore, load_secret, process_unsubscribe_token
 from ..unsubscribe import process_maildir as read_unsubscribe_requests
 
 
@@ -49,3 +50,55 @@ def unsubscribe_requests(settings: Settings, *, maildir: Path | None = None,
     secret = load_secret(settings.paths.donnees)
     with closing(connect(state_file(settings.paths.donnees))) as conn:
         return read_unsubscribe_requests(UnsubscribeStore(conn, clock=clock), secret, folder)
+
+
+def user_add(settings: Settings, email: str, password: str, *, role: str = "pivot",
+             territoire: str | None = None, clock: Clock = SYSTEM_CLOCK) -> User:
+    """Create an account of the review app (or reset its password, role and territory)."""
+    if territoire is not None and territoire not in settings.territories:
+        raise AccountError(_("territoire inconnu : « {t} ».").format(t=territoire),
+                           fix=_("Territoires : {names}.").format(
+                               names=", ".join(settings.territories)))
+    with closing(connect(state_file(settings.paths.donnees))) as conn:
+        return UserStore(conn, clock=clock).add(email, password, role, territoire)
+
+
+def user_list(settings: Settings) -> list[User]:
+    """Return the accounts of the review app (none when the state does not exist yet)."""
+    try:
+        conn = connect(state_file(settings.paths.donnees), readonly=True)
+    except MissingState:
+        return []
+    with closing(conn):
+        try:
+            return UserStore(conn).all()
+        except MissingState:
+            return []
+
+
+def user_remove(settings: Settings, email: str) -> bool:
+    """Delete an account; return False when there was none."""
+    with closing(connect(state_file(settings.paths.donnees))) as conn:
+        return UserStore(conn).remove(email)
+
+
+def sign_in(settings: Settings, email: str, password: str, *,
+            clock: Clock = SYSTEM_CLOCK) -> User:
+    """Check a sign-in to the review app (``AccountError`` says why it is refused)."""
+    with closing(connect(state_file(settings.paths.donnees))) as conn:
+        return UserStore(conn, clock=clock).authenticate(email, password)
+
+
+def account(settings: Settings, email: str) -> User | None:
+    """Return the account of a session's address (None once it was removed)."""
+    with closing(connect(state_file(settings.paths.donnees))) as conn:
+        return UserStore(conn).get(email)
+
+
+def unsubscribe_link(settings: Settings, token: str, *,
+                     clock: Clock = SYSTEM_CLOCK) -> str | None:
+    """Unsubscribe the address a signed link names (the web page, RFC 8058 one-click);
+    return it, or None when the token is not genuine (nothing changes)."""
+    secret = load_secret(settings.paths.donnees)
+    with closing(connect(state_file(settings.paths.donnees))) as conn:
+        return process_unsubscribe_token(UnsubscribeStore(conn, clock=clock), secret, token[:600])

@@ -22,8 +22,8 @@ from ..models import REGIONAL
 from ..parse_errors import toml_problem
 from .keys import plain_keys, quote_accented_keys
 from .schema import (AFTER_PROCESSING, CONTROL_CHARS, DEFAULT_CONFIG, ENV_CONFIG, FEED_TRUST,
-                     IMAP_SECURITY, PAPER_SIZES, SLUG_RE, Dkim, FeedSource, Identity,
-                     MailIntake, Organization, Paths, Settings, Unsubscribe, Watch)
+                     IMAP_SECURITY, PAPER_SIZES, SLUG_RE, Application, Dkim, FeedSource,
+                     Identity, MailIntake, Organization, Paths, Settings, Unsubscribe, Watch)
 from .smtp import SmtpConfig
 
 
@@ -115,7 +115,7 @@ class _Reader:
     def settings(self) -> Settings:
         self.check_keys(_("le fichier"), self.raw, {
             "infolettre", "territoires", "rubriques", "organismes", "chemins", "impression", "smtp",
-            "desabonnement", "dkim", "courriel_entrant", "flux", "veille"})
+            "desabonnement", "dkim", "courriel_entrant", "flux", "veille", "application"})
         territories = self.slug_table("territoires")
         if REGIONAL in territories:
             raise self.fail("territoires.regional", territories[REGIONAL],
@@ -136,6 +136,7 @@ class _Reader:
             mail_intake=self.mail_intake(),
             feeds=self.feeds(territories, rubriques, organizations),
             watch=self.watch(identity),
+            application=self.application(),
             source=self.path,
         )
 
@@ -356,6 +357,19 @@ class _Reader:
                 raise self.fail(f"{w}.{f.name}", value, _("un nombre plus grand que zéro"))
             values[f.name] = float(value) if isinstance(f.default, float) else value
         return Watch(**values)
+
+    def application(self) -> Application:
+        t = self.table("application", required=False)
+        self.check_keys("[application]", t, {"url", "hote", "port"})
+        url = self.text("application", t, "url", required=False)
+        if url is not None and not re.fullmatch(r"https?://[^\s/<>\"]+(/[^\s<>\"]*)?", url):
+            raise self.fail("application.url", url, _("une adresse web complète, par exemple "
+                                                      "https://infolettre.example.org"))
+        port = t.get("port", 8000)
+        if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
+            raise self.fail("application.port", port, _("un numéro de port entre 1 et 65535"))
+        return Application(url.rstrip("/") if url else None,
+                           self.text("application", t, "hote", "127.0.0.1"), port)
 
     def paper(self) -> str:
         t = self.table("impression", required=False)

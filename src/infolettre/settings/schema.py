@@ -172,6 +172,23 @@ class Watch:
 
 
 @dataclass(frozen=True)
+class Application:
+    """The pivot's review app (``[application]``): where people reach it.
+
+    ``url`` is its public address (behind the HTTPS proxy): links in the pivot's emails
+    point there, and with https:// the session cookie is sent over HTTPS only.
+    """
+
+    url: str | None = None
+    hote: str = "127.0.0.1"  # where ``infolettre serve`` listens (the proxy's side)
+    port: int = 8000
+
+    @property
+    def https(self) -> bool:
+        return bool(self.url and self.url.startswith("https://"))
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything ``infolettre.toml`` says, validated."""
 
@@ -188,6 +205,7 @@ class Settings:
     mail_intake: MailIntake = MailIntake()  # [courriel_entrant]
     feeds: tuple[FeedSource, ...] = ()  # [[flux]]
     watch: Watch = Watch()  # [veille]
+    application: Application = Application()  # [application]
     source: Path | None = field(default=None, compare=False)
 
     def territory_name(self, slug: str) -> str:
