@@ -114,3 +114,17 @@ def test_a_move_refuses_to_overwrite_and_history_follows_the_item(own, clock):
     pipeline.review.move_item(own, MONTH, SLUG, "2027-01", "p@x", clock=clock)
     assert [r.action for r in pipeline.review.item_history(own, "2027-01", SLUG)] == \
         ["deplace", "approuve"]
+
+
+def test_each_action_is_announced_once_recorded(own, clock):
+    """Side effects subscribe to ``events.item_reviewed`` (none is called from review)."""
+    from infolettre.events import item_reviewed
+
+    heard = []
+
+    def listen(project, **kwargs):
+        heard.append((kwargs["action"], kwargs["slug"], kwargs["by"]))
+
+    with item_reviewed.connected_to(listen, sender=own):
+        pipeline.review.approve_items(own, MONTH, [SLUG], "p@x", clock=clock)
+    assert heard == [("approuve", SLUG, "p@x")]

@@ -28,6 +28,13 @@ bytes), ``result`` (its ``IntakeResult``: path, title, held, late dates), ``conn
 database of the run), ``clock``. Receivers may return changes of the result (the
 acknowledgment: ``ack_sent``, ``ack_problem``).""")
 
+item_reviewed = _signals.signal("item-reviewed", doc="""A reviewer acted on an item.
+
+Sent by ``pipeline.review`` once the item file is written and the action recorded in the
+review journal (``state.audit``). Keyword arguments: ``month``, ``slug``, ``action``
+(« approuve », « refuse », « modifie », « deplace »), ``by`` (the account's address),
+``detail`` (the journal's detail: the reason, the fields changed, the months).""")
+
 
 def changes(answers: Iterable[tuple[Any, Any]]) -> dict[str, Any]:
     """Merge the mappings the receivers of a signal returned (None and others ignored)."""

@@ -21,6 +21,7 @@ from ..clock import SYSTEM_CLOCK, Clock
 from ..content import read_document, read_item
 from ..content.edit import file_hash, item_path, move_item as store_move, set_front_value
 from ..errors import ContentError, Problem
+from ..events import item_reviewed
 from ..i18n import _
 from ..models import REGIONAL, Item, Month, Status
 from ..settings import Settings
@@ -155,13 +156,28 @@ def item_history(settings: Settings, month: str, slug: str) -> list[AuditRow]:
                 for row in log.history(slug, tuple(sorted(months)))]
 
 
+class Journal:
+    """The review journal of one action: each row recorded is announced
+    (``events.item_reviewed``) once written."""
+
+    def __init__(self, settings: Settings, log: AuditLog):
+        self.settings, self.log = settings, log
+
+    def record(self, by: str, month: str, slug: str, action: str,
+               detail: dict[str, Any] | None = None) -> None:
+        """Append the row, then tell whoever listens for the project."""
+        self.log.record(by, month, slug, action, detail)
+        item_reviewed.send(self.settings, month=month, slug=slug, action=action, by=by,
+                           detail=detail or {})
+
+
 @contextmanager
 def reviewing(settings: Settings, month: str, clock: Clock):
     """Hold the run lock and open the review journal for one action."""
     with lock_data_dir(settings.paths.donnees, f"review {month}",
                        tz=settings.identity.timezone, clock=clock), \
             closing(connect(state_file(settings.paths.donnees))) as conn:
-        yield AuditLog(conn, clock=clock)
+        yield Journal(settings, AuditLog(conn, clock=clock))
 
 
 def approve_items(settings: Settings, month: str, slugs: Iterable[str], by: str, *,
