@@ -148,6 +148,10 @@ def test_a_stale_form_is_refused_and_the_edit_is_shown_back(app, own):
     assert answer.status_code == 409 and "a été modifiée depuis" in answer.text
     assert "Mon titre à moi" in answer.text and "(retouché)" in answer.text
     assert path.read_text() == meanwhile
+    again = form_data(answer.text)  # saved again from that page: knowingly, it overwrites
+    assert again["titre"] == "Mon titre à moi"
+    assert client.post(f"/nouvelles/{MONTH}/{MONTMAGNY}/modifier", data=again).status_code == 302
+    assert "titre: Mon titre à moi" in path.read_text()
 
 
 def test_an_invalid_field_is_shown_beside_it_and_nothing_is_written(app, own):
@@ -158,6 +162,20 @@ def test_an_invalid_field_is_shown_beside_it_and_nothing_is_written(app, own):
     answer = client.post(f"/nouvelles/{MONTH}/{MONTMAGNY}/modifier", data=data)
     assert answer.status_code == 422 and "lien invalide" in answer.text
     assert item_file(own, MONTMAGNY).read_bytes() == before
+
+
+def test_an_unreadable_item_is_listed_with_its_problem_and_can_be_fixed(app, own):
+    """A file whose front matter does not validate still appears, with its error."""
+    path = item_file(own, MONTMAGNY)
+    path.write_text(path.read_text().replace("date: 2026-11-30", "date: 2026-02-30"))
+    client = signed_in(app)
+    listing = client.get(f"/nouvelles?numero={MONTH}&territoire=montmagny").text
+    assert "Liste des haltes-chaleur" in listing and "date" in listing and "erreur" in listing
+    assert client.get(f"/nouvelles/{MONTH}/{MONTMAGNY}").status_code == 200
+    data = form_data(client.get(f"/nouvelles/{MONTH}/{MONTMAGNY}/modifier").text)
+    data["date"] = "2026-11-30"
+    assert client.post(f"/nouvelles/{MONTH}/{MONTMAGNY}/modifier", data=data).status_code == 302
+    assert pipeline.review.read_entry(own, MONTH, MONTMAGNY).item is not None
 
 
 def test_preview_renders_the_body_sanitized_without_saving(app, own):

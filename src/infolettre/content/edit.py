@@ -27,14 +27,17 @@ _HEADER = re.compile(r"\A(\ufeff?-{3,}[ \t]*\r?\n)(.*?)(^-{3,}[ \t]*\r?$)", re.S
 class StaleItem(ContentError):
     """The file changed since the form was read: nothing written; ``current`` is its text."""
 
-    def __init__(self, path: Path, current: str):
+    def __init__(self, path: Path, current: bytes):
         super().__init__(_("la nouvelle « {name} » a été modifiée depuis que vous l'avez "
                            "ouverte (une note de flux, une autre personne ou une retouche à "
                            "la main) : rien n'a été enregistré.").format(name=path.name),
                          where=str(path),
                          fix=_("Votre version est gardée dans le formulaire ; comparez-la "
                                "avec le texte actuel, puis enregistrez de nouveau."))
-        self.current = current
+        #: The file as it is now, and its hash: a form shown again with them may be saved
+        #: over it knowingly.
+        self.current = current.decode("utf-8", "replace")
+        self.current_hash = file_hash(current)
 
 
 def file_hash(data: bytes) -> str:
@@ -73,7 +76,7 @@ def replace_item(path: Path, new_text: str, expected_hash: str) -> str:
     """
     current = read_bytes(path)
     if file_hash(current) != expected_hash:
-        raise StaleItem(path, current.decode("utf-8", "replace"))
+        raise StaleItem(path, current)
     data = new_text.encode("utf-8")
     write_durably(path, lambda handle: handle.write(data))
     return file_hash(data)

@@ -152,6 +152,7 @@ def edit(month: str, slug: str):
                                                 form.corps.data or "", form.empreinte.data or "",
                                                 g.user.email, clock=clock)
     except StaleItem as stale:
+        form.empreinte.data = stale.current_hash  # saving again, knowingly, overwrites it
         return _edit_page(entry, form, stale=stale), 409
     except InvalidItem as invalid:
         return _edit_page(entry, form, errors=invalid.errors), 422
