@@ -128,3 +128,36 @@ def test_each_action_is_announced_once_recorded(own, clock):
     with item_reviewed.connected_to(listen, sender=own):
         pipeline.review.approve_items(own, MONTH, [SLUG], "p@x", clock=clock)
     assert heard == [("approuve", SLUG, "p@x")]
+
+
+def test_a_moved_item_takes_its_image_and_stays_valid(own, clock):
+    slug = "frigo-communautaire-lac-etchemin"
+    pipeline.review.move_item(own, MONTH, slug, "2027-02", "p@x", clock=clock)
+    folder = own.paths.contenu / "2027-02"
+    assert (folder / "frigo-communautaire.jpg").is_file()
+    assert not (own.paths.contenu / MONTH / "frigo-communautaire.jpg").exists()
+    entry = pipeline.review.read_entry(own, "2027-02", slug)
+    assert entry.item is not None and entry.item.image == "frigo-communautaire.jpg"
+
+
+def test_a_move_never_overwrites_an_image_of_the_target_month(own, clock):
+    """The target month already has a file of that name: nothing moves."""
+    folder = own.paths.contenu / "2027-02"
+    folder.mkdir()
+    (folder / "frigo-communautaire.jpg").write_bytes(b"autre")
+    with pytest.raises(ContentError, match="frigo-communautaire.jpg"):
+        pipeline.review.move_item(own, MONTH, "frigo-communautaire-lac-etchemin", "2027-02",
+                                  "p@x", clock=clock)
+    assert path_of(own, "frigo-communautaire-lac-etchemin").is_file()
+    assert (folder / "frigo-communautaire.jpg").read_bytes() == b"autre"
+
+
+def test_an_image_another_item_shows_is_copied_not_moved(own, clock):
+    other = path_of(own, "jardin-collectif-montmagny")
+    other.write_text(other.read_text().replace(
+        "---\n", "---\nimage: frigo-communautaire.jpg\nimage_alt: Un frigo\n", 1))
+    pipeline.review.move_item(own, MONTH, "frigo-communautaire-lac-etchemin", "2027-02",
+                              "p@x", clock=clock)
+    assert (own.paths.contenu / MONTH / "frigo-communautaire.jpg").is_file()
+    assert (own.paths.contenu / "2027-02" / "frigo-communautaire.jpg").is_file()
+    assert pipeline.review.read_entry(own, MONTH, "jardin-collectif-montmagny").item is not None

@@ -106,10 +106,12 @@ def set_front_value(path: Path, key: str, value: str) -> bool:
     return True
 
 
-def move_item(settings: Settings, path: Path, month: str, image: str | None = None) -> Path:
+def move_item(settings: Settings, path: Path, month: str, image: str | None = None, *,
+              image_shared: bool = False) -> Path:
     """Move an item (and its image beside it) to ``content/<month>/``; never overwrite.
 
     The image goes first, then the ``.md``: a crash in between leaves the item where it was.
+    An image another item of the month also shows (``image_shared``) is copied, not moved.
     """
     folder = month_folder(settings, month)
     folder.mkdir(parents=True, exist_ok=True)
@@ -120,7 +122,11 @@ def move_item(settings: Settings, path: Path, month: str, image: str | None = No
             where=str(target), fix=_("Renommez l'un des deux fichiers, puis recommencez."))
     if image and inside_content(path.parent / image, settings) \
             and (path.parent / image).is_file():
-        (path.parent / image).rename(folder / image)
+        if image_shared:
+            data = (path.parent / image).read_bytes()
+            write_durably(folder / image, lambda handle: handle.write(data), no_clobber=True)
+        else:
+            (path.parent / image).rename(folder / image)
     path.rename(target)
     fsync_dir(folder)
     fsync_dir(path.parent)

@@ -221,8 +221,12 @@ def move_item(settings: Settings, month: str, slug: str, to: str, by: str, *,
         raise ContentError(_("la nouvelle est déjà dans le numéro {month}.").format(month=to))
     path = _path(settings, month, slug)
     image = read_document(path).values.get("image")
+    image = image if isinstance(image, str) else None
+    shared = image is not None and any(
+        read_document(other).values.get("image") == image
+        for other in path.parent.glob("*.md") if other != path and not other.is_symlink())
     with reviewing(settings, month, clock) as log:
-        target = store_move(settings, path, to, image if isinstance(image, str) else None)
+        target = store_move(settings, path, to, image, image_shared=shared)
         log.record(by, to, slug, "deplace", {"de": month, "vers": to})
     return target
 
