@@ -229,6 +229,15 @@ def test_a_relecteur_gets_403_on_another_territory(app, suffix):
     assert client.get(f"/nouvelles/{MONTH}/{MONTMAGNY}{suffix}").status_code == 200
 
 
+def test_a_relecteur_cannot_give_an_item_to_another_territory(app, own):
+    client = signed_in(app, "releve@example.org")
+    data = form_data(client.get(f"/nouvelles/{MONTH}/{MONTMAGNY}/modifier").text)
+    before = item_file(own, MONTMAGNY).read_bytes()
+    data["territoire"] = "bellechasse"
+    assert client.post(f"/nouvelles/{MONTH}/{MONTMAGNY}/modifier", data=data).status_code == 403
+    assert item_file(own, MONTMAGNY).read_bytes() == before
+
+
 def test_a_relecteur_cannot_approve_elsewhere_nor_move(app, own):
     client = signed_in(app, "releve@example.org")
     token = token_of(client.get(f"/nouvelles?numero={MONTH}").text)

@@ -147,6 +147,7 @@ def edit(month: str, slug: str):
     if "previsualiser" in request.form:
         return _edit_page(entry, form, preview=Markup(
             pipeline.review_edit.preview_body(form.corps.data or "")))
+    require("modifier_nouvelle", territoire=fields["territoire"])  # not given away
     try:
         edited = pipeline.review_edit.edit_item(settings, month, slug, fields,
                                                 form.corps.data or "", form.empreinte.data or "",
