@@ -14,6 +14,7 @@ from flask import Flask
 from ..clock import SYSTEM_CLOCK, Clock
 from ..settings import Settings
 from . import auth, errors, home, security, unsubscribe
+from . import sending, signoff  # noqa: E402 - issue 12, « Approuver le numéro », « Envoi »
 from .templating import install_templates
 
 
@@ -28,6 +29,7 @@ def create_app(settings: Settings, *, clock: Clock = SYSTEM_CLOCK,
     errors.install(app)
     for blueprint in (auth.blueprint, home.blueprint, unsubscribe.blueprint):
         app.register_blueprint(blueprint)
+    app.register_blueprint(signoff.blueprint), app.register_blueprint(sending.blueprint)
     auth.require_sign_in(app, open_endpoints={"static", "auth.sign_in", "unsubscribe.confirm",
                                               "unsubscribe.one_click"})
     return app
