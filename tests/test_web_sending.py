@@ -3,6 +3,8 @@ ledger's counts, the « incertains » decisions, the downloads, and the security
 
 from __future__ import annotations
 
+import asyncio
+import threading
 import time
 from urllib.parse import quote
 
@@ -23,6 +25,20 @@ PAGE = f"/envoi/{MONTH}"
 ITEM = ("---\ntitre: Nouvelle\norganisme: CDC des Etchemins\nrubrique: nouvelles\n"
         "date: 2026-11-02\nstatut: approuve\n---\nTexte de la nouvelle.\n")
 EMAILS = [f"personne{i}@example.org" for i in range(6)]
+
+
+class GatedSink(CountingSink):
+    """A sink that answers no message until the test opens its gate (so a send started from
+    the page is certainly still running when the test looks at it)."""
+
+    def __init__(self):
+        super().__init__()
+        self.gate = threading.Event()
+
+    async def handle_DATA(self, server, session, envelope):
+        while not self.gate.is_set():
+            await asyncio.sleep(0.05)
+        return await super().handle_DATA(server, session, envelope)
 
 
 def smtp_project(project, port: int):
@@ -50,9 +66,10 @@ def wait_for_the_end(client, *, guard: int = 600) -> str:
 
 
 def test_a_send_started_from_the_page_runs_in_the_background_to_a_real_server(project):
-    """« Lancer l'envoi » returns at once; the command runs detached, logs to
-    data/envois/AAAA-MM.log; the page then shows the ledger's counts and the log."""
-    sink = CountingSink()
+    """« Lancer l'envoi » returns while no message can have been answered yet; the command
+    runs detached (the page says « Envoi en cours » and refreshes itself), logs to
+    data/envois/AAAA-MM.log; once it ends the page shows the ledger's counts and the log."""
+    sink = GatedSink()
     with counting_server(sink) as port:
         settings = smtp_project(project, port)
         clock_ = FixedClock(NOW)
@@ -64,7 +81,12 @@ def test_a_send_started_from_the_page_runs_in_the_background_to_a_real_server(pr
         assert "prêt à partir" in page and "Lancer l" in page
         assert "les-etchemins</td><td>3" in page and "complete</td><td>3" in page
         started = client.post(PAGE, data={"csrf_token": token_of(page)})
-        assert started.status_code == 302
+        assert started.status_code == 302 and sink.total() == 0  # the gate is still closed
+        answer = client.get(PAGE)
+        running = answer.text
+        assert answer.headers["Refresh"] == "5" and "Envoi en cours" in running and 'http-equiv="refresh" content="5"' in running
+        assert '<button type="submit" disabled>Lancer' in running
+        sink.gate.set()
         page = wait_for_the_end(client)
         assert sink.total() == len(EMAILS)
     assert "envoyés : 6" in page and "échecs : 0" in page and "incertains : 0" in page

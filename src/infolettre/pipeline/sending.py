@@ -27,6 +27,7 @@ from ..deliver.recipients import iter_recipients
 from ..deliver.senders import refuse_items_in_error
 from ..deliver.started import open_ledger
 from ..errors import DeliveryError, Problem, Severity
+from ..fsutil import atomic_write_text
 from ..gather.files import gather_files
 from ..i18n import _
 from ..models import Issue, Month
@@ -67,9 +68,14 @@ class SignoffState:
     month: str
     signed: Signoff | None
     changes: Changes
-    items: int  # approved items in the issue now
+    issue: Issue  # as it is now (approved items only)
     problems: list[Problem] = field(default_factory=list)
     reach: Reach = Reach()
+
+    @property
+    def items(self) -> int:
+        """Count the approved items in the issue now."""
+        return len(self.issue.items)
 
     @property
     def changed(self) -> bool:
@@ -113,7 +119,7 @@ def signoff_state(settings: Settings, month: str, *,
     with closing(connect(state_file(settings.paths.donnees))) as conn:
         signed = SignoffStore(conn, clock=clock).current(month)
     return SignoffState(month, signed, compare(signed, now) if signed else Changes(),
-                        len(result.issue.items), result.problems, _reach(settings, month, clock))
+                        result.issue, result.problems, _reach(settings, month, clock))
 
 
 def _reach(settings: Settings, month: str, clock: Clock) -> Reach:
@@ -144,9 +150,7 @@ def send_state(settings: Settings, month: str, *, clock: Clock = SYSTEM_CLOCK) -
     """Read everything the send page shows (no write)."""
     month = Month(month)
     signed = signoff_state(settings, month, clock=clock)
-    items, _problems = gather_files(settings, month)
-    return SendState(signed, recipients_by_edition(settings, organize(items, settings, month),
-                                                   clock=clock),
+    return SendState(signed, recipients_by_edition(settings, signed.issue, clock=clock),
                      running_send(settings, month), status(settings, month, clock=clock),
                      log_tail(settings, month))
 
@@ -165,9 +169,27 @@ def recipients_by_edition(settings: Settings, issue: Issue, *,
 
 
 def running_send(settings: Settings, month: str) -> Holder | None:
-    """Return the run holding the data folder's lock, if it is this issue's send."""
+    """Return this issue's send if one runs: the lock's holder, or the process the app
+    started and that has not taken the lock yet (it is still starting)."""
     holder = current_holder(settings.paths.donnees)
-    return holder if holder is not None and holder.command == f"send {month}" else None
+    if holder is not None:
+        return holder if holder.command == f"send {month}" else None
+    try:
+        pid = int(log_path(settings, month).with_suffix(".pid").read_text(encoding="ascii"))
+    except (FileNotFoundError, ValueError):
+        return None
+    return Holder(pid, f"send {month}", None) if _alive(pid) else None
+
+
+def _alive(pid: int) -> bool:
+    """Tell whether the process ``pid`` still runs (a finished child is reaped at once)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return pid > 0
 
 
 def log_path(settings: Settings, month: str) -> Path:
@@ -215,6 +237,7 @@ def start_send(settings: Settings, month: str, *, release_uncertain: bool = Fals
         out.flush()
         child = subprocess.Popen(command, cwd=os.getcwd(), stdin=subprocess.DEVNULL,
                                  stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    atomic_write_text(log.with_suffix(".pid"), f"{child.pid}\n")
     threading.Thread(target=child.wait, daemon=True).start()  # reaped when it ends
     return log
 

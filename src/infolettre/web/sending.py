@@ -9,8 +9,8 @@ the log. The « incertains » get the command line's decision (resend them) or t
 
 from __future__ import annotations
 
-from flask import (Blueprint, abort, current_app, flash, g, redirect, render_template, send_file,
-                   url_for)
+from flask import (Blueprint, abort, current_app, flash, g, make_response, redirect,
+                   render_template, send_file, url_for)
 
 from .. import pipeline
 from ..deliver.ledger import State
@@ -41,7 +41,11 @@ def page(month: str):
         flash(refusal(error))
         return render_template("envoi.html.j2", month=month, state=None, State=State), 409
     pdf = (_settings().paths.sortie / month / "print.pdf").is_file()
-    return render_template("envoi.html.j2", month=month, state=state, State=State, pdf=pdf)
+    response = make_response(render_template("envoi.html.j2", month=month, state=state,
+                                             State=State, pdf=pdf))
+    if state.running:  # the header too: a <meta> outside <head> is not read by every browser
+        response.headers["Refresh"] = "5"
+    return response
 
 
 def _act(month: str, action, done: str):
