@@ -79,7 +79,7 @@ def test_a_send_started_from_the_page_runs_in_the_background_to_a_real_server(pr
         sign_in(client)
         page = client.get(PAGE).text
         assert "prêt à partir" in page and "Lancer l" in page
-        assert "les-etchemins</td><td>3" in page and "complete</td><td>3" in page
+        assert "Les Etchemins</td><td>3" in page and "complète (régionale)</td><td>3" in page
         started = client.post(PAGE, data={"csrf_token": token_of(page)})
         assert started.status_code == 302 and sink.total() == 0  # the gate is still closed
         answer = client.get(PAGE)

@@ -144,3 +144,27 @@ def test_path_tricks_in_the_month_are_not_found_and_touch_nothing(pivot, here, m
                    pivot.post(f"/approbation/{month}", data={"csrf_token": token})):
         assert answer.status_code == 404
     assert tree(here.paths.donnees) | tree(here.paths.sortie) == before
+
+
+def test_a_changed_issue_already_partly_sent_needs_the_box_ticked(pivot, here):
+    """As « approve --malgre-envoi »: refused (nothing approved) until the box is ticked."""
+    from infolettre.deliver.ledger import Ledger, State
+
+    post_form(pivot, PAGE, PAGE)
+    first = current(here)
+    with Ledger(state_file(here.paths.donnees)) as ledger:
+        ledger.plan(MONTH, [("a@example.org", "complete"), ("b@example.org", "complete")])
+        with ledger.transaction():
+            row = ledger.read(MONTH, "a@example.org", "complete")
+            ledger.write(row._replace(state=State.SENT), was=State.PENDING)
+    item = here.paths.contenu / MONTH / "jardin-collectif-montmagny.md"
+    item.write_text(item.read_text(encoding="utf-8").replace("troisième saison",
+                                                             "quatrième saison"),
+                    encoding="utf-8")
+    page = pivot.get(PAGE).text
+    assert 'name="malgre_envoi"' in page
+    post_form(pivot, PAGE, PAGE)
+    page = pivot.get(PAGE).text
+    assert "Rien n'a été approuvé" in page and current(here) == first
+    post_form(pivot, PAGE, PAGE, malgre_envoi="oui")
+    assert current(here) != first and "Inchangé depuis" in pivot.get(PAGE).text

@@ -16,6 +16,7 @@ from .. import pipeline
 from ..deliver.ledger import State
 from ..errors import InfolettreError
 from ..i18n import _
+from ..models import COMPLETE
 from .permissions import require
 from .signoff import checked_month, refusal
 
@@ -41,8 +42,9 @@ def page(month: str):
         flash(refusal(error))
         return render_template("envoi.html.j2", month=month, state=None, State=State), 409
     pdf = (_settings().paths.sortie / month / "print.pdf").is_file()
+    names = dict(_settings().territories, **{COMPLETE: _("complète (régionale)")})
     response = make_response(render_template("envoi.html.j2", month=month, state=state,
-                                             State=State, pdf=pdf))
+                                             State=State, pdf=pdf, names=names))
     if state.running:  # the header too: a <meta> outside <head> is not read by every browser
         response.headers["Refresh"] = "5"
     return response
