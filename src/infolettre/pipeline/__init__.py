@@ -19,6 +19,7 @@ from .gather import ack_sender, feeds_health, gather_feeds, gather_mail
 from . import review, review_edit
 from .issue import (CheckResult, StatusReport, approve, build, check, postal, prepare, reach,
                     send, send_test, status)
+from .sending import (Changes, SendState, SignoffState, compare, confirm_uncertain, log_path, send_state, signoff_state, start_send)  # noqa: F401
 
 __all__ = ["CheckResult", "StatusReport", "ack_sender", "approve", "backup", "build", "check",
            "feeds_health", "gather_feeds", "gather_mail", "postal", "prepare", "reach", "send",

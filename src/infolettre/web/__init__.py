@@ -14,7 +14,7 @@ from flask import Flask
 from ..clock import SYSTEM_CLOCK, Clock
 from ..settings import Settings
 from . import auth, errors, home, security, unsubscribe
-from . import items
+from . import items, sending, signoff
 from .templating import install_templates
 
 
@@ -29,7 +29,8 @@ def create_app(settings: Settings, *, clock: Clock = SYSTEM_CLOCK,
     errors.install(app)
     for blueprint in (auth.blueprint, home.blueprint, unsubscribe.blueprint):
         app.register_blueprint(blueprint)
-    app.register_blueprint(items.blueprint)
+    for blueprint in (items.blueprint, signoff.blueprint, sending.blueprint):
+        app.register_blueprint(blueprint)
     auth.require_sign_in(app, open_endpoints={"static", "auth.sign_in", "unsubscribe.confirm",
                                               "unsubscribe.one_click"})
     return app
