@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections import Counter
-
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, abort, current_app, g, render_template, request
 
 from .. import pipeline
 from ..content import latest_month
@@ -19,8 +17,12 @@ def issue():
     """Show the issue: counts by status, territory and rubrique, and every problem."""
     require("voir_numero")
     settings = current_app.config["INFOLETTRE_SETTINGS"]
-    month = Month(request.args.get("numero") or latest_month(settings))
-    result = pipeline.check(settings, month)
-    by_status = Counter(item.statut.value for item in result.items)
-    return render_template("accueil.html.j2", month=month, result=result, by_status=by_status,
-                           territories=settings.territories)
+    numero = request.args.get("numero") or latest_month(settings)
+    if not Month.is_valid(numero):
+        abort(404)
+    territoire = None if g.user.is_pivot else g.user.territoire
+    board = pipeline.dashboard.issue_dashboard(settings, Month(numero),
+                                               current_app.config["INFOLETTRE_CLOCK"],
+                                               territoire=territoire)
+    return render_template("accueil.html.j2", month=Month(numero), board=board,
+                           territory_name=settings.territory_name)

@@ -1,0 +1,46 @@
+"""« Le numéro », the home page: counts, problems, held items, per role, with bad months."""
+
+from __future__ import annotations
+
+from infolettre import pipeline
+
+from .webfixtures import app, clock, own, signed_in  # noqa: F401
+
+MONTH = "2026-12"
+
+
+def test_the_dashboard_counts_match_the_item_files(own):
+    """Counts by status equal the statuses written in the month's files."""
+    board = pipeline.dashboard.issue_dashboard(own, MONTH)
+    entries = [e for _k, _t, f in pipeline.review.list_items(own, MONTH) for e in f]
+    assert board.total == len(entries) > 0
+    assert board.by_status["soumis"] == sum(e.statut == "soumis" for e in entries)
+
+
+def test_a_relecteur_sees_only_their_territory(own):
+    """Restricting to a territory counts only its items."""
+    board = pipeline.dashboard.issue_dashboard(own, MONTH, territoire="montmagny")
+    assert set(board.by_territory) == {"montmagny"}
+
+
+def test_the_home_page_links_counts_to_the_filtered_list(app):
+    """The pivot's home shows counts linking to /nouvelles and the sign-off link."""
+    page = signed_in(app).get(f"/?numero={MONTH}")
+    assert page.status_code == 200
+    assert "statut=soumis" in page.text and f"/approbation/{MONTH}" in page.text
+
+
+def test_a_relecteur_has_no_signoff_link(app):
+    page = signed_in(app, "releve@example.org").get(f"/?numero={MONTH}")
+    assert page.status_code == 200 and "/approbation/" not in page.text
+
+
+def test_no_session_redirects_to_login(app):
+    page = app.test_client().get("/")
+    assert page.status_code == 302 and "/connexion" in page.headers["Location"]
+
+
+def test_path_tricks_in_numero_are_404(app):
+    client = signed_in(app)
+    for bad in ("..", "%2e%2e", "2026-13", "%00", "../2026-12"):
+        assert client.get(f"/?numero={bad}").status_code == 404
