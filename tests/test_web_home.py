@@ -44,3 +44,13 @@ def test_path_tricks_in_numero_are_404(app):
     client = signed_in(app)
     for bad in ("..", "%2e%2e", "2026-13", "%00", "../2026-12"):
         assert client.get(f"/?numero={bad}").status_code == 404
+
+
+def test_hostile_titles_of_held_items_are_escaped(app, own):
+    """A held item's title with a script tag and Jinja braces is shown as text."""
+    path = own.paths.contenu / MONTH / "hostile.md"
+    path.write_text("---\ntitre: \"<script>alert(1)</script> {{ 7*7 }}\"\nstatut: retenu\n"
+                    "organisme: X\n---\nCorps.\n", encoding="utf-8")
+    text = signed_in(app).get(f"/?numero={MONTH}").text
+    assert "<script>alert(1)" not in text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; {{ 7*7 }}" in text
