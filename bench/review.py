@@ -169,23 +169,30 @@ def review_month(browser, settings: Settings, broken: int) -> Pivot:
 
 
 def fix_one(pivot: Pivot) -> None:
-    """Open the first item with a problem (« Modifier »), pick its rubrique, save."""
+    """From the list: « Modifier » the first item with the unknown rubrique, choose it,
+    « Enregistrer »; back to the list if the app did not go there."""
     page = pivot.page
-    row = page.locator("tr, li, article").filter(has_text="rubrique « nouvelle » inconnue").first
+    row = page.locator("tr").filter(has_text="rubrique « nouvelle » inconnue").first
     pivot.click(row.get_by_role("link", name="Modifier"), "Modifier")
     pivot.choose(page.get_by_label("Rubrique"), "Nouvelles des concertations")
     pivot.click(page.get_by_role("button", name="Enregistrer"), "Enregistrer")
-    if "/modifier" in page.url:  # some apps stay on the form: back to the list
-        pivot.click(page.locator("header nav").get_by_role(
-            "link", name=re.compile("nouvelles", re.I)), "Les nouvelles")
+    if not re.search(r"/nouvelles/?(\?|$)", page.url):
+        pivot.click(page.locator("header nav").get_by_role("link", name="Les nouvelles"),
+                    "retour à la liste")
 
 
 def bulk_approve(pivot: Pivot) -> None:
-    """Select what is left to approve and approve it in one submission."""
+    """Select what is left to approve and approve it in one submission: a « Tout
+    sélectionner » if the list has one, else each box of a ``soumis`` row (one click each)."""
     page = pivot.page
     everything = page.get_by_label(re.compile("Tout sélectionner|Tout cocher", re.I))
     if everything.count():
         pivot.click(everything.first, "Tout sélectionner")
+    else:
+        boxes = page.locator('tr.statut-soumis input[type="checkbox"]')
+        for n in range(boxes.count()):
+            boxes.nth(n).check()
+            pivot.actions.append("cocher")
     pivot.click(page.get_by_role("button", name="Approuver la sélection"),
                 "Approuver la sélection")
 
