@@ -1,7 +1,7 @@
 """The review app in a real browser: Debian's chromium driven by Playwright, against the app
 served by waitress on a loopback port, over a throwaway copy of the sample project.
 
-- One browser per session (starting chromium is the slow part), one context per test (its
+- One browser for the folder (starting chromium is the slow part), one context per test (its
   own cookies: every test signs in for itself).
 - The server runs in a thread of the test process with a ``FixedClock``: what the app shows
   never depends on the day the tests run.
@@ -65,9 +65,11 @@ def _browser_env() -> dict[str, str]:
     return env
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser():
-    """Start Debian's chromium once for the session (skip, or fail in CI, without it)."""
+    """Start Debian's chromium once for this folder's tests (skip, or fail in CI, without
+    it). Not for the session: while Playwright's sync API is started, its event loop is the
+    main thread's, and ``asyncio.run`` (the sending) would fail in the tests that follow."""
     required = os.environ.get("INFOLETTRE_BROWSER", "") == "obligatoire"
     try:
         from playwright.sync_api import sync_playwright
