@@ -121,3 +121,15 @@ def test_a_missing_page_is_a_french_page(page, console_errors):
     assert answer.status == 404 and "Page introuvable" in page.locator("h1").inner_text()
     capture(page, "introuvable")
     forgive(console_errors, 404)
+
+
+def test_the_console_watch_catches_an_inline_style_refused_by_the_policy(page, console_errors):
+    """The guard of every test is not idle: an inline <style> added to a page of the app is
+    refused by its content-security policy, and the refusal reaches ``console_errors``."""
+    page.goto("/connexion")
+    with page.expect_console_message(lambda msg: "Content Security Policy" in msg.text):
+        page.evaluate("document.head.insertAdjacentHTML('beforeend', "
+                      "'<style>body { color: red }</style>')")
+    assert any("Content Security Policy" in e for e in console_errors), console_errors
+    assert page.evaluate("getComputedStyle(document.body).color") != "rgb(255, 0, 0)"
+    console_errors.clear()
