@@ -16,6 +16,8 @@ def install_templates(app: Flask, settings: Settings) -> None:
     """Load templates from the project's ``templates/web`` with gettext and French filters."""
     app.jinja_loader = jinja2.FileSystemLoader(str(settings.paths.gabarits / "web"))
     app.jinja_env.undefined = jinja2.StrictUndefined
+    # Flask escapes only templates named .html, .xml…; ours end in .html.j2: escape them all.
+    app.jinja_env.autoescape = True
     app.jinja_env.add_extension("jinja2.ext.i18n")
     app.jinja_env.install_gettext_translations(i18n.translations(), newstyle=True)
     app.jinja_env.filters.update(
