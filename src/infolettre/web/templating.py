@@ -8,6 +8,7 @@ from flask import Flask, current_app, g
 from markupsafe import Markup
 
 from .. import dates, i18n
+from ..i18n import _
 from ..render.markdown import markdown_to_html
 from ..settings import Settings
 
@@ -22,8 +23,16 @@ def install_templates(app: Flask, settings: Settings) -> None:
     app.jinja_env.install_gettext_translations(i18n.translations(), newstyle=True)
     app.jinja_env.filters.update(
         long_date=dates.long_date, short_date=dates.short_date, month_title=dates.month_title,
-        time_of_day=dates.time_of_day, markdown=lambda text: Markup(markdown_to_html(text)))
+        time_of_day=dates.time_of_day, markdown=lambda text: Markup(markdown_to_html(text)),
+        statut=status_label)
     app.context_processor(_globals)
+
+
+def status_label(value: str) -> str:
+    """Name a review status as the pivot says it (« approuvée », not ``approuve``)."""
+    labels = {"soumis": _("soumise"), "approuve": _("approuvée"), "refuse": _("refusée"),
+              "retenu": _("retenue")}
+    return labels.get(str(value), str(value))
 
 
 def _globals() -> dict:
