@@ -58,6 +58,7 @@ class Problem:
     path: Path | None = None
     line: int | None = None
     fix: str | None = None
+    kind: str = ""  # a family pages may show apart (« conflit »: see organize.same_day_events)
 
     @property
     def where(self) -> str:

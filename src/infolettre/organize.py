@@ -123,21 +123,37 @@ def expired_pending(items: list[Item], parution: date) -> list[Problem]:
             if i.statut is not Status.REFUSED and expired(i, parution)]
 
 
+#: The ``kind`` of the possible-clash notes, so a page can show them apart.
+CLASH = "conflit"
+
+
+def same_day_events(events: list[Item]) -> list[tuple[str, date, list[Item]]]:
+    """Group events starting the same day in the same territory (two or more), by day.
+
+    The one definition of an agenda clash: ``check`` notes them for the issue's events, the
+    review app's home lists them over every event not refused yet.
+    """
+    def key(i: Item) -> tuple[str, date]:
+        return i.territoire, i.evenement.debut.date()
+    groups = []
+    for (territory, day), group in groupby(sorted(events, key=key), key=key):
+        group = sorted(group, key=lambda i: (i.evenement.debut, i.slug))
+        if len(group) > 1:
+            groups.append((territory, day, group))
+    return sorted(groups, key=lambda g: (g[1], g[0]))
+
+
 def clashes(events: list[Item], settings: Settings) -> list[Problem]:
     """Report events on the same day in the same territory: organizers may want to know."""
     found = []
-    same_day = groupby(sorted(events, key=lambda i: (i.territoire, i.evenement.debut.date())),
-                       key=lambda i: (i.territoire, i.evenement.debut.date()))
-    for (territory, day), group in same_day:
-        group = list(group)
-        if len(group) > 1:
-            titles = " ; ".join(f"« {i.titre} » ({i.organisme})" for i in group)
-            found.append(Problem(
-                Severity.NOTICE,
-                _("conflit d'horaire possible le {day} ({territory}) : {titles}.").format(
-                    day=long_date(day), territory=settings.territory_name(territory), titles=titles),
-                group[0].path,
-                fix=_("Prévenez les organisateurs si leurs publics se recoupent.")))
+    for territory, day, group in same_day_events(events):
+        titles = " ; ".join(f"« {i.titre} » ({i.organisme})" for i in group)
+        found.append(Problem(
+            Severity.NOTICE,
+            _("conflit d'horaire possible le {day} ({territory}) : {titles}.").format(
+                day=long_date(day), territory=settings.territory_name(territory), titles=titles),
+            group[0].path,
+            fix=_("Prévenez les organisateurs si leurs publics se recoupent."), kind=CLASH))
     return found
 
 

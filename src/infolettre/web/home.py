@@ -25,4 +25,7 @@ def issue():
                                                current_app.config["INFOLETTRE_CLOCK"],
                                                territoire=territoire)
     return render_template("accueil.html.j2", month=Month(numero), board=board,
-                           territory_name=settings.territory_name)
+                           territory_name=settings.territory_name,
+                           where=lambda problem: pipeline.dashboard.where(problem, settings),
+                           max_kb=settings.max_email_bytes // 1024,
+                           tz=settings.identity.timezone)

@@ -23,8 +23,9 @@ def install_templates(app: Flask, settings: Settings) -> None:
     app.jinja_env.install_gettext_translations(i18n.translations(), newstyle=True)
     app.jinja_env.filters.update(
         long_date=dates.long_date, short_date=dates.short_date, month_title=dates.month_title,
-        time_of_day=dates.time_of_day, markdown=lambda text: Markup(markdown_to_html(text)),
-        statut=status_label)
+        time_of_day=dates.time_of_day, event_when=lambda e: dates.event_when(e.debut, e.fin),
+        markdown=lambda text: Markup(markdown_to_html(text)),
+        statut=status_label, territory_name=settings.territory_name)
     app.context_processor(_globals)
 
 
