@@ -337,3 +337,21 @@ def test_path_tricks_in_a_post_write_nothing(app, project, tmp_path, action):
 
 def _hash(page: str) -> str:
     return re.search(r'name="empreinte" value="([0-9a-f]{64})"', page).group(1)
+
+
+def test_an_address_added_by_hand_meanwhile_is_not_added_twice(app, project, stranger):
+    """The app's settings were loaded before the pivot added the address by hand: the file
+    is read again, left as it is, and the page says the address was already there."""
+    config = project.source.read_text().replace(
+        '"info@cdc-etchemins.example.org"]',
+        '"info@cdc-etchemins.example.org", "benevole@cdc-etchemins.example.org"]')
+    project.source.write_text(config)
+    client = signed_in(app)
+    page = client.get(f"/retenus/{MONTH}/{stranger}").text
+    done = client.post(f"/retenus/{MONTH}/{stranger}/accepter", data={
+        "csrf_token": token_of(page), "empreinte": _hash(page),
+        "organisme": "CDC des Etchemins", "ajouter": "1"}, follow_redirects=True)
+    assert "était déjà inscrite" in html.unescape(done.text)
+    assert project.source.read_text() == config and statut(project, stranger) == "soumis"
+    [row] = pipeline.review.item_history(project, MONTH, stranger)
+    assert row.detail["courriel_ajoute"] is None

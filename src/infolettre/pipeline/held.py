@@ -247,12 +247,14 @@ def accept_held(settings: Settings, month: str, slug: str, expected_hash: str, b
         registry = _registry(settings, org, held.address) if add_to_registry else None
         config = prepared_address(settings.source, org.nom, held.address) \
             if registry and registry[1] else None  # checked before anything is written
+        if registry and registry[1] and config is None:  # added meanwhile, by hand
+            registry = _already(held.address, org), False
         replace_item(path, text, expected_hash)  # stale: raises before the config changes
         if config is not None:
             write_config(*config)
         log.record(by, month, slug, "accepte", {
             "organisme": org.nom if org else None,
-            "courriel_ajoute": held.address if registry and registry[1] else None})
+            "courriel_ajoute": held.address if config is not None else None})
     return Accepted(org.nom if org else None, registry[0] if registry else None)
 
 
@@ -271,11 +273,15 @@ def _registry(settings: Settings, org: Organization | None,
         raise ContentError(_("l'adresse {address} est déjà inscrite pour l'organisme "
                              "« {nom} ».").format(address=address, nom=owner.nom))
     if owner is not None:
-        return _("l'adresse {address} était déjà inscrite pour « {nom} ».").format(
-            address=address, nom=org.nom), False
+        return _already(address, org), False
     return _("l'adresse {address} est ajoutée à « {nom} » dans {file} ; elle sera reconnue "
              "au prochain relevé du courriel.").format(address=address, nom=org.nom,
                                                        file=settings.source.name), True
+
+
+def _already(address: str, org: Organization) -> str:
+    return _("l'adresse {address} était déjà inscrite pour « {nom} ».").format(
+        address=address, nom=org.nom)
 
 
 def _with_values(text: str, values: dict[str, str], path: Path) -> str:

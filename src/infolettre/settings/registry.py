@@ -88,9 +88,11 @@ def _block(text: str, organization: str) -> tuple[int, int]:
                       fix=manual_line("…", organization))
 
 
-def prepared_address(path: Path, organization: str, address: str) -> tuple[Path, str]:
+def prepared_address(path: Path, organization: str,
+                     address: str) -> tuple[Path, str] | None:
     """Return the configuration file (links followed) and its text with ``address`` added
-    to ``organization``'s ``courriels``, checked but not written (``write_config``).
+    to ``organization``'s ``courriels``, checked but not written (``write_config``); None
+    when the file already gives it that address. ``ConfigError`` when another has it.
 
     The new text is loaded by the settings loader (from a temporary copy beside the file:
     relative paths resolve the same); it must load and give that organization the address,
@@ -98,6 +100,14 @@ def prepared_address(path: Path, organization: str, address: str) -> tuple[Path,
     """
     address = address.strip().lower()
     path = path.resolve()  # a link to the file: the file is edited, the link kept
+    owner = next((o for o in load_settings(path).organizations if address in o.courriels),
+                 None)  # the file as it is now (the app's copy may predate an edit)
+    if owner is not None and owner.nom.casefold() == organization.strip().casefold():
+        return None
+    if owner is not None:
+        raise ConfigError(_("l'adresse {address} est déjà inscrite pour l'organisme "
+                            "« {nom} ».").format(address=address, nom=owner.nom),
+                          where=str(path))
     updated = with_address(path.read_text(encoding="utf-8"), organization, address)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".verif", dir=path.parent)
     try:
@@ -122,4 +132,6 @@ def write_config(path: Path, text: str) -> None:
 
 def add_address(path: Path, organization: str, address: str) -> None:
     """Add ``address`` to ``organization``'s ``courriels`` in the file at ``path``."""
-    write_config(*prepared_address(path, organization, address))
+    prepared = prepared_address(path, organization, address)
+    if prepared is not None:
+        write_config(*prepared)
