@@ -182,9 +182,14 @@ def fix_one(pivot: Pivot) -> None:
 
 
 def bulk_approve(pivot: Pivot) -> None:
-    """Select what is left to approve and approve it in one submission: a « Tout
-    sélectionner » if the list has one, else each box of a ``soumis`` row (one click each)."""
+    """Approve what is left in one submission: « Approuver les N nouvelles soumises sans
+    problème » if the list has it; else a « Tout sélectionner », else each box of a
+    ``soumis`` row (one click each), then « Approuver la sélection »."""
     page = pivot.page
+    clean = page.get_by_role("button", name=re.compile("soumises? sans problème"))
+    if clean.count():
+        pivot.click(clean.first, "Approuver les nouvelles sans problème")
+        return
     everything = page.get_by_label(re.compile("Tout sélectionner|Tout cocher", re.I))
     if everything.count():
         pivot.click(everything.first, "Tout sélectionner")

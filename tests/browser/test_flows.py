@@ -8,6 +8,8 @@ import re
 
 import pytest
 
+from infolettre import pipeline
+
 from .conftest import MONTH, RELECTEUR, capture, forgive, sign_in
 
 SOUMIS = "atelier-cv-jeunes-saint-agapit"  # soumis, Lotbinière
@@ -46,7 +48,7 @@ def test_a_stale_edit_is_refused_and_the_edit_stays_in_the_form(pivot, server, c
     note, another person): the save is refused in French, the file keeps the other change,
     and the pivot's new title is still in the form."""
     row_of(pivot, SOUMIS).get_by_role("link", name="Modifier").click()
-    pivot.wait_for_url(f"**/nouvelles/{MONTH}/{SOUMIS}/modifier")
+    pivot.wait_for_url(f"**/nouvelles/{MONTH}/{SOUMIS}/modifier?retour=liste")
     capture(pivot, "modifier")
     pivot.get_by_label("Titre").fill("Atelier CV : titre corrigé par la pivot")
     path = server.settings.paths.contenu / MONTH / f"{SOUMIS}.md"
@@ -64,11 +66,15 @@ def test_a_stale_edit_is_refused_and_the_edit_stays_in_the_form(pivot, server, c
 
 
 def test_an_edit_is_saved_and_shown_in_the_history(pivot, server):
+    """« Modifier » from the list, « Enregistrer »: back on the list at the item (two
+    actions per fix), the new title there; the change is in the item's history."""
     row_of(pivot, SOUMIS).get_by_role("link", name="Modifier").click()
     pivot.get_by_label("Titre").fill("Atelier CV pour les 16-35 ans de Lotbinière")
     pivot.get_by_role("button", name="Enregistrer").click()
-    pivot.wait_for_url(f"**/nouvelles/{MONTH}/{SOUMIS}")
+    pivot.wait_for_url(f"**/nouvelles?numero={MONTH}#n-{SOUMIS}")
     assert "Nouvelle enregistrée" in pivot.get_by_role("status").inner_text()
+    row_of(pivot, SOUMIS).get_by_role("link", name="Atelier CV pour les 16-35 ans").click()
+    pivot.wait_for_url(f"**/nouvelles/{MONTH}/{SOUMIS}")
     assert "titre" in pivot.locator(".history").inner_text()
     path = server.settings.paths.contenu / MONTH / f"{SOUMIS}.md"
     assert "Atelier CV pour les 16-35 ans de Lotbinière" in path.read_text(encoding="utf-8")
@@ -94,6 +100,19 @@ def test_the_pivot_approves_a_selection_in_one_submission(pivot, server):
     pivot.get_by_role("button", name="Approuver la sélection").click()
     assert "2 nouvelle(s) approuvée(s)" in pivot.get_by_role("status").inner_text()
     assert status_of(server, SOUMIS) == status_of(server, SOUMIS_MONTMAGNY) == "approuve"
+
+
+def test_the_pivot_approves_every_clean_submission_with_one_click(pivot, server):
+    """« Approuver les N nouvelles soumises sans problème »: one click, N approved, the
+    button gone (an item with a warning staying « soumis » is tested in test_web_ready)."""
+    button = pivot.get_by_role("button", name=re.compile(r"Approuver les \d+ nouvelles soumises"))
+    count = int(re.search(r"\d+", button.inner_text()).group(0))
+    button.click()
+    assert f"{count} nouvelle(s) approuvée(s)" in pivot.get_by_role("status").inner_text()
+    assert pivot.locator("form.sans-probleme").count() == 0
+    entries = [e for _k, _t, found in pipeline.review.list_items(server.settings, MONTH)
+               for e in found]
+    assert not any(e.ready for e in entries) and status_of(server, SOUMIS) == "approuve"
 
 
 def test_the_pivot_signs_off_the_issue(pivot, server):

@@ -20,7 +20,7 @@ from typing import Any
 from ..clock import SYSTEM_CLOCK, Clock
 from ..content import read_document, read_item
 from ..content.edit import file_hash, item_path, move_item as store_move, set_front_value
-from ..errors import ContentError, Problem
+from ..errors import ContentError, Problem, Severity
 from ..events import item_reviewed
 from ..i18n import _
 from ..models import REGIONAL, Item, Month, Status
@@ -78,6 +78,14 @@ class Entry:
     @property
     def rubrique(self) -> str:
         return str(self.values.get("rubrique") or "")
+
+    @property
+    def ready(self) -> bool:
+        """Tell whether the item waits only for a yes: submitted, valid, nothing to check
+        (no error, no warning). What « Approuver les nouvelles sans problème » approves."""
+        return (self.statut == Status.SUBMITTED.value and self.item is not None
+                and not any(p.severity in (Severity.ERROR, Severity.WARNING)
+                            for p in self.problems))
 
 
 def read_entry(settings: Settings, month: str, slug: str) -> Entry | None:

@@ -52,7 +52,9 @@ def index():
                          for k in ("statut", "territoire", "rubrique", "source")})
     only = None if g.user.is_pivot else g.user.territoire
     sections = pipeline.review.list_items(settings, numero, filters, only_territory=only)
+    ready = [e for _key, _title, entries in sections for e in entries if e.ready]
     return render_template("nouvelles.html.j2", month=Month(numero), sections=sections,
+                           ready=ready,
                            filters=filters, settings=settings, statuses=list(Status),
                            sources=("courriel", "flux", "fichier"))
 
@@ -64,8 +66,13 @@ def approve_selection(month: str):
     if not Month.is_valid(month):
         abort(404)
     slugs = request.form.getlist("nouvelles")
-    for slug in slugs:
-        _entry(month, slug, "approuver_nouvelle")
+    entries = [_entry(month, slug, "approuver_nouvelle") for slug in slugs]
+    if request.form.get("sans_probleme"):  # only what is still clean now, not when listed
+        slugs = [e.slug for e in entries if e.ready]
+        if len(slugs) < len(entries):
+            flash(_("{n} nouvelle(s) de la liste ont changé depuis (statut ou problème) : "
+                    "elles n'ont pas été approuvées, vérifiez-les.").format(
+                        n=len(entries) - len(slugs)))
     if not slugs:
         flash(_("Aucune nouvelle cochée : rien n'a été approuvé."))
         return redirect(url_for("items.index", numero=month))
@@ -142,6 +149,7 @@ def edit(month: str, slug: str):
         data = {**pipeline.review_edit.form_values(settings, entry.values), "corps": entry.body,
                 "empreinte": entry.hash}
         return _edit_page(entry, edit_form(settings, data=data))
+    back_to_list = request.args.get("retour") == "liste"
     form = edit_form(settings, formdata=request.form)
     fields = {name: form[name].data or "" for name in FIELDS}
     if "previsualiser" in request.form:
@@ -159,9 +167,11 @@ def edit(month: str, slug: str):
         return _edit_page(entry, form, errors=invalid.errors), 422
     flash(_("Nouvelle enregistrée ({fields}).").format(fields=", ".join(edited.changed))
           if edited.changed else _("Rien n'a changé."))
-    return redirect(url_for("items.show", month=month, slug=slug))
+    return redirect(url_for("items.index", numero=month, _anchor=f"n-{slug}") if back_to_list
+                    else url_for("items.show", month=month, slug=slug))
 
 
 def _edit_page(entry, form, *, preview=None, stale=None, errors=None):
+    retour = "liste" if request.args.get("retour") == "liste" else None
     return render_template("modifier.html.j2", entry=entry, form=form, fields=FIELDS,
-                           preview=preview, stale=stale, errors=errors or {})
+                           preview=preview, stale=stale, errors=errors or {}, retour=retour)
