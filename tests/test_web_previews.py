@@ -37,7 +37,8 @@ def test_the_page_lists_every_edition_with_its_weight_and_shows_the_chosen_one(p
     assert 'class="preview-frame preview-600"' in page and "preview-375" in page
     assert f'src="/apercus/{MONTH}/complete.html"' in page
     assert '<pre class="preview-text">' in page and "style=" not in page
-    assert "appel échu" in page  # a problem of the build (a past deadline)
+    assert "appel échu" in page  # a problem of the build (a past deadline), linked to its item
+    assert f'href="/nouvelles/{MONTH}/cisss-initiatives-sante-mentale"' in page
     chosen = pivot.get(f"{PAGE}?edition=montmagny").text
     assert f'src="/apercus/{MONTH}/montmagny.html"' in chosen
     assert "Le Fil régional — décembre 2026 · Montmagny" in chosen
