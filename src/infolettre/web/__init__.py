@@ -15,7 +15,7 @@ from ..clock import SYSTEM_CLOCK, Clock
 from ..settings import Settings
 from . import auth, errors, home, security, unsubscribe
 from . import items, sending, signoff
-from . import held
+from . import held, previews
 from .templating import install_templates
 
 
@@ -30,7 +30,8 @@ def create_app(settings: Settings, *, clock: Clock = SYSTEM_CLOCK,
     errors.install(app)
     for blueprint in (auth.blueprint, home.blueprint, unsubscribe.blueprint):
         app.register_blueprint(blueprint)
-    for blueprint in (items.blueprint, signoff.blueprint, sending.blueprint, held.blueprint):
+    for blueprint in (items.blueprint, signoff.blueprint, sending.blueprint, held.blueprint,
+                      previews.blueprint):
         app.register_blueprint(blueprint)
     auth.require_sign_in(app, open_endpoints={"static", "auth.sign_in", "unsubscribe.confirm",
                                               "unsubscribe.one_click"})
