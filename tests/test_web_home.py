@@ -162,3 +162,21 @@ def test_the_home_page_says_where_the_signoff_stands(app, own, clock):
     path.write_text(path.read_text(encoding="utf-8") + "\nUne phrase ajoutée.\n",
                     encoding="utf-8")
     assert "modifié depuis l'approbation" in client.get(f"/?numero={MONTH}").text
+
+
+def test_edition_weights_are_shown_against_the_gmail_limit(own, clock):
+    """Each edition of the preview with its weight; over the limit, marked in error."""
+    import dataclasses
+
+    from infolettre.web import create_app
+
+    from .webfixtures import PASSWORD
+    light = dataclasses.replace(own, max_email_bytes=50 * 1024)
+    pipeline.user_add(light, "pivot@example.org", PASSWORD, clock=clock)
+    text = signed_in(create_app(light, clock=clock, testing=True)).get(f"/?numero={MONTH}").text
+    assert "Gmail coupe un message de plus de 50 Ko" in text
+    weights = text[text.index('<ul class="weights">'):]
+    weights = weights[:weights.index("</ul>")]
+    assert weights.count("<li") == 1 + len(own.territories)
+    heavy = [line for line in weights.splitlines() if 'class="error"' in line]
+    assert len(heavy) == 1 and "Édition complète" in heavy[0]

@@ -35,7 +35,7 @@ from infolettre.settings import Settings
 from ..conftest import REPO
 
 CHROMIUM = Path(os.environ.get("INFOLETTRE_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"]
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--lang=fr-CA"]
 PASSWORD = "une longue phrase de passe"
 PIVOT = "pivot@example.org"
 RELECTEUR = "releve@example.org"
@@ -62,6 +62,9 @@ def _browser_env() -> dict[str, str]:
     env.pop("LD_PRELOAD", None)
     if preload:
         env["LD_PRELOAD"] = " ".join(preload)
+    # The pivot's browser speaks French: date fields read « 2026-11-30 » or « 30/11/2026 »,
+    # not « 11/30/2026 » (chromium takes its form locale from these, not from --lang).
+    env.update(LANG="fr_CA.UTF-8", LANGUAGE="fr_CA:fr", LC_ALL="fr_CA.UTF-8")
     return env
 
 

@@ -11,13 +11,14 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from ..clock import SYSTEM_CLOCK, Clock
-from ..errors import Problem
+from ..errors import InfolettreError, Problem
 from ..gather.feeds.store import FeedStatus
 from ..models import AGENDA, Item, Month, Status
 from ..organize import CLASH, expired, same_day_events
 from ..review.attention import silent_organizations, silent_territories
 from ..settings import FeedSource, Settings
 from .gather import feeds_health
+from .previews import Preview, preview
 from .review import Entry, list_items
 from .sending import SignoffState, signoff_state
 
@@ -41,6 +42,8 @@ class Dashboard:
     silent_territories: list[str] = field(default_factory=list)
     silent_organizations: list[str] = field(default_factory=list)
     failing_feeds: list[tuple[FeedSource, FeedStatus]] = field(default_factory=list)
+    weights: Preview | None = None  # the preview's editions (every item of the month)
+    weights_error: str | None = None  # why the preview could not be built, as said
 
     @property
     def total(self) -> int:
@@ -60,6 +63,7 @@ def issue_dashboard(settings: Settings, month: str, clock: Clock = SYSTEM_CLOCK,
     by_status.update(Counter(e.statut for e in entries))
     state = signoff_state(settings, month, clock=clock)
     items = [e.item for e in entries if e.item is not None]
+    weights, weights_error = _weights(settings, month)
     return Dashboard(
         month=str(month), territoire=territoire, by_status=by_status,
         by_territory=dict(Counter(e.territoire for e in entries)),
@@ -74,7 +78,17 @@ def issue_dashboard(settings: Settings, month: str, clock: Clock = SYSTEM_CLOCK,
         silent_organizations=silent_organizations(items, settings, territoire=territoire),
         failing_feeds=[] if territoire else [
             (feed, health) for feed, health in feeds_health(settings)
-            if health.echecs_consecutifs])
+            if health.echecs_consecutifs],
+        weights=weights, weights_error=weights_error)
+
+
+def _weights(settings: Settings, month: str) -> tuple[Preview | None, str | None]:
+    """Weigh the editions on the month's preview (built again only when an input changed):
+    every item is in it, so it is what the issue weighs at most once all are approved."""
+    try:
+        return preview(settings, month), None
+    except InfolettreError as exc:
+        return None, str(exc)
 
 
 def _problems_by_item(problems: list[Problem], entries: list[Entry], settings: Settings,
