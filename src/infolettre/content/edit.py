@@ -13,6 +13,8 @@ import hashlib
 import re
 from pathlib import Path
 
+import yaml
+
 from ..errors import ContentError
 from ..fsutil import fsync_dir, write_durably
 from ..i18n import _
@@ -82,6 +84,24 @@ def replace_item(path: Path, new_text: str, expected_hash: str) -> str:
     return file_hash(data)
 
 
+def with_front_values(text: str, values: dict[str, str], path: Path) -> str:
+    """Return ``text`` with plain ``key: value`` lines of its front matter set (replaced, or
+    added at its end), the notes and the rest unchanged; values quoted as YAML needs."""
+    match = _HEADER.match(text)
+    if match is None:
+        raise ContentError(_("en-tête YAML absent ou non fermé."), where=str(path),
+                           fix=_("Corrigez le fichier avec « Modifier »."))
+    header = match.group(2)
+    for key, value in values.items():
+        new_line = yaml.safe_dump({key: value}, allow_unicode=True, width=1000).strip()
+        line = re.compile(rf"^{re.escape(key)}[ \t]*:.*$", re.M)
+        if line.search(header):
+            header = line.sub(lambda _m, new_line=new_line: new_line, header, count=1)
+        else:
+            header += ("" if header.endswith("\n") or not header else "\n") + new_line + "\n"
+    return text[:match.start(2)] + header + text[match.end(2):]
+
+
 def set_front_value(path: Path, key: str, value: str) -> bool:
     """Set one plain ``key: value`` line of the front matter, the rest of the file unchanged.
 
@@ -89,20 +109,10 @@ def set_front_value(path: Path, key: str, value: str) -> bool:
     """
     raw = read_bytes(path)
     text = raw.decode("utf-8")
-    match = _HEADER.match(text)
-    if match is None:
-        raise ContentError(_("en-tête YAML absent ou non fermé."), where=str(path),
-                           fix=_("Corrigez le fichier avec « Modifier »."))
-    header = match.group(2)
-    line = re.compile(rf"^{re.escape(key)}[ \t]*:.*$", re.M)
-    new_line = f"{key}: {value}"
-    if line.search(header):
-        updated = line.sub(lambda _m: new_line, header, count=1)
-    else:
-        updated = header + ("" if header.endswith("\n") or not header else "\n") + new_line + "\n"
-    if updated == header:
+    updated = with_front_values(text, {key: value}, path)
+    if updated == text:
         return False
-    replace_item(path, text[:match.start(2)] + updated + text[match.end(2):], file_hash(raw))
+    replace_item(path, updated, file_hash(raw))
     return True
 
 

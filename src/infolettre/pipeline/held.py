@@ -21,11 +21,9 @@ from email.policy import default as default_policy
 from pathlib import Path
 from urllib.parse import unquote
 
-import yaml
-
 from ..clock import SYSTEM_CLOCK, Clock
 from ..content import inside_content, months
-from ..content.edit import read_bytes, replace_item
+from ..content.edit import read_bytes, replace_item, with_front_values
 from ..errors import ContentError
 from ..gather.intake import archive_folder
 from ..i18n import _
@@ -243,7 +241,7 @@ def accept_held(settings: Settings, month: str, slug: str, expected_hash: str, b
         values = {"statut": Status.SUBMITTED.value}
         if org is not None:
             values.update(organisme=org.nom, territoire=org.territoire)
-        text = _with_values(read_bytes(path).decode("utf-8"), values, path)
+        text = with_front_values(read_bytes(path).decode("utf-8"), values, path)
         registry = _registry(settings, org, held.address) if add_to_registry else None
         config = prepared_address(settings.source, org.nom, held.address) \
             if registry and registry[1] else None  # checked before anything is written
@@ -282,23 +280,6 @@ def _registry(settings: Settings, org: Organization | None,
 def _already(address: str, org: Organization) -> str:
     return _("l'adresse {address} était déjà inscrite pour « {nom} ».").format(
         address=address, nom=org.nom)
-
-
-def _with_values(text: str, values: dict[str, str], path: Path) -> str:
-    """Set plain ``key: value`` lines of the front matter; the notes and the rest unchanged."""
-    found = _HEADER.match(text)
-    if found is None:
-        raise ContentError(_("en-tête YAML absent ou non fermé."), where=str(path),
-                           fix=_("Corrigez le fichier avec « Modifier »."))
-    header = found.group(1)
-    for key, value in values.items():
-        line = yaml.safe_dump({key: value}, allow_unicode=True, width=1000).strip()
-        pattern = re.compile(rf"^{re.escape(key)}[ \t]*:.*$", re.M)
-        if pattern.search(header):
-            header = pattern.sub(lambda _m, line=line: line, header, count=1)
-        else:
-            header += ("" if header.endswith("\n") else "\n") + line + "\n"
-    return text[:found.start(1)] + header + text[found.end(1):]
 
 
 def reject_held(settings: Settings, month: str, slug: str, by: str, reason: str, *,
