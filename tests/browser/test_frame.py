@@ -57,6 +57,9 @@ def test_the_sign_in_form_is_reachable_with_the_keyboard_alone(page):
     Entrée signs in. Shift+Tab from the address reaches the « Aller au contenu » link."""
     page.goto("/connexion")
     focused = lambda: page.evaluate("document.activeElement.id || document.activeElement.textContent")  # noqa: E731
+    # autofocus is applied by the browser after the load event, on its own schedule:
+    # wait for it (a real failure still fails, after Playwright's timeout).
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'courriel'")
     assert focused() == "courriel"
     page.keyboard.press("Shift+Tab")
     assert focused().strip() == "Aller au contenu"
