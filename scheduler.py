@@ -1,22 +1,23 @@
-"""When each stage of infolettre runs (APScheduler 3.x) — to come.
+"""When each stage of infolettre runs: ``python scheduler.py`` (APScheduler 3.x).
 
-The scheduler will only decide *when* things happen (gather mail and feeds, remind the
-pivot, send the signed-off issue on the first Tuesday of the month); it will hold no logic
-of its own: every job calls a function of ``infolettre.pipeline``. Until then, run the
-stages by hand with the ``infolettre`` command (see README.md).
+The calendar of ``[calendrier]`` (infolettre.toml) in the foreground: mail and feed
+readings, the call for news, the reminder, the deadline with its preview, the send of the
+signed-off issue, retries of deferred messages, the daily backup. ``--une-fois`` runs what
+is due now and exits (cron, a systemd timer); ``--prochaines N`` prints the next steps.
+This file holds no logic: ``infolettre.cli.scheduler`` wires APScheduler to the pipeline's
+functions (``infolettre.pipeline.schedule``). See README.md, « Le calendrier ».
 """
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
-
-def main() -> int:
-    """Explain that scheduling is not available yet, rather than pretending to run."""
-    print("La planification automatique n'est pas encore disponible : lancez les étapes avec "
-          "la commande « infolettre » (voir README.md).", file=sys.stderr)
-    return 2
-
+try:
+    from infolettre.cli.scheduler import main
+except ModuleNotFoundError:  # run from a clone without installing: use its src/
+    sys.path.insert(0, str(Path(__file__).resolve().parent / "src"))
+    from infolettre.cli.scheduler import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -18,6 +18,7 @@ from .data import (account, backup, sign_in, unsubscribe, unsubscribe_link, unsu
 from .gather import ack_sender, feeds_health, gather_feeds, gather_mail
 from . import dashboard, review, review_edit
 from . import held, previews  # noqa: F401 - « Courriels retenus », « Aperçus »
+from . import notices, schedule  # noqa: F401 - the calendar (scheduler.py)
 from .issue import (CheckResult, StatusReport, approve, build, check, postal, prepare, reach,
                     send, send_test, status)
 from .sending import (Changes, SendState, SignoffState, compare, confirm_uncertain, log_path, send_state, signoff_state, start_send)  # noqa: F401

@@ -24,6 +24,7 @@ from .keys import plain_keys, quote_accented_keys
 from .schema import (AFTER_PROCESSING, CONTROL_CHARS, DEFAULT_CONFIG, ENV_CONFIG, FEED_TRUST,
                      IMAP_SECURITY, PAPER_SIZES, SLUG_RE, Application, Dkim, FeedSource,
                      Identity, MailIntake, Organization, Paths, Settings, Unsubscribe, Watch)
+from .calendar import read_calendar
 from .smtp import SmtpConfig
 
 
@@ -115,7 +116,8 @@ class _Reader:
     def settings(self) -> Settings:
         self.check_keys(_("le fichier"), self.raw, {
             "infolettre", "territoires", "rubriques", "organismes", "chemins", "impression", "smtp",
-            "desabonnement", "dkim", "courriel_entrant", "flux", "veille", "application"})
+            "desabonnement", "dkim", "courriel_entrant", "flux", "veille", "application",
+            "calendrier"})
         territories = self.slug_table("territoires")
         if REGIONAL in territories:
             raise self.fail("territoires.regional", territories[REGIONAL],
@@ -137,6 +139,7 @@ class _Reader:
             feeds=self.feeds(territories, rubriques, organizations),
             watch=self.watch(identity),
             application=self.application(),
+            calendar=read_calendar(self, self.table("calendrier", required=False)),
             source=self.path,
         )
 

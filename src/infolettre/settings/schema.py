@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from ..i18n import _
 from ..models import REGIONAL
+from .calendar import Calendar
 from .smtp import SmtpConfig
 
 ENV_CONFIG = "INFOLETTRE_CONFIG"
@@ -206,6 +207,7 @@ class Settings:
     feeds: tuple[FeedSource, ...] = ()  # [[flux]]
     watch: Watch = Watch()  # [veille]
     application: Application = Application()  # [application]
+    calendar: Calendar = Calendar()  # [calendrier]
     source: Path | None = field(default=None, compare=False)
 
     def territory_name(self, slug: str) -> str:

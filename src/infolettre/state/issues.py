@@ -29,7 +29,8 @@ if TYPE_CHECKING:
 
 
 def target_month(received: date, closed: Collection[str], *,
-                 prepared: Callable[[str], bool] = lambda month: True) -> Month:
+                 prepared: Callable[[str], bool] = lambda month: True,
+                 is_issue: Callable[[str], bool] = lambda month: True) -> Month:
     """Return the issue an item received on ``received`` goes to.
 
     ``closed`` are the months whose issue was signed off or whose sending started. The month
@@ -37,11 +38,13 @@ def target_month(received: date, closed: Collection[str], *,
     its folder exists in ``content/``): on a new installation, mail of 24 November goes to
     December, not to a November issue nobody is making. Later months are taken as soon as
     they are open: an issue whose month has not come yet is never skipped for a later one.
+    Months without an issue (``is_issue``: every other month in a bimonthly calendar) are
+    skipped: news of February go to March.
     """
     month = Month.of(received)
-    if month in closed or not prepared(month):
+    if month in closed or not prepared(month) or not is_issue(month):
         month = month.next()
-    while month in closed:
+    while month in closed or not is_issue(month):
         month = month.next()
     return month
 
@@ -59,7 +62,8 @@ def open_issue(conn: sqlite3.Connection, received: datetime, settings: Settings)
     closed = SignoffStore(conn).signed_months(since=Month.of(day)) | started_months(
         settings.paths.donnees)
     content = settings.paths.contenu
-    return target_month(day, closed, prepared=lambda month: (content / month).is_dir())
+    return target_month(day, closed, prepared=lambda month: (content / month).is_dir(),
+                        is_issue=settings.calendar.is_issue_month)
 
 
 def previous_cutoff(conn: sqlite3.Connection, month: str, settings: Settings) -> datetime:

@@ -41,6 +41,9 @@ from ..dates import long_date
 from ..dates import time_of_day as clock_time
 
 LOCK_FILE = "verrou"
+#: The scheduler's own lock: one scheduler per data folder, beside the runs it starts
+#: (which take ``LOCK_FILE`` like any other run, so the app and the command still work).
+SCHEDULER_LOCK_FILE = "verrou-calendrier"
 F = TypeVar("F", bound=Callable[..., Any])
 _held = threading.local()  # per thread: {lock path: depth}
 
@@ -71,20 +74,21 @@ class RunLocked(InfolettreError):
         self.holder = holder
 
 
-def lock_path(data_dir: Path) -> Path:
-    """Return the lock file of a data folder."""
-    return Path(data_dir) / LOCK_FILE
+def lock_path(data_dir: Path, name: str = LOCK_FILE) -> Path:
+    """Return the lock file of a data folder (``name``: the scheduler's, ``SCHEDULER_LOCK_FILE``)."""
+    return Path(data_dir) / name
 
 
 @contextmanager
 def lock_data_dir(data_dir: Path, command: str, *, tz: tzinfo, clock: Clock = SYSTEM_CLOCK,
-                  warn: Callable[[str], None] | None = None) -> Iterator[Holder | None]:
+                  warn: Callable[[str], None] | None = None,
+                  name: str = LOCK_FILE) -> Iterator[Holder | None]:
     """Hold the data folder's lock while the block runs; ``RunLocked`` if another run has it.
 
     Yields the description of an earlier run that died holding it (taken over, and said
     through ``warn``, standard error by default), else None.
     """
-    path = lock_path(data_dir)
+    path = lock_path(data_dir, name)
     depths = _depths()
     if depths.get(path, 0):
         depths[path] += 1
@@ -129,9 +133,9 @@ def holds_lock(command: str) -> Callable[[F], F]:
     return decorate
 
 
-def current_holder(data_dir: Path) -> Holder | None:
+def current_holder(data_dir: Path, name: str = LOCK_FILE) -> Holder | None:
     """Return who holds the lock now, or None (free, or left by a dead run)."""
-    path = lock_path(data_dir)
+    path = lock_path(data_dir, name)
     try:
         fd = os.open(path, os.O_RDONLY)
     except FileNotFoundError:
