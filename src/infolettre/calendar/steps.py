@@ -23,8 +23,8 @@ from ..models import Month
 from ..settings import Settings
 from .cycle import cycle, issue_months, local_moment
 
-SERIES = "continu"
-INTERVAL_STEPS = ("courriel", "reprise")  # every few minutes, not at a time of day  # the key of a recurring step's single record
+SERIES = "continu"  # the key of a recurring step's single record
+INTERVAL_STEPS = ("courriel", "reprise")  # every few minutes, not at a time of day
 _EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 
 

@@ -39,7 +39,7 @@ log = logging.getLogger("infolettre.calendrier")
 
 @dataclass(frozen=True)
 class StepOutcome:
-    """How one occurrence of a step ended: « fait », « ok », « attente », « echec », « occupe »."""
+    """How one occurrence of a step ended: fait, ok, attente, echec or occupe."""
 
     occurrence: Occurrence
     status: str

@@ -58,7 +58,7 @@ class Calendar:
         """Tell whether an issue comes out in ``month`` (every month, or every other one)."""
         if self.cadence == "mensuelle":
             return True
-        return _index(Month(month)) % 2 == _index(self.premier_numero) % 2
+        return _index(Month(month)) % 2 == _index(Month(self.premier_numero)) % 2
 
     @property
     def months_per_issue(self) -> int:

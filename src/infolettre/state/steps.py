@@ -9,8 +9,8 @@ its issue's step is « fait », or when an occurrence at that time or later was 
 
 A row « en cours » seen by the scheduler, which holds its own lock, was left by a
 scheduler that died in the middle: the step runs again (each step is idempotent: the
-send resumes from its ledger, and each notice records its addresses in ``etapes_avis``
-before it is sent again, so nobody gets it twice).
+send resumes from its ledger, and a notice records each address it reached in
+``etapes_avis``, so only the one in flight at the crash could be sent twice).
 """
 
 from __future__ import annotations
@@ -76,7 +76,7 @@ class StepStore:
             "SELECT * FROM etapes ORDER BY COALESCE(debut, '') DESC, etape")]
 
     def tried(self, step: str, key: str, planned: datetime) -> bool:
-        """Tell whether the occurrence planned at ``planned`` was already run (« never twice »)."""
+        """Tell whether the occurrence planned at ``planned`` already ran (never twice)."""
         record = self.get(step, key)
         if record is None or record.status in (RUNNING, BUSY):
             return False
