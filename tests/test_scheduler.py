@@ -276,3 +276,17 @@ def test_only_one_scheduler_runs_per_data_folder(settings):
         assert current_holder(settings.paths.donnees) is None
     (exc,) = refused
     assert "« calendrier »" in str(exc) and "rien n'a été fait" in str(exc)
+
+
+def test_a_month_nobody_prepared_is_reported_not_failed(project):
+    """No folder for February 2027: the deadline says no news came, the send waits and
+    says why (a daily try), nothing is counted as a failure."""
+    settings = make_project(project, EMAILS)
+    clock = FixedClock(datetime(2027, 1, 26, 9, 1, tzinfo=TZ))
+    (deadline,) = run(settings, clock, "tombee")
+    assert deadline.status == "fait"
+    clock.moment = datetime(2027, 2, 2, 9, 1, tzinfo=TZ).astimezone(clock.moment.tzinfo)
+    (send,) = run(settings, clock, "envoi")
+    assert send.status == "attente" and "content/2027-02 n'existe pas" in send.message
+    assert subjects(settings) == ["[infolettre] Date de tombée : numéro de février 2027",
+                                  "[infolettre] Envoi en attente : numéro de février 2027"]

@@ -131,9 +131,14 @@ def _tell_failure(settings: Settings, outcome: StepOutcome, clock: Clock) -> Non
         text += " " + _("Cette étape sera refaite à son heure habituelle ; vous ne recevrez "
                         "pas d'autre avis tant qu'elle échoue, mais un avis quand elle "
                         "refonctionnera.")
+    elif outcome.occurrence.step == "envoi":
+        text += " " + _("L'envoi sera tenté de nouveau au prochain essai quotidien, tant que "
+                        "dure la fenêtre d'envoi ; corrigez le problème d'ici là, ou lancez "
+                        "l'envoi vous-même (infolettre send {month}).").format(
+            month=outcome.occurrence.key)
     else:
         text += " " + _("Cette étape ne sera pas refaite d'elle-même : corrigez le problème, "
-                        "puis lancez-la à la main (voir « Le calendrier » dans le README).")
+                        "puis faites-la à la main (voir « Le calendrier » dans le README).")
     _tell(settings, _("[infolettre] Échec : {step}").format(step=describe(outcome.occurrence)),
           text, clock)
 

@@ -105,6 +105,14 @@ def deadline(settings: Settings, occurrence: Occurrence, store: StepStore,
     from .dashboard import issue_dashboard
 
     month = occurrence.key
+    if not (settings.paths.contenu / month).is_dir():
+        failures = notices.deliver(settings, notices.for_pivot(
+            settings, _("[infolettre] Date de tombée : numéro de {mois}").format(
+                mois=month_title(month)),
+            _("C'est la date de tombée du numéro de {mois}, et aucune nouvelle n'a été "
+              "reçue ou préparée pour lui (le dossier content/{month} n'existe pas).\n").format(
+                mois=month_title(month), month=month)), clock)
+        return (FAILED, failures[0][1]) if failures else (DONE, _("aucune nouvelle."))
     board = issue_dashboard(settings, month, clock)
     lines = [_("C'est la date de tombée du numéro de {mois}.").format(mois=month_title(month)),
              "", _("Nouvelles : {total} en tout, {soumis} à relire, {approuve} approuvée(s), "
@@ -136,6 +144,8 @@ def send_issue(settings: Settings, occurrence: Occurrence, store: StepStore,
     month = occurrence.key
     if month in started_months(settings.paths.donnees):
         return DONE, _("envoi déjà commencé (lancé à la main) ; la reprise le suit.")
+    if not (settings.paths.contenu / month).is_dir():
+        return _not_sendable(settings, occurrence, None, clock)
     state = signoff_state(settings, month, clock=clock)
     if not state.sendable:
         return _not_sendable(settings, occurrence, state, clock)
@@ -146,7 +156,10 @@ def send_issue(settings: Settings, occurrence: Occurrence, store: StepStore,
 
 def _not_sendable(settings, occurrence, state, clock) -> tuple[str, str]:
     month = occurrence.key
-    if state.signed is None:
+    if state is None:
+        why = _("aucune nouvelle n'a été préparée (le dossier content/{month} n'existe "
+                "pas)").format(month=month)
+    elif state.signed is None:
         why = _("il n'est pas approuvé")
     elif state.changed:
         why = _("il a été modifié depuis son approbation")
