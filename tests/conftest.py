@@ -65,6 +65,18 @@ class Project:
     def settings(self) -> Settings:
         return load_settings(self.config)
 
+    def calendar(self, keys: str) -> None:
+        """Set ``keys`` (lines of TOML) in the sample's ``[calendrier]`` table, replacing the
+        sample's own value of each."""
+        lines = self.config.read_text(encoding="utf-8").split("\n")
+        start = lines.index("[calendrier]") + 1
+        end = next((i for i in range(start, len(lines)) if lines[i].startswith("[")), len(lines))
+        names = {k.split("=")[0].strip() for k in keys.split("\n") if "=" in k}
+        table = [line for line in lines[start:end]
+                 if line.split("=")[0].strip() not in names]
+        lines[start:end] = keys.split("\n") + table
+        self.config.write_text("\n".join(lines), encoding="utf-8")
+
     def write(self, name: str, text: str | bytes, month: str = "2026-12") -> Path:
         folder = self.root / "content" / month
         folder.mkdir(parents=True, exist_ok=True)

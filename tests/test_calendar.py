@@ -146,8 +146,7 @@ def test_the_nth_weekday_can_be_chosen():
 
 
 def _calendar_error(project, table: str) -> str:
-    with open(project.config, "a", encoding="utf-8") as handle:
-        handle.write("\n[calendrier]\n" + table + "\n")
+    project.calendar(table)
     with pytest.raises(ConfigError) as info:
         load_settings(project.config)
     return str(info.value)
@@ -155,9 +154,8 @@ def _calendar_error(project, table: str) -> str:
 
 def test_calendar_settings_are_read_with_french_hours(project):
     """« 9 h 30 », « 6:00 » and "" (off) are understood; the weekday is a French name."""
-    with open(project.config, "a", encoding="utf-8") as handle:
-        handle.write('\n[calendrier]\ncadence = "bimestrielle"\nenvoi_heure = "9 h 30"\n'
-                     'releve_flux = ""\nenvoi_jour = "Jeudi"\navis = "pivot@example.org"\n')
+    project.calendar('cadence = "bimestrielle"\nenvoi_heure = "9 h 30"\n'
+                     'releve_flux = ""\nenvoi_jour = "Jeudi"\navis = "pivot@example.org"')
     calendar = load_settings(project.config).calendar
     assert (calendar.cadence, calendar.envoi_heure, calendar.releve_flux) == (
         "bimestrielle", time(9, 30), None)

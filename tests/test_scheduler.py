@@ -36,6 +36,9 @@ def make_project(project, emails: list[str], extra: str = ""):
     lines += [f"{e},Personne {i},{TERRITORIES[i % len(TERRITORIES)]},courriel,"
               for i, e in enumerate(emails)]
     (project.root / "recipients.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    extra, _sep, calendar = extra.partition("[calendrier]\n")
+    if calendar:
+        project.calendar(calendar)
     if extra:
         with open(project.config, "a", encoding="utf-8") as handle:
             handle.write("\n" + extra + "\n")
