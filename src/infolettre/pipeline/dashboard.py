@@ -21,6 +21,7 @@ from .gather import feeds_health
 from .previews import Preview, preview
 from .review import Entry, list_items
 from .sending import SignoffState, signoff_state
+from .timeline import IssueDates, Timeline, issue_dates, timeline
 
 STATUSES = ("soumis", "approuve", "refuse", "retenu")
 
@@ -44,6 +45,8 @@ class Dashboard:
     failing_feeds: list[tuple[FeedSource, FeedStatus]] = field(default_factory=list)
     weights: Preview | None = None  # the preview's editions (every item of the month)
     weights_error: str | None = None  # why the preview could not be built, as said
+    dates: IssueDates | None = None  # the month's deadline and send ([calendrier])
+    timeline: Timeline | None = None  # the scheduler's next steps and last runs (pivot only)
 
     @property
     def total(self) -> int:
@@ -55,7 +58,8 @@ def issue_dashboard(settings: Settings, month: str, clock: Clock = SYSTEM_CLOCK,
     """Gather what the home page shows about a month, so the page only renders.
 
     One ``check`` (through ``signoff_state``) gives the problems and the sign-off; the
-    items' files give the counts; the feeds' health comes from the state database.
+    items' files give the counts; the feeds' health and the scheduler's runs come from the
+    state database, the deadline and the next steps from ``[calendrier]``.
     """
     entries = [e for _key, _title, found in list_items(settings, month, only_territory=territoire)
                for e in found]
@@ -79,7 +83,8 @@ def issue_dashboard(settings: Settings, month: str, clock: Clock = SYSTEM_CLOCK,
         failing_feeds=[] if territoire else [
             (feed, health) for feed, health in feeds_health(settings)
             if health.echecs_consecutifs],
-        weights=weights, weights_error=weights_error)
+        weights=weights, weights_error=weights_error, dates=issue_dates(settings, month),
+        timeline=None if territoire else timeline(settings, clock=clock))
 
 
 def _weights(settings: Settings, month: str) -> tuple[Preview | None, str | None]:

@@ -10,7 +10,8 @@ sweep (the « reprise » step, every few minutes).
 
 ``run_due`` runs every step due now (``scheduler.py --une-fois``, for cron or a systemd
 timer); ``upcoming`` and ``overview`` say what comes next (``--prochaines``, the review
-app). The front door holds ``scheduler_lock``: one scheduler per data folder.
+app; they live in ``schedule_view``). The front door holds ``scheduler_lock``: one
+scheduler per data folder.
 """
 
 from __future__ import annotations
@@ -24,15 +25,15 @@ from datetime import datetime
 from .. import calendar
 from ..calendar.steps import SERIES, STEPS, Occurrence
 from ..clock import SYSTEM_CLOCK, Clock
-from ..dates import month_title
 from ..errors import InfolettreError
 from ..i18n import _
 from ..settings import Settings
 from ..state import connect, state_file
 from ..state.runlock import SCHEDULER_LOCK_FILE, Holder, RunLocked, lock_data_dir
-from ..state.steps import BUSY, DONE, FAILED, WAITING, StepRecord, StepStore
+from ..state.steps import BUSY, DONE, FAILED, StepStore
 from . import notices
 from .schedule_steps import ACTIONS
+from .schedule_view import Overview, describe, overview, upcoming
 
 log = logging.getLogger("infolettre.calendrier")
 
@@ -57,17 +58,6 @@ def scheduler_lock(settings: Settings, clock: Clock = SYSTEM_CLOCK) -> Iterator[
     with lock_data_dir(settings.paths.donnees, _("calendrier"), tz=settings.identity.timezone,
                        clock=clock, name=SCHEDULER_LOCK_FILE) as previous:
         yield previous
-
-
-def describe(occurrence: Occurrence) -> str:
-    """Name an occurrence in French: « envoi du numéro (janvier 2027) »."""
-    label = STEPS[occurrence.step].label
-    if occurrence.attempt:
-        label = _("nouvel essai d'envoi")
-    if occurrence.key == SERIES:
-        return label
-    return _("{label} (numéro de {mois})").format(label=label,
-                                                   mois=month_title(occurrence.key))
 
 
 def run_due(settings: Settings, *, clock: Clock = SYSTEM_CLOCK,
@@ -154,49 +144,6 @@ def _tell(settings: Settings, subject: str, text: str, clock: Clock) -> None:
     for notice, reason in notices.deliver(settings, notices.for_pivot(settings, subject, text),
                                           clock):
         log.error(_("avis à %s non envoyé (%s) : %s"), notice.address, reason, subject)
-
-
-@dataclass(frozen=True)
-class Overview:
-    """What the review app shows: the next steps of the issues, and the last runs."""
-
-    upcoming: list[Occurrence]
-    records: list[StepRecord]
-
-
-def upcoming(settings: Settings, *, clock: Clock = SYSTEM_CLOCK, count: int = 10,
-             steps: Iterable[str] | None = None) -> list[Occurrence]:
-    """Return the next ``count`` occurrences of the enabled steps (``--prochaines``).
-
-    A step already done for its issue is left out, and so are a send's daily retries
-    unless its first try is waiting for the approval.
-    """
-    records = {(r.step, r.key): r for r in _records(settings, clock)}
-
-    def ahead(o: Occurrence) -> bool:
-        record = records.get((o.step, o.key))
-        if o.attempt:
-            return record is not None and record.status == WAITING
-        return record is None or record.status != DONE or o.key == SERIES
-
-    found = calendar.upcoming(settings, clock.now(), count + 20, steps)
-    return [o for o in found if ahead(o)][:count]
-
-
-def _records(settings: Settings, clock: Clock) -> list[StepRecord]:
-    """Read the scheduler's records (none when no scheduler ever ran here)."""
-    try:
-        with closing(connect(state_file(settings.paths.donnees), readonly=True)) as conn:
-            return StepStore(conn, clock=clock).all()
-    except InfolettreError:
-        return []
-
-
-def overview(settings: Settings, *, clock: Clock = SYSTEM_CLOCK, count: int = 6) -> Overview:
-    """Return the next steps of the issues (call, reminder, deadline, send) and the records."""
-    per_issue = [s for s in calendar.enabled_steps(settings) if STEPS[s].per_issue]
-    return Overview(upcoming(settings, clock=clock, count=count, steps=per_issue),
-                    _records(settings, clock))
 
 
 def next_fire(settings: Settings, step: str, after: datetime | None, *,
