@@ -130,12 +130,19 @@ def main(argv: list[str] | None = None, *, clock: Clock | None = None) -> int:
 
     ``clock`` is the one clock of the run (the system's by default; tests pass a fixed one).
     """
+    return run_command(app, "infolettre", argv, clock=clock)
+
+
+def run_command(command: click.Command, name: str, argv: list[str] | None = None, *,
+                clock: Clock | None = None) -> int:
+    """Run a front door's click command (``infolettre``, ``scheduler.py``): the one place
+    errors are caught and said in French, with the exit codes of the module docstring."""
     i18n.activate()
     state.clock = clock or SYSTEM_CLOCK
     args = list(sys.argv[1:] if argv is None else argv)
     state.debug = "--debug" in args
     try:
-        code = app.main(args=args, prog_name="infolettre", standalone_mode=False)
+        code = command.main(args=args, prog_name=name, standalone_mode=False)
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except click.exceptions.Abort:

@@ -31,12 +31,12 @@ import click
 from .. import i18n, pipeline
 from ..calendar import STEPS, enabled_steps
 from ..calendar.steps import grace
-from ..clock import SYSTEM_CLOCK, Clock
+from ..clock import Clock
 from ..dates import long_date, time_of_day
 from ..i18n import _
 from ..settings import Settings, load_settings
 from . import french
-from .frame import _report, state
+from .frame import run_command, state
 
 french.install()
 log = logging.getLogger("infolettre.calendrier")
@@ -173,19 +173,4 @@ def command(config: Optional[Path], prochaines: Optional[int], once: bool, debug
 
 def main(argv: list[str] | None = None, *, clock: Clock | None = None) -> int:
     """Run ``scheduler.py``; every error is reported once, in French (as ``infolettre``)."""
-    i18n.activate()
-    state.clock = clock or SYSTEM_CLOCK
-    args = list(sys.argv[1:] if argv is None else argv)
-    state.debug = "--debug" in args
-    try:
-        code = command.main(args=args, prog_name="scheduler.py", standalone_mode=False)
-    except click.exceptions.Exit as exc:
-        return exc.exit_code
-    except click.exceptions.Abort:
-        return 130
-    except click.ClickException as exc:
-        exc.show()
-        return exc.exit_code
-    except Exception as exc:  # the one place errors are caught
-        return _report(exc)
-    return code if isinstance(code, int) else 0
+    return run_command(command, "scheduler.py", argv, clock=clock)

@@ -93,8 +93,8 @@ def read_calendar(reader: _Reader, table: dict[str, Any]) -> Calendar:
         elif f.name == "avis":
             values[f.name] = _addresses(reader, key, value)
         elif isinstance(f.default, time) or f.default is None:
-            values[f.name] = _hour(reader, key, value, optional=f.default is None
-                                   or f.name in ("releve_flux", "sauvegarde"))
+            values[f.name] = _hour(reader, key, value,
+                                   optional=f.name in ("releve_flux", "sauvegarde"))
         else:
             values[f.name] = _number(reader, key, value, f.name)
     calendar = Calendar(**values)
@@ -110,16 +110,15 @@ def read_calendar(reader: _Reader, table: dict[str, Any]) -> Calendar:
     return calendar
 
 
-_LIMITS = {  # key: (smallest, largest, what it is)
-    "releve_courriel": (0, 24 * 60, "minutes"), "appel": (0, 28, "jour"),
-    "rappel": (0, 28, "jours"), "tombee": (0, 28, "jours"), "envoi_semaine": (1, 4, "rang"),
-    "envoi_fenetre": (0, 20, "jours"), "reprises": (1, 24 * 60, "minutes"),
-    "incertains_delai": (1, 24 * 14, "heures"),
+_LIMITS = {  # key: (smallest, largest)
+    "releve_courriel": (0, 24 * 60), "appel": (0, 28), "rappel": (0, 28), "tombee": (0, 28),
+    "envoi_semaine": (1, 4), "envoi_fenetre": (0, 20), "reprises": (1, 24 * 60),
+    "incertains_delai": (1, 24 * 14),
 }
 
 
 def _number(reader: _Reader, key: str, value: Any, name: str) -> int:
-    low, high, _unit = _LIMITS[name]
+    low, high = _LIMITS[name]
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise reader.fail(key, value, _("un nombre entier de {low} à {high}").format(
             low=low, high=high))
