@@ -3,8 +3,8 @@
 The email and its text part agree on it (both call ``summary``):
 
 - news (« complet » sections): whole, unless the web archive is configured (``[infolettre]
-  site``) and the text is over ``NEWS_WORDS`` words: then its opening, and « Lire la suite »
-  on its page of the site. About 90 words is what a phone shows on one screen (16 px type
+  site``) and the text is over ``NEWS_WORDS`` words by a third (120): then its opening of
+  about ``NEWS_WORDS`` words, and « Lire la suite » on its page of the site. About 90 words is what a phone shows on one screen (16 px type
   at 375 px wide: ~6 words a line, 15 lines) and enough to say what, who and when; what
   goes beyond is for those who want it, one tap away. It also keeps the heaviest editions
   (the complete one: every territory's news) well under Gmail's 102 KB clip: a long item
@@ -13,7 +13,9 @@ The email and its text part agree on it (both call ``summary``):
   somewhere: the item's page of the site, else its own ``lien`` (as before the site);
 - else the whole text (with no link, nothing may be left out).
 
-A cut never stops mid-phrase (``excerpt``); the templates write the link right after it.
+A cut never stops mid-phrase (``excerpt``); the templates write the link right after it. A
+text only a little over its budget (by less than a third) is shown whole: sending the reader
+to the site for one last sentence would cost more than it saves.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from dataclasses import dataclass
 from .. import permalinks
 from ..models import Item, SectionKind
 from .markdown import safe_link
-from .text import excerpt_markdown
+from .text import excerpt_markdown, markdown_to_text
 
 #: News bodies longer than this are cut in the emails when the site has the rest.
 NEWS_WORDS = 90
@@ -56,5 +58,6 @@ def summary(item: Item, kind: SectionKind, site: str | None) -> Summary:
         rest, words = page or (item.lien if safe_link(item.lien) else None), SHORT_WORDS
     else:
         rest, words = page, NEWS_WORDS
-    cut = excerpt_markdown(item.corps, words) if rest else None
+    long = rest and len(markdown_to_text(item.corps, None, False).split()) > words * 4 // 3
+    cut = excerpt_markdown(item.corps, words) if long else None
     return Summary(item.corps or "", None) if cut is None else Summary(cut, rest)
