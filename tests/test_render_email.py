@@ -175,7 +175,7 @@ def test_text_colours_have_enough_contrast(sample_settings):
     css = re.sub(r"/\*.*?\*/", "", css, flags=re.S)
     band, footer, white = "#1b4965", "#eef2f5", "#ffffff"
     on = {"h1": band, ".top": band, ".ed": band, ".foot": footer, ".foot a": footer,
-          ".preview": footer}
+          ".preview": footer, ".web-band a": band}
     checked = 0
     for selector, body in re.findall(r"([^{}]+)\{([^}]*)\}", css):
         selector = selector.strip()
