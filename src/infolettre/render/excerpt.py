@@ -32,6 +32,8 @@ def ends_sentence(word: str) -> bool:
     if not _SENTENCE_END.search(word):
         return False
     bare = word.rstrip(".!?…»”\"’')]\u00a0").lstrip("«“\"(").casefold()
+    if not bare:  # « ? » or « ! » after a (no-break) space, as French writes them
+        return bool(re.search(r"[.!?…]", word))
     if word.rstrip("»”\"’')]\u00a0").endswith("."):
         if bare in _ABBREVIATIONS or (len(bare) == 1 and bare.isalpha()) or bare.isdigit():
             return False
