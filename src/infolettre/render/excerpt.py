@@ -2,8 +2,8 @@
 
 A summary stands for a longer text the reader can open (a link always follows it). Cut in
 the middle of a phrase, it reads as an error; so the cut ends at the last sentence that ends
-in the allowed range — from half the budget to the whole of it, so the summary still says
-something — and only when none does, at a word boundary, without a dangling « de » or « et ».
+in the allowed range — from a third of the budget to the whole of it, so the summary still
+says something — and only when none does, at a word boundary, without a dangling « de » or « et ».
 Either way « … » (after a no-break space: it never starts a line alone) tells the text goes
 on. Pure text in, text out: the callers (``text.excerpt_markdown``) keep Markdown apart.
 """
@@ -43,14 +43,14 @@ def ends_sentence(word: str) -> bool:
 def cut_words(text: str, words: int) -> str:
     """Return ``text`` whole when it has at most ``words`` words, else its cut summary.
 
-    The summary ends with the last sentence ending between ``words // 2`` and ``words``
+    The summary ends with the last sentence ending between ``words // 3`` and ``words``
     words; without one, after the ``words``-th word (dropping a dangling little word and a
     trailing « , ; : »); then « … ».
     """
     parts = text.split()
     if len(parts) <= words:
         return " ".join(parts)
-    for end in range(words, max(1, words // 2) - 1, -1):
+    for end in range(words, max(1, words // 3) - 1, -1):
         if ends_sentence(parts[end - 1]):
             return " ".join(parts[:end]) + ELLIPSIS
     kept = parts[:words]

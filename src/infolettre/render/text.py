@@ -91,7 +91,8 @@ def excerpt_markdown(source: str, words: int) -> str | None:
 
     None when the whole text fits. Whole paragraphs and lists are kept (links too); a
     paragraph announcing a list (ending with « : ») keeps it if both fit in twice the
-    budget, or goes with it. When what is kept so far is under half the budget, the next
+    budget, or goes with it; a first paragraph a third over the budget is kept whole (cut,
+    it would lose only its end). When what is kept so far is under half the budget, the next
     paragraph is cut too, as plain text, at a sentence end or else between words
     (``excerpt.cut_words``). The cut ends with « … » when its last block is a paragraph (a
     list ends by itself); a link to the rest always follows it in the templates.
@@ -109,6 +110,9 @@ def excerpt_markdown(source: str, words: int) -> str | None:
         plain = markdown_to_text(block, None, False)
         announced = bool(kept) and kept[-1][1].rstrip().endswith(":")
         size = len(plain.split())
+        if not kept and words < size <= words * 4 // 3:  # a third over: whole, not cut
+            kept.append((block, plain))
+            break
         if count + size > (2 * words if announced else words):
             if count < words // 2 and token.type == "paragraph_open":
                 kept.append((_escape(cut_words(plain, words - count)), plain))
