@@ -101,10 +101,10 @@ def test_headlines_link_to_their_item_pages(sample_settings):
     html, text = both(items, sample_settings, "montmagny")
     for slug in ("voisin", "autre"):
         assert f'<a href="{SITE}/2026-12/nouvelles/{slug}.html"' in html
-        assert f"({SITE}/2026-12/nouvelles/{slug}.html)" in text
+        assert f"\n  {SITE}/2026-12/nouvelles/{slug}.html\n" in text
     html, text = both(items, without_site(sample_settings), "montmagny")
     assert '<a href="https://ex.org/a"' in html and "nouvelles/voisin" not in html
-    assert "(https://ex.org/a)" in text
+    assert "\n  https://ex.org/a\n" in text
 
 
 def test_view_in_browser_opens_the_edition_page_only_with_a_site(sample_settings):

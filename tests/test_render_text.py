@@ -143,13 +143,13 @@ def test_agenda_and_funding_show_date_place_and_deadline(sample_settings):
 
 
 def test_headlines_are_one_line_each_with_their_link(sample_settings):
-    """Other territories' news are bullets « titre — organisme (lien) » under their territory:
-    the link of its page on the site (the URL is never broken, it goes to the next line)."""
+    """Other territories' news are bullets « titre — organisme » under their territory, the
+    address of its page on the site on the next line (whole, bare: every client links it)."""
     item = make_item("voisin", titre="Nouvelle voisine", territoire="bellechasse",
                      organisme="CDC de Bellechasse", lien="https://ex.org/v")
     text = text_of(organize([item], sample_settings, MONTH), sample_settings, "montmagny")
     assert "Bellechasse\n-----------\n- Nouvelle voisine — CDC de Bellechasse\n" \
-           "  (https://infolettre.example.org/2026-12/nouvelles/voisin.html)" in text
+           "  https://infolettre.example.org/2026-12/nouvelles/voisin.html\n" in text
 
 
 def test_preview_marks_statuses_only_in_preview(sample_settings):
