@@ -215,3 +215,14 @@ def test_logo_in_the_email_and_beside_the_built_files(project):
     assert f"{SITE}/logo/logo.png" in result.rendered.edition(COMPLETE).html  # as sent
     html, _text = both([make_item("un")], without_site(settings))
     assert 'class="logo"' not in html
+
+
+def test_a_new_logo_makes_the_preview_stale(project):
+    """The preview shows its copy of the logo: another logo under the same name rebuilds it."""
+    from infolettre.pipeline.previews import fingerprint
+
+    Image.new("RGB", (480, 128), (27, 73, 101)).save(project.root / "logo.png")
+    _with_logo(project, 'logo = "logo.png"')
+    before = fingerprint(project.settings(), MONTH)
+    Image.new("RGB", (480, 128), (200, 30, 30)).save(project.root / "logo.png")
+    assert fingerprint(project.settings(), MONTH) != before
