@@ -371,3 +371,25 @@ def test_ids_follow_the_sites_path(settings):
     assert feed.entries[-1].link == "https://example.org/fil/2026-11/nouvelles/frigo.html"
     assert f"2026-12-marche-noel@example.org/fil" in _events(calendar_file(site, settings))
     assert permalinks.atom_feed(None) == "atom.xml"
+
+
+@pytest.mark.parametrize("url", ["", "file:///srv/site", "infolettre.example.org"])
+def test_site_without_host_is_refused_with_advice(settings, url):
+    """Ids and links need the site's public host: without one, say where and how to fix."""
+    site = dataclasses.replace(make_site(settings), url=url)
+    for make_file in (atom_feed, calendar_file):
+        with pytest.raises(BuildError) as caught:
+            make_file(site, settings)
+        assert caught.value.where == "[infolettre] site" and "https://" in caught.value.fix
+
+
+def test_item_of_a_territory_no_longer_configured_stays_in_the_network_files(settings):
+    """An old item keeps its place after its territory left infolettre.toml (named by slug)."""
+    territories = {k: v for k, v in settings.territories.items() if k != "lotbiniere"}
+    fewer = dataclasses.replace(settings, territories=territories)
+    site = make_site(settings)
+    files = feed_files(site, fewer)
+    assert "territoires/lotbiniere.ics" not in files
+    marche = _events(files["agenda.ics"])[f"2026-12-marche-noel@{HOST}"]
+    assert marche["categories"].cats == ["Agenda", "lotbiniere"]
+    assert entry_id("2026-12", "marche-noel") in {e.id for e in read_feed(files["atom.xml"]).entries}

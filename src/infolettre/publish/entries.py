@@ -114,6 +114,14 @@ def feed_title(settings: Settings, territory: str | None) -> str:
                                             territoire=settings.territory_name(territory))
 
 
+def territory_label(settings: Settings, slug: str) -> str:
+    """A territory's name; its slug when the configuration no longer names it (an old item
+    keeps its place in feeds after a territory is renamed)."""
+    if slug == REGIONAL or slug in settings.territories:
+        return settings.territory_name(slug)
+    return slug
+
+
 def home_url(site: Site, territory: str | None) -> str:
     """The page a feed stands for: the home page, or the territory's page."""
     path = permalinks.HOME if territory is None else permalinks.territory_page(territory)

@@ -84,11 +84,13 @@ def _timezone(settings: Settings, site: Site, events: list[Event]) -> Timezone:
     """The VTIMEZONE of the bulletin's zone, over the years the file needs.
 
     Always present (X-WR-TIMEZONE names it); its range comes from the events, or from the
-    newest issue when there is none, never from the clock, so it stays the same bytes.
+    newest issue when there is none (an empty site: its generation), never from the clock
+    otherwise, so it stays the same bytes.
     """
     days = [_day(e.get("dtstart").dt) for e in events]
     days += [_day(e.get("dtend").dt) for e in events if e.get("dtend")]
-    anchor = date.fromisoformat(f"{site.issues[0].month}-01") if site.issues else date(2026, 1, 1)
+    anchor = (date.fromisoformat(f"{site.issues[0].month}-01") if site.issues
+              else site.generated_at.date())
     first = min(days, default=anchor)
     last = max(days, default=anchor)
     return Timezone.from_tzid(settings.identity.fuseau, first_date=date(first.year, 1, 1),
@@ -155,7 +157,7 @@ def _event(site: Site, settings: Settings, published: PublishedItem, suffix: str
     event.add("description", entries.clean(description(site, published)))
     event.add("url", entries.item_url(site, published), parameters={"VALUE": "URI"})
     event.add("categories", [entries.clean(settings.rubriques.get(item.rubrique, item.rubrique)),
-                             entries.clean(settings.territory_name(item.territoire))])
+                             entries.clean(entries.territory_label(settings, item.territoire))])
     return event
 
 
