@@ -64,6 +64,7 @@ class Pages:
             "image": lambda item: self.image(item, href),
             "absolute": lambda to: permalinks.absolute(self.site.url, to),
             "available": lambda to: to in self.available,
+            "ordered": lambda editions: sorted(editions, key=lambda e: e.slug != COMPLETE),
             **values,
         }
 
