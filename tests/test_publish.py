@@ -56,6 +56,8 @@ def test_every_relative_link_resolves_and_pages_are_well_formed(published):
     each page is French, has one h1 and no duplicated id."""
     _settings, _clock, site = published
     assert broken_links(site) == []
+    for path in site.rglob("*.html"):
+        assert "<script" not in path.read_text(encoding="utf-8"), path  # no JavaScript
     for path, page in pages(site).items():
         assert page.lang == "fr-CA", path
         assert page.headings.count(1) == 1, path
