@@ -14,7 +14,7 @@ import pytest
 
 from infolettre.content.documents import linked_documents, plain_name, read_beside
 from infolettre.models import Event, Item, Status
-from infolettre.render.documents import rewrite_document_links
+from infolettre.render.documents import rewrite_document_links, rewrite_document_markdown
 from infolettre.render.markdown import markdown_to_html
 from infolettre.state import connect
 from infolettre.state.publications import Counts, PublicationStore
@@ -149,3 +149,14 @@ def test_rewrite_drops_the_link_of_an_unpublished_name():
                                   published={"rapport.pdf"})
     assert 'href="../documents/rapport.pdf"' in html
     assert "absent.pdf" not in html and ">z</a>" in html
+
+
+def test_rewrite_in_markdown_for_the_text_part():
+    item = _item("a", image="photo.jpg")
+    source = ("Pièce jointe : [rapport annuel.pdf](rapport%20annuel.pdf)\n[b](<plan d.pdf>) "
+              "[c](../x.pdf) [d](https://x.org/y.pdf) [e](photo.jpg)")
+    text = rewrite_document_markdown(source, item, "https://site.org/2026-12/documents/")
+    assert "](https://site.org/2026-12/documents/rapport%20annuel.pdf)" in text
+    assert "](https://site.org/2026-12/documents/plan%20d.pdf)" in text
+    assert "[c](../x.pdf)" in text and "[d](https://x.org/y.pdf)" in text
+    assert "[e](photo.jpg)" in text

@@ -19,7 +19,7 @@ from ..settings import Settings
 from .paths import inside_content
 
 #: The target of an inline Markdown link: ``[texte](cible)`` or ``[texte](<cible>)``.
-_LINK = re.compile(r"\]\(\s*(?:<([^<>\n]+)>|([^)\s]+))")
+LINK = re.compile(r"\]\(\s*(?:<([^<>\n]+)>|([^)\s]+))")
 
 
 def plain_name(target: str) -> str | None:
@@ -52,7 +52,7 @@ def linked_documents(item: Item, settings: Settings) -> list[str]:
     if item.path is None:
         return []
     folder, found = item.path.parent, []
-    for bracketed, bare in _LINK.findall(item.corps or ""):
+    for bracketed, bare in LINK.findall(item.corps or ""):
         name = plain_name(bracketed or bare)
         if name is None or name in found or not is_document(name, item):
             continue

@@ -12,7 +12,7 @@ import re
 from collections.abc import Collection
 from urllib.parse import quote
 
-from ..content.documents import is_document, plain_name
+from ..content.documents import LINK, is_document, plain_name
 from ..models import Item
 
 _HREF = re.compile(r'href="([^"]*)"')
@@ -38,3 +38,17 @@ def rewrite_document_links(body_html: str, item: Item, base: str, *,
         return f'href="{html.escape(base + quote(name), quote=True)}"'
 
     return _HREF.sub(point, body_html)
+
+
+def rewrite_document_markdown(source: str, item: Item, base: str) -> str:
+    """The same for the Markdown source (the text part, which writes links out): the
+    target of ``[texte](nom)`` or ``[texte](<nom>)`` naming a document becomes base + name.
+    """
+    def point(match: re.Match) -> str:
+        target = match.group(1) or match.group(2)
+        name = plain_name(target)
+        if name is None or not is_document(name, item):
+            return match.group(0)
+        return f"]({base}{quote(name)}"
+
+    return LINK.sub(point, source)
