@@ -81,7 +81,13 @@ def test_captures_at_375_and_1024(tab, site, name):
 
 
 def test_the_embed_opens_items_outside_its_frame(tab, site):
+    """Absolute links in a new tab, nothing loaded from elsewhere, readable at 300 px."""
+    tab.set_viewport_size({"width": 300, "height": 400})
     tab.goto((site / PAGES["integrer"]).as_uri())
+    scroll, client = _width(tab)
+    assert scroll <= client == 300
+    CAPTURES.mkdir(parents=True, exist_ok=True)
+    tab.screenshot(path=str(CAPTURES / "site-integrer-300.png"), full_page=True)
     links = tab.locator("a")
     assert links.count() >= 2
     for index in range(links.count()):
