@@ -251,3 +251,15 @@ def test_the_command(tmp_path, capsys):
 def test_settings_have_the_site_folder(sample_settings):
     assert sample_settings.paths.site == REPO / "site"
     assert dataclasses.fields(sample_settings.paths)[-1].name == "site"
+
+
+def test_a_territory_removed_since_keeps_its_published_items(published):
+    """The site is regenerated from the records even when a territory left the settings:
+    its items keep their pages (named by their slug), no link leads nowhere."""
+    settings, clock, site = published
+    fewer = dataclasses.replace(settings, territories={
+        k: v for k, v in settings.territories.items() if k != "montmagny"})
+    pipeline.publish(fewer, clock=clock)
+    text = _item_page(site, "2026-12", "jardin-collectif-montmagny")
+    assert "<dd>montmagny</dd>" in text
+    assert broken_links(site) == []

@@ -10,7 +10,7 @@ deleted: a permalink, once published, keeps working.
 
 from __future__ import annotations
 
-import os
+import sqlite3
 from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import date
@@ -102,8 +102,8 @@ def _publish(settings: Settings, month: str | None, *, parution: date | None,
     return PublishResult(out, month, tuple(sorted(files)), tuple(written), counts, problems)
 
 
-def _signed_issue(settings: Settings, month: str, parution: date | None, conn,
-                  clock: Clock) -> tuple[Issue, list[Problem]]:
+def _signed_issue(settings: Settings, month: str, parution: date | None,
+                  conn: sqlite3.Connection, clock: Clock) -> tuple[Issue, list[Problem]]:
     """Return the issue as approved (items in error, unsigned or changed: refused)."""
     items, problems = gather_files(settings, month)
     refuse_items_in_error(problems, month)

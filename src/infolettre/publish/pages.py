@@ -56,7 +56,7 @@ class Pages:
         return {
             "path": path, "href": href, "P": permalinks, "site": self.site,
             "identity": self.settings.identity, "settings": self.settings,
-            "territory_name": self.settings.territory_name,
+            "territory_name": self.territory_name, "known_territory": self.known_territory,
             "rubrique_title": lambda slug: self.settings.rubriques.get(slug, slug),
             "safe_link": safe_link, "upfirst": upfirst, "event_when": dates.event_when,
             "SectionKind": SectionKind, "COMPLETE": COMPLETE, "REGIONAL": REGIONAL,
@@ -67,6 +67,14 @@ class Pages:
             "ordered": lambda editions: sorted(editions, key=lambda e: e.slug != COMPLETE),
             **values,
         }
+
+    def known_territory(self, slug: str) -> bool:
+        """Tell whether a territory has its page (one removed from the settings since an
+        issue was published keeps its items, named by their slug, without a page)."""
+        return slug == REGIONAL or slug in self.settings.territories
+
+    def territory_name(self, slug: str) -> str:
+        return self.settings.territory_name(slug) if self.known_territory(slug) else slug
 
     def local(self, moment: datetime) -> datetime:
         """A stored time (UTC) in the bulletin's time zone, for « Publié le … »."""
@@ -108,7 +116,7 @@ class Pages:
     def item(self, issue: PublishedIssue, published: PublishedItem) -> str:
         item = published.item
         path = permalinks.item_page(item.month, item.slug)
-        in_editions = any(item.slug == i.slug for i in issue.issue.items)
+        in_editions = any(item.slug == i.slug for i in issue.issue.edition(COMPLETE).items)
         return self.render("nouvelle.html.j2", path, published_issue=issue, p=published,
                            item=item, in_edition=in_editions,
                            canonical=permalinks.absolute(self.site.url, path))
@@ -127,7 +135,7 @@ class Pages:
                             "rubrique", lambda item: item.rubrique == slug)
 
     def territory(self, slug: str) -> str:
-        return self.listing(permalinks.territory_page(slug), self.settings.territory_name(slug),
+        return self.listing(permalinks.territory_page(slug), self.territory_name(slug),
                             "territoire", lambda item: item.territoire == slug)
 
     def embed(self, territory: str) -> str:
