@@ -206,6 +206,10 @@ def write_site(out: Path, files: dict[str, bytes]) -> list[str]:
     return written
 
 
+#: The ``kind`` of the note ``send`` returns once the issue is published (its command shows it).
+PUBLISHED = "publie"
+
+
 def publish_before_send(settings: Settings, month: str, *, parution: date | None,
                         clock: Clock) -> list[Problem]:
     """Publish ``month`` for ``send`` (its lock held), when ``[infolettre] site`` is set.
@@ -216,7 +220,7 @@ def publish_before_send(settings: Settings, month: str, *, parution: date | None
     if not settings.identity.site:
         return []
     try:
-        _publish(settings, month, parution=parution, clock=clock)
+        result = _publish(settings, month, parution=parution, clock=clock)
     except (InfolettreError, OSError) as exc:
         return [Problem(Severity.WARNING,
                         _("le numéro n'a pas pu être publié sur le site avant l'envoi "
@@ -224,4 +228,7 @@ def publish_before_send(settings: Settings, month: str, *, parution: date | None
                           "fonctionner.").format(error=cut(str(exc), 300)),
                         fix=_("Corrigez la cause, puis relancez infolettre publish {month}.")
                         .format(month=month))]
-    return []
+    return [*result.problems, Problem(
+        Severity.NOTICE, _("Site publié avant l'envoi : {index} (à mettre en ligne à "
+                           "{site}).").format(index=result.index, site=settings.identity.site),
+        kind=PUBLISHED)]
