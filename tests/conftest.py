@@ -31,9 +31,11 @@ def sample_settings() -> Settings:
 
 @pytest.fixture
 def sample_here(sample_settings, tmp_path: Path) -> Settings:
-    """The sample configuration and content, with build/, outbox/ and data/ in tmp_path."""
+    """The sample configuration and content, with build/, outbox/, data/ and site/ in
+    tmp_path."""
     paths = dataclasses.replace(sample_settings.paths, sortie=tmp_path / "build",
-                                boite_envoi=tmp_path / "outbox", donnees=tmp_path / "data")
+                                boite_envoi=tmp_path / "outbox", donnees=tmp_path / "data",
+                                site=tmp_path / "site")
     return dataclasses.replace(sample_settings, paths=paths)
 
 

@@ -246,7 +246,8 @@ def run(tmp_path_factory) -> Run:
     settings = dataclasses.replace(
         base, max_email_bytes=10**9,
         paths=dataclasses.replace(base.paths, contenu=root / "content", sortie=root / "build",
-                                  boite_envoi=root / "outbox", donnees=root / "data"))
+                                  boite_envoi=root / "outbox", donnees=root / "data",
+                                  site=root / "site"))
     seconds: dict[str, float] = {}
     started = time.perf_counter()
 

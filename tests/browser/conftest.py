@@ -103,7 +103,7 @@ def copy_sample(root: Path) -> Settings:
     shutil.copytree(settings.paths.contenu, root / "content")
     paths = dataclasses.replace(settings.paths, contenu=root / "content",
                                 sortie=root / "build", boite_envoi=root / "outbox",
-                                donnees=root / "data")
+                                donnees=root / "data", site=root / "site")
     return dataclasses.replace(settings, paths=paths)
 
 

@@ -3,10 +3,11 @@ function per user action, the same the scheduler and the review app call) and pr
 
 ``frame`` holds the group (``app``), the consoles and ``main`` (the one place errors are caught); the
 commands are grouped by what they act on: ``issue`` (check, build, send, status, approve,
-postal), ``gather`` (mail, feeds, feed health), ``data`` (unsubscribes, backup).
+postal), ``gather`` (mail, feeds, feed health), ``data`` (unsubscribes, backup), ``site``
+(publish).
 """
 
-from . import data, gather, issue, web  # noqa: F401 - each module registers its commands
+from . import data, gather, issue, site, web  # noqa: F401 - each module registers its commands
 from .frame import app, main, state
 
 __all__ = ["app", "main", "state"]

@@ -104,6 +104,10 @@ def send(month: Optional[str], outbox: Optional[Path], test_address: Optional[st
         console.print(f"  {result.envelope.recipient} ({result.envelope.edition}) : "
                       f"{result.outcome.value} {result.code or ''} {result.detail}",
                       markup=False, soft_wrap=True)
+    from ..pipeline.publish import PUBLISHED
+
+    for note in (p for p in problems if p.kind == PUBLISHED):
+        console.print(note.message, markup=False, soft_wrap=True)
     # The pivot's notes (past events, clashes) were shown by check and build: not again here.
     shown = [p for p in problems if p.severity is not Severity.NOTICE]
     raise click.exceptions.Exit(max(show_problems(shown), 0 if report.complete else 1))

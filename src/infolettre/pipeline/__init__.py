@@ -6,6 +6,7 @@ and a progress callback where it reports as it goes. See docs/architecture.md.
 
 On one issue (``issue``), in the order of a month:
     check · build · approve · send · send_test · status · postal
+The web archive (``publish``): publish (``send`` publishes its issue first)
 Gathering news (``gather``), on their own schedule:
     gather_mail · gather_feeds · feeds_health
 The people and the data folder (``data``):
@@ -21,9 +22,11 @@ from . import held, previews  # noqa: F401 - « Courriels retenus », « Aperçu
 from . import notices, schedule  # noqa: F401 - the calendar (scheduler.py)
 from .issue import (CheckResult, StatusReport, approve, build, check, postal, prepare, reach,
                     send, send_test, status)
+from .publish import PublishResult, publish
 from .sending import (Changes, SendState, SignoffState, compare, confirm_uncertain, log_path, send_state, signoff_state, start_send)  # noqa: F401
 
 __all__ = ["CheckResult", "StatusReport", "ack_sender", "approve", "backup", "build", "check",
-           "feeds_health", "gather_feeds", "gather_mail", "postal", "prepare", "reach", "send",
+           "feeds_health", "gather_feeds", "gather_mail", "postal", "prepare", "publish", "PublishResult", "reach",
+           "send",
            "send_test", "sign_in", "account", "status", "unsubscribe", "unsubscribe_link", "unsubscribe_requests",
            "user_add", "user_list", "user_remove"]

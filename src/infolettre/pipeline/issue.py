@@ -38,6 +38,7 @@ from ..settings import Settings
 from ..state import connect, state_file
 from ..state.runlock import lock_data_dir
 from ..unsubscribe import UnsubscribeStore
+from .publish import publish_before_send
 
 
 def prepare(settings: Settings, month: str, *, parution: date | None = None,
@@ -99,6 +100,9 @@ def _send(settings: Settings, month: str, *, outbox: Path | None, parution: date
             Ledger(state_file(settings.paths.donnees), clock=clock) as ledger:
         signoffs = SignoffStore(conn, clock=clock)
         require_signoff(signoffs, month, rendered.issue, settings)
+        # The archive first: every link of the messages resolves when a reader clicks.
+        problems = problems + publish_before_send(settings, month, parution=parution,
+                                                  clock=clock)
         unsubscribed = UnsubscribeStore(conn, clock=clock)
         # --- reading ends here; sending begins ---
         issue = rendered.issue

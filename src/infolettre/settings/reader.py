@@ -222,7 +222,8 @@ class _Reader:
     def paths(self) -> Paths:
         t = self.table("chemins", required=False)
         defaults = {"contenu": "content", "gabarits": "templates", "sortie": "build",
-                    "boite_envoi": "outbox", "destinataires": "recipients.csv", "donnees": "data"}
+                    "boite_envoi": "outbox", "destinataires": "recipients.csv", "donnees": "data",
+                    "site": "site"}
         self.check_keys("[chemins]", t, set(defaults))
         return Paths(**{k: self.base / self.text("chemins", t, k, d) for k, d in defaults.items()})
 

@@ -75,6 +75,7 @@ class Paths:
     boite_envoi: Path
     destinataires: Path
     donnees: Path
+    site: Path  # infolettre publish writes the web archive here (published as [infolettre] site)
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ The foundation every stage stands on, importing no stage:
 - ``journal``: append-only, fsynced journals beside it (unsubscribes), which outlive it;
 - ``sendrecords``: the record, beside it too, that an issue's sending started;
 - ``signatures``: the table of sign-offs (the review stage decides; this keeps the rows);
+- ``publications``: what the web archive published (each item's snapshot and dates);
 - ``issues``: which issue is open for new items, from the sign-offs and the send records;
 - ``runlock``: one run at a time per data folder.
 """
