@@ -112,7 +112,8 @@ def test_view_in_browser_opens_the_edition_page_only_with_a_site(sample_settings
     html, text = both(items, sample_settings, "bellechasse")
     assert f'<a class="tap" href="{SITE}/2026-12/bellechasse.html"' in html
     assert ">Voir dans le navigateur</a>" in html
-    assert text.splitlines()[4] == f"Voir dans le navigateur{NBSP}: {SITE}/2026-12/bellechasse.html"
+    assert text.splitlines()[4] == \
+        f"Voir dans le navigateur{NBSP}: {SITE}/2026-12/bellechasse.html"
     html, _text = both(items, sample_settings)  # the complete edition: the issue's page
     assert f'href="{SITE}/2026-12/index.html"' in html
     html, text = both(items, without_site(sample_settings))
@@ -226,3 +227,16 @@ def test_a_new_logo_makes_the_preview_stale(project):
     before = fingerprint(project.settings(), MONTH)
     Image.new("RGB", (480, 128), (200, 30, 30)).save(project.root / "logo.png")
     assert fingerprint(project.settings(), MONTH) != before
+
+
+def test_links_to_documents_point_at_their_published_copy(sample_settings):
+    """« [le rapport](rapport annuel.pdf) » beside the item: with the site, its published
+    copy (in the HTML and written out in the text); an outside link is left alone."""
+    corps = "Lisez [le rapport](<rapport annuel.pdf>) et [le site](https://ex.org/r)."
+    items = [make_item("doc", corps=corps)]
+    html, text = both(items, sample_settings)
+    url = f"{SITE}/2026-12/documents/rapport%20annuel.pdf"
+    assert f'href="{url}"' in html and 'href="https://ex.org/r"' in html
+    assert f"le rapport ({url})" in " ".join(text.split())
+    html, _text = both(items, without_site(sample_settings))
+    assert "documents/" not in html

@@ -25,8 +25,9 @@ OVERFLOW = """() => {
   return Array.from(document.body.querySelectorAll('*')).filter(e => {
     const box = e.getBoundingClientRect();
     return box.width > 0 && (box.width > width + 1 || box.right > width + 1);
-  }).map(e => e.tagName + '.' + (e.className || '') + ' ' + Math.round(e.getBoundingClientRect().width)
-         + ' px : ' + (e.textContent || '').trim().slice(0, 60));
+  }).map(e => e.tagName + '.' + (e.className || '') + ' '
+         + Math.round(e.getBoundingClientRect().width) + ' px : '
+         + (e.textContent || '').trim().slice(0, 60));
 }"""
 TAPS = """() => Array.from(document.querySelectorAll('a.tap')).map(a => {
   const box = a.getBoundingClientRect();

@@ -4,14 +4,19 @@ The email and its text part agree on it (both call ``summary``):
 
 - news (« complet » sections): whole, unless the web archive is configured (``[infolettre]
   site``) and the text is over ``NEWS_WORDS`` words by a third (120): then its opening of
-  about ``NEWS_WORDS`` words, and « Lire la suite » on its page of the site. About 90 words is what a phone shows on one screen (16 px type
-  at 375 px wide: ~6 words a line, 15 lines) and enough to say what, who and when; what
-  goes beyond is for those who want it, one tap away. It also keeps the heaviest editions
-  (the complete one: every territory's news) well under Gmail's 102 KB clip: a long item
-  costs its opening, not its whole text;
+  about ``NEWS_WORDS`` words, and « Lire la suite » on its page of the site. About 90
+  words is what a phone shows on one screen (16 px type at 375 px wide: ~6 words a line,
+  15 lines) and enough to say what, who and when; what goes beyond is for those who want
+  it, one tap away. It also keeps the heaviest editions (the complete one: every
+  territory's news) well under Gmail's 102 KB clip: a long item costs its opening, not its
+  whole text;
 - agenda and calls for projects: the opening ``SHORT_WORDS`` words when the rest can be read
   somewhere: the item's page of the site, else its own ``lien`` (as before the site);
 - else the whole text (with no link, nothing may be left out).
+
+With the site, a link of the text to a document that came with the item
+(« [rapport](rapport.pdf) », relative to the item's file) is pointed at its published copy
+(``render.documents``): in a message, a relative link leads nowhere.
 
 A cut never stops mid-phrase (``excerpt``); the templates write the link right after it. A
 text only a little over its budget (by less than a third) is shown whole: sending the reader
@@ -24,6 +29,7 @@ from dataclasses import dataclass
 
 from .. import permalinks
 from ..models import Item, SectionKind
+from .documents import rewrite_document_markdown
 from .markdown import safe_link
 from .text import excerpt_markdown, markdown_to_text
 
@@ -60,4 +66,8 @@ def summary(item: Item, kind: SectionKind, site: str | None) -> Summary:
         rest, words = page, NEWS_WORDS
     long = rest and len(markdown_to_text(item.corps, None, False).split()) > words * 4 // 3
     cut = excerpt_markdown(item.corps, words) if long else None
-    return Summary(item.corps or "", None) if cut is None else Summary(cut, rest)
+    body = (item.corps or "") if cut is None else cut
+    if site:
+        body = rewrite_document_markdown(body, item, permalinks.absolute(
+            site, permalinks.document(item.month, "")))
+    return Summary(body, None if cut is None else rest)
