@@ -240,3 +240,43 @@ def test_links_to_documents_point_at_their_published_copy(sample_settings):
     assert f"le rapport ({url})" in " ".join(text.split())
     html, _text = both(items, without_site(sample_settings))
     assert "documents/" not in html
+
+
+def test_publish_puts_the_logo_where_the_emails_load_it(tmp_path):
+    """The address of the emails' logo (``permalinks.logo``) is a file of the site."""
+    from infolettre import permalinks, pipeline
+    from infolettre.clock import FixedClock
+
+    from .site_helpers import NOW, sample_copy
+
+    settings = sample_copy(tmp_path)
+    Image.new("RGB", (480, 128), (27, 73, 101)).save(tmp_path / "logo réseau.png")
+    settings = dataclasses.replace(settings, identity=dataclasses.replace(
+        settings.identity, logo=tmp_path / "logo réseau.png"))
+    clock = FixedClock(NOW)
+    pipeline.approve(settings, MONTH, "Julie Roy", clock=clock)
+    pipeline.publish(settings, MONTH, clock=clock)
+    src = re.search(r'<img [^>]*class="logo"[^>]*>', both([make_item("un")], settings)[0])
+    path = src.group(0).split('src="')[1].split('"')[0].removeprefix(SITE + "/")
+    assert path == permalinks.logo("logo réseau.png") == "logo/logo%20r%C3%A9seau.png"
+    copied = settings.paths.site / "logo" / "logo réseau.png"
+    assert copied.read_bytes() == (tmp_path / "logo réseau.png").read_bytes()
+
+
+def test_the_logo_counts_in_the_sign_off_only_when_there_is_one(sample_settings, tmp_path):
+    """Readers see the logo: another logo is a change to approve again; a configuration
+    without one hashes as before the key existed (no sign-off lost on upgrade)."""
+    from dataclasses import asdict
+
+    from infolettre.review.signoff import canonical, settings_record
+
+    record = settings_record(sample_settings)
+    assert "logo" not in record and "logo" not in record["identity"]
+    assert record["identity"] == {k: v for k, v in asdict(sample_settings.identity).items()
+                                  if k != "logo"}
+    Image.new("RGB", (10, 10)).save(tmp_path / "logo.png")
+    with_logo = dataclasses.replace(sample_settings, identity=dataclasses.replace(
+        sample_settings.identity, logo=tmp_path / "logo.png"))
+    first = canonical(settings_record(with_logo))
+    Image.new("RGB", (10, 10), (255, 0, 0)).save(tmp_path / "logo.png")
+    assert canonical(settings_record(with_logo)) != first
