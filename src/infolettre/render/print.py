@@ -4,7 +4,12 @@ Some readers only get the bulletin on paper. ``print.html`` holds every section 
 issue (the *complete* edition) with CSS for pages: US Letter by default, A4 when
 ``[impression] format = "a4"``, page numbers, the bulletin's name in the running header, no
 heading left alone at the bottom of a page. Paper cannot be clicked, so every link is also
-written out as text (« En savoir plus : https://… »), including links inside item bodies.
+written out as text (« En savoir plus : https://… »), including links inside item bodies,
+and an item's own link gets its QR code beside the address (``render.qr``).
+
+Items without a link of their own get no QR code, even when the web archive is configured:
+paper already carries their whole text, and a code alone, without an address a reader can
+type, would be the one way in to a page that may not be published yet.
 
 ``write_pdf`` turns that HTML into a PDF offline: only ``file:`` and ``data:`` URLs are
 fetched, and only files under the build folder (where ``images/`` is copied). The PDF is
@@ -31,6 +36,7 @@ from ..i18n import _
 from ..models import COMPLETE, Item
 from .environment import render_template
 from .markdown import markdown_to_html
+from .qr import qr_data_uri
 
 TEMPLATE = "print.html.j2"
 #: CSS ``@page`` size for each ``[impression] format`` value.
@@ -107,6 +113,7 @@ def render_print_html(env: jinja2.Environment, ctx: dict[str, Any]) -> str:
             "print_body": print_body,
             "printable_url": printable_url,
             "css_string": css_string,
+            "qr_src": qr_data_uri,
         })
 
 
