@@ -119,7 +119,7 @@ def render_print_html(env: jinja2.Environment, ctx: dict[str, Any]) -> str:
 
 # --- PDF ---------------------------------------------------------------------------------
 
-def _weasyprint():
+def load_weasyprint():
     """Import WeasyPrint, explaining in French what to install when it cannot load."""
     try:
         import weasyprint
@@ -134,15 +134,20 @@ def _weasyprint():
 
 
 @lru_cache(maxsize=1)
-def _font_config():
+def font_config():
     """One FontConfiguration for the whole process (building it scans the system fonts)."""
     from weasyprint.text.fonts import FontConfiguration
     return FontConfiguration()
 
 
+def local_fetcher(root: Path):
+    """Return a URL fetcher that reads ``data:`` URLs and files under ``root`` only."""
+    return _fetcher_class()(root)
+
+
 @lru_cache(maxsize=1)
 def _fetcher_class():
-    weasyprint = _weasyprint()
+    weasyprint = load_weasyprint()
 
     class LocalFetcher(weasyprint.URLFetcher):
         """Fetch ``data:`` URLs and files under one folder; anything else is refused."""
@@ -163,14 +168,14 @@ def _fetcher_class():
 
 def write_pdf(html: str, base_dir: Path, out: Path) -> None:
     """Write the PDF of ``html`` to ``out``; ``images/…`` resolve against ``base_dir``."""
-    weasyprint = _weasyprint()
+    weasyprint = load_weasyprint()
     base_dir = Path(base_dir).resolve()
     out = Path(out)
     try:
         document = weasyprint.HTML(string=html, base_url=base_dir.as_uri() + "/",
-                                   url_fetcher=_fetcher_class()(base_dir))
+                                   url_fetcher=local_fetcher(base_dir))
         # 0644, not mkstemp's 0600: a web server may publish the PDF with the archive.
-        write_durably(out, lambda handle: document.write_pdf(handle, font_config=_font_config()))
+        write_durably(out, lambda handle: document.write_pdf(handle, font_config=font_config()))
     except BuildError:
         raise
     except OSError as exc:
