@@ -47,6 +47,8 @@ CHAR_WIDTH = 0.6
 CSS_PX_PER_INCH = 96
 
 _POSTAL_CODE = re.compile(r"[A-Za-z]\d[A-Za-z] ?\d[A-Za-z]\d\s*$")
+#: « (Québec) G0M 1R0 » at the end of a line: wrapped as one piece, never « G0M » / « 1R0 ».
+_PROVINCE_AND_CODE = re.compile(r"(\([^()]*\) +)?[A-Za-z]\d[A-Za-z] ?\d[A-Za-z]\d\s*$")
 
 
 @dataclass(frozen=True)
@@ -128,6 +130,10 @@ body {{ margin: 0; }}
 """
 
 
+def _keep_together(line: str) -> str:
+    return _PROVINCE_AND_CODE.sub(lambda match: match.group(0).replace(" ", "\u00a0"), line)
+
+
 def labels_html(labels: list[Label], sizes: list[float], cut: Iterable[int] = ()) -> str:
     """Lay the labels out on sheets; every text is escaped (it comes from recipients.csv)."""
     sheets: list[list[str]] = []
@@ -137,7 +143,8 @@ def labels_html(labels: list[Label], sizes: list[float], cut: Iterable[int] = ()
         if sheet == len(sheets):
             sheets.append([])
         lines = "".join(f'<p class="{"nom" if number == 0 else "ligne"}">'
-                        f"{html.escape(line)}</p>" for number, line in enumerate(label.lines))
+                        f"{html.escape(_keep_together(line))}</p>"
+                        for number, line in enumerate(label.lines))
         kind = "label coupee" if index in cut else "label"
         sheets[sheet].append(f'<div class="{kind}" id="l{index}" style="left: {left}in; '
                              f'top: {top}in; font-size: {size}pt">{lines}</div>')
