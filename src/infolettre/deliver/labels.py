@@ -20,7 +20,7 @@ from __future__ import annotations
 import html
 import math
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +28,7 @@ from ..errors import DeliveryError, Problem, Severity
 from ..errors import cut as cut_text
 from ..fsutil import write_durably
 from ..i18n import _
+from ..render.paging import boxes, classes
 from ..render.print import font_config, load_weasyprint, local_fetcher
 from .postal import PostalRow
 
@@ -156,12 +157,6 @@ def labels_html(labels: list[Label], sizes: list[float], cut: Iterable[int] = ()
 
 # --- layout check ------------------------------------------------------------------------
 
-def _boxes(box) -> Iterator:
-    yield box
-    for child in getattr(box, "children", ()):
-        yield from _boxes(child)
-
-
 def overflowing(document) -> set[int]:
     """Return the numbers of the labels whose text goes past their content box.
 
@@ -169,19 +164,17 @@ def overflowing(document) -> set[int]:
     """
     found = set()
     for page in document.pages:
-        for box in _boxes(page._page_box):
-            element = getattr(box, "element", None)
-            if element is None or box.element_tag != "div" or \
-                    "label" not in (element.get("class") or "").split():
+        for box in boxes(page._page_box):
+            if getattr(box, "element_tag", None) != "div" or "label" not in classes(box):
                 continue
             top, left = box.content_box_y(), box.content_box_x()
-            inner = [b for b in _boxes(box) if b is not box]
+            inner = [b for b in boxes(box) if b is not box]
             slack = 0.5  # rounding, in CSS px
             if any(b.position_y < top - slack
                    or b.position_y + b.margin_height() > top + box.height + slack
                    or b.position_x + b.margin_width() > left + box.width + slack
                    for b in inner):
-                found.add(int(element.get("id")[1:]))
+                found.add(int(box.element.get("id")[1:]))
     return found
 
 

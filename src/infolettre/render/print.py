@@ -36,6 +36,7 @@ from ..i18n import _
 from ..models import COMPLETE, Item
 from .environment import render_template
 from .markdown import markdown_to_html
+from .paging import mark_long, tall_notices
 from .qr import qr_data_uri
 
 TEMPLATE = "print.html.j2"
@@ -171,11 +172,18 @@ def write_pdf(html: str, base_dir: Path, out: Path) -> None:
     weasyprint = load_weasyprint()
     base_dir = Path(base_dir).resolve()
     out = Path(out)
+    def lay_out(source: str):
+        return weasyprint.HTML(string=source, base_url=base_dir.as_uri() + "/",
+                               url_fetcher=local_fetcher(base_dir)).render(
+            font_config=font_config())
+
     try:
-        document = weasyprint.HTML(string=html, base_url=base_dir.as_uri() + "/",
-                                   url_fetcher=local_fetcher(base_dir))
+        document = lay_out(html)
+        tall = tall_notices(document)
+        if tall:  # rare: only then a second layout, where they may continue (render.paging)
+            document = lay_out(mark_long(html, tall))
         # 0644, not mkstemp's 0600: a web server may publish the PDF with the archive.
-        write_durably(out, lambda handle: document.write_pdf(handle, font_config=font_config()))
+        write_durably(out, document.write_pdf)
     except BuildError:
         raise
     except OSError as exc:
