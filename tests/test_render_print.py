@@ -427,15 +427,17 @@ def qr_modules(data_uri: str) -> list[list[bool]]:
     return grid
 
 
-def test_each_item_link_has_its_qr_code(html):
-    """An item with a link shows its QR code; the image is an inline SVG data: URI whose
-    modules are exactly the QR symbol of that link; its alt text gives the address."""
+def test_each_item_link_has_its_qr_code(html, settings):
+    """An item with a link shows its QR code, and the colophon the web archive's; the image
+    is an inline SVG data: URI whose modules are exactly the QR symbol of that link; its alt
+    text gives the address."""
     import segno
     from infolettre.render.qr import QUIET_ZONE, qr_data_uri
     codes = [attrs for tag, attrs in parse(html).tags
              if tag == "img" and "qr" in (attrs.get("class") or "")]
     links = ["https://example.org/plan-d-action", "https://example.org/frigo",
-             "https://example.org/fonds"]
+             "https://example.org/fonds", settings.identity.site]
+    assert settings.identity.site.startswith("https://")
     assert [attrs["alt"] for attrs in codes] == [f"Code QR de {url}" for url in links]
     for attrs, url in zip(codes, links):
         assert attrs["src"].startswith("data:image/svg+xml")
