@@ -56,7 +56,8 @@ class Page:
 
 def need(tool: str) -> None:
     if shutil.which(tool) is None:
-        pytest.skip(f"{tool} (paquet Debian poppler-utils) n'est pas installé : PDF non vérifié.")
+        pytest.skip(f"{tool} (paquet Debian poppler-utils) n'est pas installé : "
+                    "PDF non vérifié.")
 
 
 def read_pages(pdf: Path) -> list[Page]:

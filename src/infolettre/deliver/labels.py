@@ -70,7 +70,7 @@ class LabelsResult:
 
 
 def labels_path(csv_path: Path) -> Path:
-    """The labels PDF beside the CSV: « envoi-postal.csv » → « envoi-postal-etiquettes.pdf »."""
+    """The labels beside the CSV: « envoi-postal.csv » → « envoi-postal-etiquettes.pdf »."""
     return csv_path.with_name(f"{csv_path.stem}-etiquettes.pdf")
 
 
@@ -234,6 +234,12 @@ def write_labels_pdf(path: Path, rows: Iterable[PostalRow], *,
             fix=_("Vérifiez que le dossier existe, est accessible en écriture, que le disque "
                   "n'est pas plein et que le PDF n'est pas ouvert dans un autre programme, ou "
                   "choisissez un autre fichier avec --out.")) from None
+    except Exception as exc:  # WeasyPrint raises many kinds; all mean "no labels".
+        raise DeliveryError(_("la mise en page des étiquettes a échoué ({kind} : {detail}).")
+                            .format(kind=type(exc).__name__, detail=exc), where=str(path),
+                            fix=_("Relancez avec --debug pour voir le détail et signalez-le à "
+                                  "la personne qui maintient l'infolettre ; la liste CSV, "
+                                  "elle, est écrite.")) from exc
     for index in too_long:
         problems.append(Problem(
             Severity.WARNING, _("l'étiquette de « {who} » est trop longue, même en petits "
