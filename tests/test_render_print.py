@@ -6,6 +6,7 @@ import base64
 import dataclasses
 import http.server
 import logging
+import re
 import shutil
 import subprocess
 import threading
@@ -401,3 +402,58 @@ def test_sample_issue_prints_every_item(settings, tmp_path):
     write_pdf(html, tmp_path, tmp_path / "print.pdf")
     pdf_text = " ".join(pdftotext(tmp_path / "print.pdf").split())
     assert [t for t in titles[:5] if t not in pdf_text] == []
+
+
+# --- QR codes --------------------------------------------------------------------------------
+
+def qr_modules(data_uri: str) -> list[list[bool]]:
+    """Read back the dark modules an SVG QR code (segno's path: rows of « h » runs) draws."""
+    from urllib.parse import unquote
+    svg = unquote(data_uri.split(",", 1)[1])
+    size = int(re.search(r"viewBox=.0 0 (\d+) \d+", svg).group(1))
+    grid = [[False] * size for _ in range(size)]
+    x = y = 0.0
+    dark = re.search(r"<path[^>]*stroke=.#000.[^>]*\bd=.([^'\"]+)", svg).group(1)
+    assert re.search(r"<path fill=.#fff. d=.M0 0h(\d+)v\1h-\1z", svg)  # white behind
+    for op, a, b in re.findall(r"([Mmh])(-?[\d.]+)(?: (-?[\d.]+))?", dark):
+        if op == "M":
+            x, y = float(a), float(b)
+        elif op == "m":
+            x, y = x + float(a), y + float(b)
+        else:
+            for col in range(int(x), int(x + float(a))):
+                grid[int(y)][col] = True
+            x += float(a)
+    return grid
+
+
+def test_each_item_link_has_its_qr_code(html, settings):
+    """An item with a link shows its QR code, and the colophon the web archive's; the image
+    is an inline SVG data: URI whose modules are exactly the QR symbol of that link; its alt
+    text gives the address."""
+    import segno
+    from infolettre.render.qr import QUIET_ZONE, qr_data_uri
+    codes = [attrs for tag, attrs in parse(html).tags
+             if tag == "img" and "qr" in (attrs.get("class") or "")]
+    links = ["https://example.org/plan-d-action", "https://example.org/frigo",
+             "https://example.org/fonds", settings.identity.site]
+    assert settings.identity.site.startswith("https://")
+    assert [attrs["alt"] for attrs in codes] == [f"Code QR de {url}" for url in links]
+    for attrs, url in zip(codes, links):
+        assert attrs["src"].startswith("data:image/svg+xml")
+        assert attrs["src"] == qr_data_uri(url)
+        symbol = segno.make(url, error="m", micro=False)
+        expected = [[bool(v) for v in row] for row in symbol.matrix_iter(border=QUIET_ZONE)]
+        assert qr_modules(attrs["src"]) == expected
+        assert symbol.error in ("M", "Q", "H")  # at least 15 % of the code may be damaged
+
+
+def test_items_without_a_link_get_no_qr_code(html):
+    """No link, no code (not even to the item's page on the web archive: see render.print)."""
+    for slug in ("bottin", "atelier", "forum", "hostile"):
+        article = re.search(rf'id="i-{slug}">(.*?)</article>', html, re.S).group(1)
+        assert 'class="qr"' not in article, slug
+
+
+def test_qr_codes_are_2_cm_in_the_css(html):
+    assert re.search(r"\.qr \{[^}]*width: 20mm;[^}]*height: 20mm;", html)

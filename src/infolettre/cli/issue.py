@@ -170,17 +170,25 @@ def approve(month: Optional[str], by: str, despite_sent: bool) -> None:
     raise click.exceptions.Exit(show_problems(shown))
 
 
-@app.command("postal", help=_("Exporter en CSV, pour un publipostage, les personnes qui "
-                              "reçoivent le numéro par la poste (défaut : le plus récent)."))
+@app.command("postal", help=_("Exporter les personnes qui reçoivent le numéro par la poste : "
+                              "un CSV pour un publipostage et un PDF d'étiquettes Avery 5160 "
+                              "(défaut : le plus récent)."))
 @MONTH
 @click.option("--out", "-o", type=click.Path(path_type=Path, dir_okay=False),
               metavar="FICHIER", help=_("Fichier CSV à écrire (défaut : "
-                                        "build/AAAA-MM/envoi-postal.csv)."))
+                                        "build/AAAA-MM/envoi-postal.csv) ; les étiquettes vont "
+                                        "à côté, dans <nom>-etiquettes.pdf."))
 def postal(month: Optional[str], out: Optional[Path]) -> None:
     from ..pipeline import postal as run_postal
 
     settings = _settings()
     month = _month(settings, month)
-    path, count, problems = run_postal(settings, month, out=out)
-    console.print(_("{n} destinataire(s) par la poste : {path}").format(n=count, path=path))
-    raise click.exceptions.Exit(show_problems(problems))
+    result = run_postal(settings, month, out=out)
+    console.print(_("{n} destinataire(s) par la poste : {path}").format(n=result.count,
+                                                                       path=result.csv))
+    if result.labels is None:
+        console.print(_("Aucune étiquette à imprimer."))
+    else:
+        console.print(_("Étiquettes Avery 5160 (à imprimer à 100 %) : {path}").format(
+            path=result.labels))
+    raise click.exceptions.Exit(show_problems(result.problems))

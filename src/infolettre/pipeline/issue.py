@@ -18,6 +18,7 @@ from pathlib import Path
 from ..clock import SYSTEM_CLOCK, Clock
 from ..deliver import DeliveryReport, DeliveryResult
 from ..deliver.ledger import Ledger, LedgerRow, LedgerSender, State
+from ..deliver.labels import labels_path, write_labels_pdf
 from ..deliver.postal import default_path, postal_rows, write_postal_csv
 from ..deliver.recipients import LineError, check_address, iter_recipients, load_recipients
 from ..deliver.run import deliver_issue
@@ -209,16 +210,30 @@ def reach(ledger: Ledger, month: str) -> Reach:
                  uncertain=counts[State.TRANSMITTED], failed=counts[State.FAILED])
 
 
+@dataclass(frozen=True)
+class PostalResult:
+    """What ``postal`` wrote: the CSV, the labels PDF (None when nobody gets paper)."""
+
+    csv: Path
+    labels: Path | None
+    count: int
+    problems: list[Problem]
+
+
 def postal(settings: Settings, month: str, *, out: Path | None = None,
-           parution: date | None = None) -> tuple[Path, int, list[Problem]]:
-    """Write the postal list of one issue (``poste``/``les-deux`` recipients) for a mail merge."""
+           parution: date | None = None) -> PostalResult:
+    """Write the postal list of one issue (``poste``/``les-deux`` recipients) for a mail
+    merge, and the same people on a sheet of Avery 5160 labels beside it."""
     items, _problems = gather_files(settings, month)
     issue = organize(items, settings, month, parution=parution)
-    recipients, problems = load_recipients(settings.paths.destinataires, settings)
+    source = settings.paths.destinataires
+    recipients, problems = load_recipients(source, settings)
     path = out or default_path(settings, month)
+    rows = postal_rows(recipients, issue, settings)
     # --- reading ends here; writing begins ---
-    count = write_postal_csv(path, postal_rows(recipients, issue, settings))
-    return path, count, problems
+    count = write_postal_csv(path, rows)
+    labels = write_labels_pdf(labels_path(path), rows, source=source)
+    return PostalResult(path, labels.path, count, problems + labels.problems)
 
 
 @dataclass(frozen=True)

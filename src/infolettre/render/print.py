@@ -4,7 +4,12 @@ Some readers only get the bulletin on paper. ``print.html`` holds every section 
 issue (the *complete* edition) with CSS for pages: US Letter by default, A4 when
 ``[impression] format = "a4"``, page numbers, the bulletin's name in the running header, no
 heading left alone at the bottom of a page. Paper cannot be clicked, so every link is also
-written out as text (« En savoir plus : https://… »), including links inside item bodies.
+written out as text (« En savoir plus : https://… »), including links inside item bodies,
+and an item's own link gets its QR code beside the address (``render.qr``).
+
+Items without a link of their own get no QR code, even when the web archive is configured:
+paper already carries their whole text, and a code alone, without an address a reader can
+type, would be the one way in to a page that may not be published yet.
 
 ``write_pdf`` turns that HTML into a PDF offline: only ``file:`` and ``data:`` URLs are
 fetched, and only files under the build folder (where ``images/`` is copied). The PDF is
@@ -31,6 +36,8 @@ from ..i18n import _
 from ..models import COMPLETE, Item
 from .environment import render_template
 from .markdown import markdown_to_html
+from .paging import mark_long, tall_notices
+from .qr import qr_data_uri
 
 TEMPLATE = "print.html.j2"
 #: CSS ``@page`` size for each ``[impression] format`` value.
@@ -107,12 +114,13 @@ def render_print_html(env: jinja2.Environment, ctx: dict[str, Any]) -> str:
             "print_body": print_body,
             "printable_url": printable_url,
             "css_string": css_string,
+            "qr_src": qr_data_uri,
         })
 
 
 # --- PDF ---------------------------------------------------------------------------------
 
-def _weasyprint():
+def load_weasyprint():
     """Import WeasyPrint, explaining in French what to install when it cannot load."""
     try:
         import weasyprint
@@ -127,15 +135,20 @@ def _weasyprint():
 
 
 @lru_cache(maxsize=1)
-def _font_config():
+def font_config():
     """One FontConfiguration for the whole process (building it scans the system fonts)."""
     from weasyprint.text.fonts import FontConfiguration
     return FontConfiguration()
 
 
+def local_fetcher(root: Path):
+    """Return a URL fetcher that reads ``data:`` URLs and files under ``root`` only."""
+    return _fetcher_class()(root)
+
+
 @lru_cache(maxsize=1)
 def _fetcher_class():
-    weasyprint = _weasyprint()
+    weasyprint = load_weasyprint()
 
     class LocalFetcher(weasyprint.URLFetcher):
         """Fetch ``data:`` URLs and files under one folder; anything else is refused."""
@@ -156,14 +169,21 @@ def _fetcher_class():
 
 def write_pdf(html: str, base_dir: Path, out: Path) -> None:
     """Write the PDF of ``html`` to ``out``; ``images/…`` resolve against ``base_dir``."""
-    weasyprint = _weasyprint()
+    weasyprint = load_weasyprint()
     base_dir = Path(base_dir).resolve()
     out = Path(out)
+    def lay_out(source: str):
+        return weasyprint.HTML(string=source, base_url=base_dir.as_uri() + "/",
+                               url_fetcher=local_fetcher(base_dir)).render(
+            font_config=font_config())
+
     try:
-        document = weasyprint.HTML(string=html, base_url=base_dir.as_uri() + "/",
-                                   url_fetcher=_fetcher_class()(base_dir))
+        document = lay_out(html)
+        tall = tall_notices(document)
+        if tall:  # rare: only then a second layout, where they may continue (render.paging)
+            document = lay_out(mark_long(html, tall))
         # 0644, not mkstemp's 0600: a web server may publish the PDF with the archive.
-        write_durably(out, lambda handle: document.write_pdf(handle, font_config=_font_config()))
+        write_durably(out, document.write_pdf)
     except BuildError:
         raise
     except OSError as exc:

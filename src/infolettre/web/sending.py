@@ -91,7 +91,7 @@ def postal_list(month: str):
     """Download the postal list (written as ``infolettre postal`` writes it)."""
     require("envoyer")
     month = checked_month(month)
-    path, _count, _problems = pipeline.postal(_settings(), month)
+    path = pipeline.postal(_settings(), month).csv
     return send_file(path, mimetype="text/csv", as_attachment=True,
                      download_name=_("{bulletin} {month} — envoi postal.csv").format(
                          bulletin=_settings().identity.nom, month=month))
