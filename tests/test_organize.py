@@ -41,14 +41,14 @@ def test_only_approved_items_go_out(sample_settings):
 
 
 def test_territorial_edition_sections(sample_settings):
-    """A territory's edition: Régional, Chez vous, Agenda, Financement, Ailleurs."""
+    """A territory's edition: Chez vous first, then Régional, Agenda, Financement, Ailleurs."""
     items = [item("reg", "regional"), item("local"), item("voisin", "bellechasse"),
              event("fete", at(5)), item("appel", rubrique="financement",
                                         echeance=date(2027, 1, 15))]
     issue = organize(items, sample_settings, "2026-12")
     etchemins = issue.edition("les-etchemins")
     assert [s.key for s in etchemins.sections] == [
-        "regional", "chez-vous", "agenda", "financement", "ailleurs"]
+        "chez-vous", "regional", "agenda", "financement", "ailleurs"]
     assert [i.slug for i in section(etchemins, "chez-vous").items] == ["local"]
     ailleurs = section(etchemins, "ailleurs")
     assert ailleurs.kind is SectionKind.HEADLINES
@@ -62,7 +62,7 @@ def test_empty_chez_vous_is_kept_other_empty_sections_dropped(sample_settings):
     """« Chez vous » stays (to invite submissions); an empty agenda is dropped."""
     issue = organize([item("reg", "regional")], sample_settings, "2026-12")
     keys = [s.key for s in issue.edition("montmagny").sections]
-    assert keys == ["regional", "chez-vous"]
+    assert keys == ["chez-vous", "regional"]
 
 
 def test_complete_edition_has_every_territory(sample_settings):

@@ -77,7 +77,7 @@ def test_item_page_in_full_with_canonical_and_dates(published):
                      r'alt="Illustration[^"]*" width="800" height="450"', text)
     assert ('<link rel="canonical" href="https://infolettre.example.org/2026-12/nouvelles/'
             'frigo-communautaire-lac-etchemin.html">') in text
-    assert "Publié le mercredi 2 décembre 2026" in text and "Corrigé le" not in text
+    assert "Publié le mercredi 2\u00a0décembre 2026" in text and "Corrigé le" not in text
     popote = _item_page(site, "2026-12", DOCUMENT_ITEM[:-3])
     assert 'href="../../2026-12/documents/rapport%20annuel.pdf"' in popote
     issue = (site / permalinks.issue_page("2026-12")).read_text(encoding="utf-8")
@@ -141,10 +141,10 @@ def test_a_correction_is_dated_and_the_first_publication_stays(published):
     assert (result.counts.new, result.counts.corrected, result.counts.withdrawn) == (0, 1, 0)
     text = _item_page(site, "2026-12", "frigo-communautaire-lac-etchemin")
     assert "Depuis le 13 novembre" in text and "le 12 novembre" not in text
-    assert "Publié le mercredi 2 décembre 2026" in text
-    assert "Corrigé le samedi 5 décembre 2026" in text
+    assert "Publié le mercredi 2\u00a0décembre 2026" in text
+    assert "Corrigé le samedi 5\u00a0décembre 2026" in text
     other = _item_page(site, "2026-12", DOCUMENT_ITEM[:-3])
-    assert "Corrigé le" not in other and "Publié le mercredi 2 décembre 2026" in other
+    assert "Corrigé le" not in other and "Publié le mercredi 2\u00a0décembre 2026" in other
 
 
 def test_a_withdrawn_item_keeps_its_page_without_its_text(published):
@@ -156,7 +156,7 @@ def test_a_withdrawn_item_keeps_its_page_without_its_text(published):
     assert result.counts.withdrawn == 1
     text = _item_page(site, "2026-12", "frigo-communautaire-lac-etchemin")
     assert "Ouverture d'un frigo communautaire à Lac-Etchemin" in text
-    assert "Cette nouvelle a été retirée du bulletin le jeudi 3 décembre 2026." in text
+    assert "Cette nouvelle a été retirée du bulletin le jeudi 3\u00a0décembre 2026." in text
     assert "Depuis le 12 novembre" not in text and "<img" not in text
     issue = (site / permalinks.issue_page("2026-12")).read_text(encoding="utf-8")
     assert "frigo-communautaire-lac-etchemin" not in issue

@@ -104,13 +104,32 @@ def test_footer_identifies_the_sender_and_offers_unsubscribe(sample_html, sample
         assert TOKENS.token("salutation") in page.text, slug
 
 
+def preheader(html: str) -> tuple[str, int]:
+    """Return the hidden preheader's HTML and its position in the body."""
+    body = html.split("<body", 1)[1]
+    hidden = re.search(r'<div style="display:none;[^"]*mso-hide:all;">(.*?)</div>', body, re.S)
+    assert hidden, "no preheader"
+    return hidden.group(1), body.index(hidden.group(0))
+
+
 def test_preheader_summarizes_the_edition(sample_html, sample_issue):
-    """A hidden preheader opens the body and names the edition's first items."""
+    """A hidden preheader opens the body and names the edition's own first three titles (a
+    territory's first), padded so clients do not pull the body after it; short."""
+    seen = set()
     for edition in sample_issue.editions:
-        body = sample_html[edition.slug].split("<body", 1)[1]
-        hidden = re.search(r'<div style="display:none;mso-hide:all;">(.*?)</div>', body, re.S)
-        assert hidden and body.index(hidden.group(0)) < 300, edition.slug
-        assert Page(edition.items[0].titre).text in Page(hidden.group(1)).text
+        hidden, where = preheader(sample_html[edition.slug])
+        assert where < 300, edition.slug
+        text = Page(hidden).text
+        titles = [Page(i.titre).text for i in edition.items[:3]]
+        assert text.startswith(Page("Ce mois-ci : " + " · ".join(titles)).text), edition.slug
+        assert hidden.startswith("Ce mois-ci&nbsp;: "), edition.slug  # our typography
+        assert hidden.count("\u034f\u200c&nbsp;") >= 12, edition.slug  # &#847;&zwnj;&nbsp;
+        assert len(hidden.encode()) < 2048, edition.slug
+        seen.add(text.split(" · ")[0])
+        if edition.slug != COMPLETE and edition.sections[0].items:
+            assert edition.sections[0].key == "chez-vous"
+            assert edition.items[0].territoire == edition.slug
+    assert len(seen) == len(sample_issue.editions)  # no two editions open alike
 
 
 def test_table_of_contents_lists_every_section(sample_html, sample_issue):
@@ -156,7 +175,7 @@ def test_text_colours_have_enough_contrast(sample_settings):
     css = re.sub(r"/\*.*?\*/", "", css, flags=re.S)
     band, footer, white = "#1b4965", "#eef2f5", "#ffffff"
     on = {"h1": band, ".top": band, ".ed": band, ".foot": footer, ".foot a": footer,
-          ".preview": footer}
+          ".preview": footer, ".web-band a": band}
     checked = 0
     for selector, body in re.findall(r"([^{}]+)\{([^}]*)\}", css):
         selector = selector.strip()
@@ -249,7 +268,7 @@ def test_attribute_values_reach_the_html_intact(sample_settings):
     assert "\\u{" not in html
     page = Page(html)
     assert [a["alt"] for a in page.all("img") if "frigo.jpg" in a.get("src", "")] == [alt]
-    assert f"En savoir plus : {titre}" in [a.get("aria-label") for a in page.all("a")]
+    assert f"En savoir plus\u00a0: {titre}" in [a.get("aria-label") for a in page.all("a")]
     assert "Plan\u202f: salle\u00a0B" in [a.get("title") for a in page.all("a")]
 
 
@@ -342,20 +361,27 @@ def test_each_section_kind_has_its_layout(sample_settings):
     assert "Salle du conseil" in page.text
     assert "Date limite : vendredi 15 janvier 2027" in page.text
     links = {a.get("href"): a for a in page.all("a")}
-    assert "https://example.org/voisine" in links  # headline linked to its page
-    assert links["https://example.org/frigo"]["aria-label"] == "En savoir plus : Frigo ouvert"
+    # a headline opens its page on the site ([infolettre] site of the sample)
+    assert "https://infolettre.example.org/2026-12/nouvelles/voisin.html" in links
+    assert links["https://example.org/frigo"]["aria-label"] == "En savoir plus\u00a0: Frigo ouvert"
     assert "Ailleurs dans la région" in page.text and "Bellechasse" in page.text
 
 
 def test_long_agenda_texts_are_shortened_only_when_a_link_tells_the_rest(sample_settings):
-    """An event with a link shows its opening; without a link, its whole text."""
+    """Without the site, an event with a link shows its opening, without one its whole
+    text; with the site, both are cut and « Lire la suite » opens their page."""
     long_text = "Premier paragraphe assez court.\n\n" + " ".join(["mot"] * 80) + " FIN"
     items = [make_item("lien", rubrique="agenda", corps=long_text, lien="https://ex.org/e"),
              make_item("sans", rubrique="agenda", corps=long_text.replace("FIN", "FINALE"))]
-    html = render(organize(items, sample_settings, MONTH), sample_settings)
+    no_site = dataclasses.replace(sample_settings, identity=dataclasses.replace(
+        sample_settings.identity, site=None))
+    html = render(organize(items, no_site, MONTH), no_site)
     assert "Premier paragraphe assez court." in html
     assert " FIN<" not in html and " FIN " not in html
-    assert "FINALE" in html
+    assert "FINALE" in html and "Lire la suite" not in html
+    html = render(organize(items, sample_settings, MONTH), sample_settings)
+    assert "FIN" not in html and html.count(">Lire la suite</a>") == 2
+    assert "https://infolettre.example.org/2026-12/nouvelles/sans.html" in html
 
 
 def test_mjml_rejected_by_mrml_becomes_a_build_error():

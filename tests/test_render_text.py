@@ -117,12 +117,18 @@ def test_special_characters_are_not_html_escaped(sample_settings):
 
 
 def test_excerpt_keeps_whole_blocks():
-    """A short body is its opening blocks; an announced list comes with its sentence."""
+    """A short body is its opening blocks; an announced list comes with its sentence; under
+    half the budget, the next paragraph is cut too (as text, between words, « … »)."""
     body = "Au programme :\n\n- un\n- deux\n\n" + "Suite " * 60
-    assert excerpt_markdown(body, 45) == "Au programme :\n\n- un\n- deux"
+    assert excerpt_markdown(body, 45) == "Au programme :\n\n- un\n- deux\n\n" + \
+        " ".join(["Suite"] * 38) + NBSP + "…"
+    assert excerpt_markdown(body, 6) == "Au programme :\n\n- un\n- deux"  # a list ends itself
     assert excerpt_markdown("Court.", 45) is None
     cut = excerpt_markdown("Long " * 80 + "[lien](https://x.org)", 10)
-    assert cut.endswith("…") and "https" not in cut and len(cut.split()) == 11
+    assert cut.endswith(NBSP + "…") and "https" not in cut and len(cut.split(" ")) == 10
+    two = "Premier paragraphe de sept mots en tout.\n\n" + "Deuxième paragraphe. " * 30
+    assert excerpt_markdown(two, 20) == "Premier paragraphe de sept mots en tout.\n\n" + \
+        "Deuxième paragraphe\\. " * 5 + "Deuxième paragraphe\\." + NBSP + "…"  # a sentence end
 
 
 def test_agenda_and_funding_show_date_place_and_deadline(sample_settings):
@@ -130,19 +136,20 @@ def test_agenda_and_funding_show_date_place_and_deadline(sample_settings):
     items = [make_item("fete", titre="Fête", rubrique="agenda"),
              make_item("appel", titre="Appel", rubrique="financement")]
     text = text_of(organize(items, sample_settings, MONTH), sample_settings)
-    assert "Jeudi 10 décembre 2026, de 13 h 30 à 16 h\n[" not in text
-    assert re.search(r"Jeudi 10 décembre 2026, de 13 h 30 à 16 h\nFête\nSalle du conseil · ",
-                     text)
-    assert f"Date limite{NBSP}: vendredi 15 janvier 2027\nAppel\n" in text
+    when = f"Jeudi 10{NBSP}décembre 2026, de 13{NBSP}h{NBSP}30 à 16{NBSP}h"
+    assert when + "\n[" not in text
+    assert re.search(when + r"\nFête\nSalle du conseil · ", text)
+    assert f"Date limite{NBSP}: vendredi 15{NBSP}janvier 2027\nAppel\n" in text
 
 
 def test_headlines_are_one_line_each_with_their_link(sample_settings):
-    """Other territories' news are bullets « titre — organisme (lien) » under their territory."""
+    """Other territories' news are bullets « titre — organisme » under their territory, the
+    address of its page on the site on the next line (whole, bare: every client links it)."""
     item = make_item("voisin", titre="Nouvelle voisine", territoire="bellechasse",
                      organisme="CDC de Bellechasse", lien="https://ex.org/v")
     text = text_of(organize([item], sample_settings, MONTH), sample_settings, "montmagny")
-    assert "Bellechasse\n-----------\n- Nouvelle voisine — CDC de Bellechasse " \
-           "(https://ex.org/v)" in text
+    assert "Bellechasse\n-----------\n- Nouvelle voisine — CDC de Bellechasse\n" \
+           "  https://infolettre.example.org/2026-12/nouvelles/voisin.html\n" in text
 
 
 def test_preview_marks_statuses_only_in_preview(sample_settings):

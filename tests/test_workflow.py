@@ -10,7 +10,7 @@ APPROVED = ("---\ntitre: Frigo communautaire\norganisme: CDC des Etchemins\nrubr
             "date: 2026-11-02\nstatut: approuve\n---\nTexte\n")
 SUBMITTED = ("---\ntitre: Nouvelle à relire\norganisme: CDC des Etchemins\nrubrique: nouvelles\n"
              "date: 2026-11-03\nstatut: soumis\n---\nTexte\n")
-BANNER = "Aperçu : ce document n'est pas approuvé"
+BANNER = "Aperçu\u00a0: ce document n’est pas approuvé"  # our typography (render's environment)
 
 
 def run(capsys, project, *args):

@@ -6,7 +6,7 @@ are left out, each with a note for the pivot — a warning naming it when the it
 approved yet (submitted or held: the pivot may not know it will never appear, see
 ``expired_pending``); same-day events in one territory are reported as possible clashes.
 
-Editions: one per territory — *Régional*, *Chez vous* (that territory), *Agenda* and
+Editions: one per territory — *Chez vous* (that territory), *Régional*, *Agenda* and
 *Financement* (regional and that territory's), *Ailleurs dans la région* (headlines from the
 other territories) — and the *complete* edition: *Régional*, every territory, the whole
 agenda and every open call.
@@ -188,10 +188,11 @@ def territorial_edition(slug: str, news: list[Item], events: list[Item], calls: 
                        tuple(sorted(in_territories(news + events + calls, t),
                                     key=lambda i: news_key(i, settings))))
                  for t in settings.territories if t != slug]
+    # The reader's own territory first: what happens near them is why they open it.
     sections = [
-        news_section(REGIONAL, _("Régional"), in_territories(news, REGIONAL), settings),
         news_section("chez-vous", _("Chez vous — {name}").format(name=name),
                      in_territories(news, slug), settings),
+        news_section(REGIONAL, _("Régional"), in_territories(news, REGIONAL), settings),
         dated_section(AGENDA, SectionKind.AGENDA, in_territories(events, REGIONAL, slug), settings),
         dated_section(FUNDING, SectionKind.FUNDING, in_territories(calls, REGIONAL, slug),
                       settings),

@@ -7,7 +7,8 @@ templates changed since the last preview. What the preview was built from is a
 
 - every file of ``content/<YYYY-MM>/`` (name and bytes; a symbolic link by its target,
   never followed), so an edit, an added photo, a moved or deleted item all count;
-- the configuration as loaded (``repr(settings)``) and the bytes of ``infolettre.toml``;
+- the configuration as loaded (``repr(settings)``) and the bytes of ``infolettre.toml``
+  (and of the logo, ``[infolettre] logo``: the preview shows its copy);
 - every template of ``templates/`` except the app's own (``templates/web/``);
 - the version of infolettre.
 
@@ -135,6 +136,9 @@ def fingerprint(settings: Settings, month: str) -> str:
     digest.update(f"infolettre {__version__}\0{settings!r}\0".encode())
     if settings.source is not None and Path(settings.source).is_file():
         digest.update(Path(settings.source).read_bytes())
+    logo = settings.identity.logo
+    if logo is not None and logo.is_file():
+        digest.update(b"logo\0" + logo.read_bytes())
     _hash_tree(digest, "content", month_folder(settings, month), skip=None)
     _hash_tree(digest, "templates", settings.paths.gabarits, skip="web")
     return digest.hexdigest()

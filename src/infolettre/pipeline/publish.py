@@ -121,13 +121,19 @@ def _signed_issue(settings: Settings, month: str, parution: date | None,
 
 
 def _copy_files(issue: Issue, settings: Settings, out: Path) -> None:
-    """Copy the images and the linked documents of the issue's items into the site."""
+    """Copy the images and the linked documents of the issue's items into the site, and the
+    bulletin's logo (``[infolettre] logo``)."""
     for item in issue.items:
         if item.image:
             _copy(item, item.image, out / permalinks.image(item.month, "").rstrip("/"),
                   settings)
         for name in linked_documents(item, settings):
             _copy(item, name, out / permalinks.document(item.month, "").rstrip("/"), settings)
+    logo = settings.identity.logo  # the emails load it from here (render.context.logo)
+    if logo is not None:
+        data = logo.read_bytes()
+        write_durably(out / permalinks.logo("").rstrip("/") / logo.name,
+                      lambda handle: handle.write(data), sync_dir=False)
 
 
 def _copy(item: Item, name: str, folder: Path, settings: Settings) -> None:

@@ -10,9 +10,11 @@ from typing import Any
 
 from ..models import COMPLETE, Edition, Issue, Item, SectionKind
 from ..settings import Settings
-from .. import dates
+from .. import dates, permalinks
+from .images import email_size, fit, pixel_size
 from .markdown import safe_link
 from .personalize import Placeholders
+from .summary import item_url, summary
 
 #: Where images are copied next to the rendered files (build/<YYYY-MM>/images/).
 IMAGES_DIR = "images"
@@ -26,6 +28,25 @@ def image_src(item: Item) -> str:
 def published_images(settings: Settings, month: str) -> str:
     """Return where a sent message loads images from: the archive published at ``site``."""
     return f"{settings.identity.site}/{month}/{IMAGES_DIR}/" if settings.identity.site else ""
+
+
+#: The box the logo fits in, at the top of the email (never enlarged: a small logo stays sharp).
+LOGO_BOX = (240, 64)
+
+
+def logo(settings: Settings) -> dict[str, Any] | None:
+    """Return the email's logo (``src``, ``width``, ``height``, ``alt``), None without one.
+
+    Loaded from the site (``permalinks.logo``): a message carries no attachment, and there
+    is nothing to load without ``[infolettre] site``.
+    """
+    path, site = settings.identity.logo, settings.identity.site
+    size = pixel_size(path) if path and site else None
+    if size is None:
+        return None
+    width, height = fit(size, *LOGO_BOX)
+    return {"src": permalinks.absolute(site, permalinks.logo(path.name)), "width": width,
+            "height": height, "alt": settings.identity.nom}
 
 
 def subject(issue: Issue, edition: Edition, settings: Settings) -> str:
@@ -51,6 +72,11 @@ def base_context(issue: Issue, settings: Settings, placeholders: Placeholders) -
         # Email images load from the published archive: none without [infolettre] site.
         "email_image_src": (lambda item: placeholders.token("images") + item.image)
         if settings.identity.site else None,
+        "image_size": email_size,
+        # Links to the site: only with [infolettre] site (None without: the email as before).
+        "item_url": lambda item: item_url(item, settings.identity.site),
+        "summary": lambda item, kind: summary(item, kind, settings.identity.site),
+        "logo": logo(settings),
         "safe_link": safe_link,
         "SectionKind": SectionKind,
         "COMPLETE": COMPLETE,
@@ -61,4 +87,7 @@ def base_context(issue: Issue, settings: Settings, placeholders: Placeholders) -
 def edition_context(base: dict[str, Any], issue: Issue, edition: Edition,
                     settings: Settings) -> dict[str, Any]:
     """Add one edition (and its subject line) to the shared context."""
-    return {**base, "edition": edition, "subject": subject(issue, edition, settings)}
+    site = settings.identity.site
+    return {**base, "edition": edition, "subject": subject(issue, edition, settings),
+            "edition_url": permalinks.absolute(site, permalinks.edition_page(
+                issue.month, edition.slug)) if site else None}

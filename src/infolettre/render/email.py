@@ -18,22 +18,18 @@ from typing import Any
 import css_inline
 import jinja2
 from babel.numbers import format_decimal
-from markupsafe import Markup
 from mjml import mjml2html
 
 from ..errors import BuildError
 from ..i18n import _, current_locale
-from ..models import Edition, Item
+from ..models import Edition
 from ..settings import Settings
 from .environment import render_template
-from .markdown import markdown_to_html, safe_link
-from .text import excerpt_markdown, upfirst
+from .text import upfirst
 
 TEMPLATE = "email.mjml.j2"
 #: Our content CSS, inlined into the compiled HTML (a template: it sits next to the markup).
 INLINE_CSS = "_email_inline.css.j2"
-#: Agenda and funding items show at most this many words when they link to more.
-SHORT_WORDS = 45
 _MJ_TAG = re.compile(r"<mj-[a-z]", re.I)
 
 
@@ -48,17 +44,7 @@ def render_email_html(env: jinja2.Environment, ctx: dict[str, Any], settings: Se
 
 def email_helpers() -> dict[str, Any]:
     """Return the functions ``email.mjml.j2`` calls besides the shared context."""
-    return {"short_body": short_body, "upfirst": upfirst}
-
-
-def short_body(item: Item, words: int = SHORT_WORDS) -> Markup:
-    """Return an agenda or funding item's text, shortened when its link tells the rest.
-
-    Its opening paragraphs up to ``words`` words (see ``text.excerpt_markdown``); the
-    whole text when it is short, or when there is no link to read the rest.
-    """
-    excerpt = excerpt_markdown(item.corps, words) if safe_link(item.lien) else None
-    return Markup(markdown_to_html(excerpt if excerpt is not None else item.corps))
+    return {"upfirst": upfirst}
 
 
 #: A start tag of the MJML source, its quoted attribute values whole (even with a « > »).

@@ -3,6 +3,11 @@
 Autoescaping is on for markup templates and off for ``*.txt.j2``; undefined names fail
 loudly (a typo in a template must not print an empty string). User content reaches
 templates only as data: it is never compiled as a template.
+
+French typography is given here, to our wording only (``typography``): ``_()`` and
+``ngettext()`` return the translated string with its no-break spaces and apostrophes
+*before* Jinja puts the values in (``%(titre)s`` stays as the person wrote it), and the date
+and time filters keep « 5 décembre » and « 9 h 30 » on one line.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from ..errors import BuildError
 from ..i18n import _
 from .. import dates
 from .markdown import markdown_to_html
+from .typography import date_typography, typography
 
 
 def _autoescape(name: str | None) -> bool:
@@ -34,15 +40,20 @@ def make_environment(template_dir: Path) -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.install_gettext_translations(i18n.translations(), newstyle=True)
+    catalog = i18n.translations()
+    env.install_gettext_callables(  # newstyle: Jinja substitutes the values after these
+        lambda message: typography(catalog.gettext(message)),
+        lambda singular, plural, n: typography(catalog.ngettext(singular, plural, n)),
+        newstyle=True)
     env.filters.update(
-        long_date=dates.long_date,
-        short_date=dates.short_date,
-        clock=dates.time_of_day,
+        long_date=lambda value: date_typography(dates.long_date(value)),
+        short_date=lambda value: date_typography(dates.short_date(value)),
+        clock=lambda value: date_typography(dates.time_of_day(value)),
         month_title=dates.month_title,
         markdown=lambda text: Markup(markdown_to_html(text)),
     )
-    env.globals.update(event_when=dates.event_when)
+    env.globals.update(event_when=lambda debut, fin: date_typography(
+        dates.event_when(debut, fin)))
     return env
 
 

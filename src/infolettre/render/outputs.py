@@ -15,7 +15,9 @@ import os
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote
 
+from .. import permalinks
 from ..errors import BuildError, Problem, Severity, cut
 from ..fsutil import atomic_write_text, write_durably
 from ..i18n import _
@@ -59,9 +61,11 @@ def write_outputs(result: BuildResult, settings: Settings, *, pdf: bool) -> None
     values = preview_values(settings)
     fill = rendered.placeholders.fill
     copy_images(rendered, out / IMAGES_DIR, settings)
+    logo = copy_logo(out / IMAGES_DIR, settings)
     for edition in rendered.editions:
         html_path, text_path = out / f"{edition.slug}.html", out / f"{edition.slug}.txt"
-        atomic_write_text(html_path, fill(edition.html, values, escape_html=True))
+        html = fill(edition.html, values, escape_html=True)
+        atomic_write_text(html_path, html.replace(*logo) if logo else html)
         atomic_write_text(text_path, fill(edition.text, values, escape_html=False))
         result.files += [html_path, text_path]
     result.problems += size_warnings(result, settings)
@@ -115,6 +119,33 @@ def copy_images(rendered: RenderedIssue, folder: Path, settings: Settings) -> No
                                  fix=_("Remettez l'image à côté de la nouvelle.")) from None
             write_durably(folder / item.image, lambda handle: handle.write(data),
                           sync_dir=False)
+
+
+#: The logo's name among the build's images (an item's photo may be called « logo.png »).
+LOGO_PREFIX = "logo-infolettre-"
+
+
+def copy_logo(folder: Path, settings: Settings) -> tuple[str, str] | None:
+    """Copy the logo beside the build's images, so its files and previews show it.
+
+    A message loads the logo from the site (``permalinks.logo``), which a preview may not
+    have yet: the files of the build load their copy instead. Returns (the address in the
+    message, the address in the build's files), None without a logo or a site.
+    """
+    logo, site = settings.identity.logo, settings.identity.site
+    if logo is None or not site:
+        return None
+    try:
+        data = logo.read_bytes()
+    except OSError:
+        raise BuildError(_("le logo est introuvable : {path}.").format(path=logo),
+                         where="[infolettre] logo",
+                         fix=_("Remettez le fichier du logo en place, ou retirez la clé "
+                               "logo de infolettre.toml.")) from None
+    name = LOGO_PREFIX + logo.name
+    write_durably(folder / name, lambda handle: handle.write(data), sync_dir=False)
+    return (permalinks.absolute(site, permalinks.logo(logo.name)),
+            f"{IMAGES_DIR}/{quote(name)}")
 
 
 def _read_no_follow(path: Path) -> bytes:

@@ -17,6 +17,7 @@ from typing import Any
 import jinja2
 
 from .environment import render_template
+from .excerpt import ELLIPSIS, cut_words
 from .markdown import parser
 
 TEMPLATE = "email.txt.j2"
@@ -43,7 +44,7 @@ def render_text(env: jinja2.Environment, ctx: dict[str, Any]) -> str:
 
 def text_helpers() -> dict[str, Any]:
     """Return the functions ``email.txt.j2`` calls besides the shared context."""
-    return {"md_text": markdown_to_text, "wrap": wrap, "excerpt": excerpt_markdown,
+    return {"md_text": markdown_to_text, "wrap": wrap,
             "rule": lambda char="-": char * WIDTH, "upfirst": upfirst}
 
 
@@ -85,21 +86,16 @@ def wrap(text: str, width: int | None = WIDTH, indent: str = "", first: str | No
                          break_long_words=False, break_on_hyphens=False)
 
 
-def cut_words(text: str, words: int) -> str:
-    """Return the first ``words`` words of ``text``, ending with « … » when cut."""
-    parts = text.split()
-    if len(parts) <= words:
-        return " ".join(parts)
-    return " ".join(parts[:words]).rstrip(",;:.") + " …"
-
-
 def excerpt_markdown(source: str, words: int) -> str | None:
-    """Return the opening blocks of ``source`` that fit in ``words`` words, as Markdown.
+    """Return the opening of ``source`` that fits in ``words`` words, as Markdown, with « … ».
 
     None when the whole text fits. Whole paragraphs and lists are kept (links too); a
     paragraph announcing a list (ending with « : ») keeps it if both fit in twice the
-    budget, or goes with it; a first paragraph longer than the budget is cut to its first
-    words, as plain text.
+    budget, or goes with it; a first paragraph a third over the budget is kept whole (cut,
+    it would lose only its end). When what is kept so far is under half the budget, the next
+    paragraph is cut too, as plain text, at a sentence end or else between words
+    (``excerpt.cut_words``). The cut ends with « … » when its last block is a paragraph (a
+    list ends by itself); a link to the rest always follows it in the templates.
     """
     source = source or ""
     if len(markdown_to_text(source, None, False).split()) <= words:
@@ -113,9 +109,16 @@ def excerpt_markdown(source: str, words: int) -> str | None:
         block = "\n".join(lines[token.map[0]:token.map[1]]).strip("\n")
         plain = markdown_to_text(block, None, False)
         announced = bool(kept) and kept[-1][1].rstrip().endswith(":")
-        count += len(plain.split())
-        if count > (2 * words if announced else words):
+        size = len(plain.split())
+        if not kept and words < size <= words * 4 // 3:  # a third over: whole, not cut
+            kept.append((block, plain))
             break
+        if count + size > (2 * words if announced else words):
+            if count < words // 2 and token.type == "paragraph_open":
+                kept.append((_escape(cut_words(plain, words - count)), plain))
+                return "\n\n".join(block for block, _plain in kept)
+            break
+        count += size
         kept.append((block, plain))
         if count > words:
             break
@@ -123,7 +126,9 @@ def excerpt_markdown(source: str, words: int) -> str | None:
         kept.pop()
     if not kept:
         return _escape(cut_words(markdown_to_text(source, None, False), words))
-    return "\n\n".join(block for block, _plain in kept)
+    last = kept[-1][0]
+    ending = "" if re.match(r"\s*([-*+]|\d+[.)])\s", last) else ELLIPSIS
+    return "\n\n".join(block for block, _plain in kept) + ending
 
 
 def _escape(text: str) -> str:

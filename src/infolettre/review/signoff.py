@@ -82,10 +82,23 @@ def item_record(item: Item) -> dict[str, Any]:
 
 
 def settings_record(settings: Settings) -> dict[str, Any]:
-    """Return the settings that change what readers see, as plain values."""
-    return {"identity": asdict(settings.identity),
-            "territories": [list(p) for p in settings.territories.items()],
-            "rubriques": [list(p) for p in settings.rubriques.items()]}
+    """Return the settings that change what readers see, as plain values.
+
+    The logo (``[infolettre] logo``) counts by its name and bytes, and only when there is
+    one: a configuration without a logo keeps the fingerprints it had before the key existed.
+    """
+    identity = asdict(settings.identity)
+    logo = identity.pop("logo", None)
+    record = {"identity": identity,
+              "territories": [list(p) for p in settings.territories.items()],
+              "rubriques": [list(p) for p in settings.rubriques.items()]}
+    if logo is not None:
+        try:
+            digest = _sha256(logo.read_bytes())
+        except OSError:
+            digest = None
+        record["logo"] = {"name": logo.name, "sha256": digest}
+    return record
 
 
 def serialize(issue: Issue, settings: Settings) -> bytes:

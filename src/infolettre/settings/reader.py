@@ -25,6 +25,7 @@ from .schema import (AFTER_PROCESSING, CONTROL_CHARS, DEFAULT_CONFIG, ENV_CONFIG
                      IMAP_SECURITY, PAPER_SIZES, SLUG_RE, Application, Dkim, FeedSource,
                      Identity, MailIntake, Organization, Paths, Settings, Unsubscribe, Watch)
 from .calendar import read_calendar
+from .logo import read_logo
 from .smtp import SmtpConfig
 
 
@@ -147,7 +148,7 @@ class _Reader:
         t = self.table("infolettre")
         w = "infolettre"
         self.check_keys("[infolettre]", t, {"nom", "region", "expediteur", "repondre_a",
-                                            "adresse_postale", "site", "langue", "fuseau"})
+                                            "adresse_postale", "site", "langue", "fuseau", "logo"})
         expediteur = self.text(w, t, "expediteur")
         if "@" not in parseaddr(expediteur)[1]:
             raise self.fail(f"{w}.expediteur", expediteur,
@@ -167,7 +168,7 @@ class _Reader:
             nom=self.text(w, t, "nom"), region=self.text(w, t, "region"),
             expediteur=expediteur, repondre_a=repondre_a,
             adresse_postale=self.text(w, t, "adresse_postale", lines=True), site=site,
-            langue=self.text(w, t, "langue", "fr_CA"), fuseau=fuseau)
+            langue=self.text(w, t, "langue", "fr_CA"), fuseau=fuseau, logo=read_logo(self, t))
 
     def address(self, key: str, value: str) -> str:
         try:

@@ -43,6 +43,7 @@ class Identity:
     site: str | None = None
     langue: str = "fr_CA"
     fuseau: str = "America/Montreal"
+    logo: Path | None = None  # PNG, JPEG or GIF (settings.logo), shown when ``site`` is set
 
     @cached_property
     def sender_address(self) -> str:
