@@ -1,9 +1,11 @@
 """QR codes for paper: a phone opens an item's link without anyone typing the address.
 
 The print edition writes every link out (« En savoir plus : https://… ») and, beside it, its
-QR code. The code is an SVG (vector: sharp at any printer resolution, a few hundred bytes in
-the PDF) inlined as a ``data:`` URI, which ``render.print.write_pdf`` allows and which needs
-no file beside ``print.html``. Error correction « M » (15 %), raised by segno when the symbol
+QR code. The code is a black-and-white PNG inlined as a ``data:image/png;base64`` URI: no
+file beside ``print.html``, and the one kind of ``data:`` image the outputs allow (an SVG
+could carry a script: tests/safety.py refuses every SVG URI, ours included). Each module is
+``SCALE`` pixels: a 2 cm code of up to 57 modules prints at 300 dpi or better, sharp enough
+for a phone, at about a kilobyte per code. Error correction « M » (15 %), raised by segno when the symbol
 has room, so a smudge or a fold does not stop a reader; a quiet zone of 4 modules, as the
 standard asks, so the code reads even when printed against other text.
 """
@@ -17,6 +19,8 @@ from markupsafe import Markup
 
 #: Modules of white around the symbol (ISO/IEC 18004 asks for 4).
 QUIET_ZONE = 4
+#: Pixels per module of the PNG.
+SCALE = 8
 
 
 def qr_code(data: str) -> segno.QRCode:
@@ -26,13 +30,10 @@ def qr_code(data: str) -> segno.QRCode:
 
 @lru_cache(maxsize=512)
 def qr_data_uri(data: str) -> str:
-    """Return the QR code of ``data`` as an SVG ``data:`` URI, sized by CSS (no width/height).
+    """Return the QR code of ``data`` as a PNG ``data:`` URI, sized by CSS (2 cm).
 
     Black on white whatever the page's colours: low-contrast codes fail on cheap phones.
+    Base64 holds no character HTML would escape: Markup keeps the attribute as is.
     """
-    uri = qr_code(data).svg_data_uri(border=QUIET_ZONE, omitsize=True, dark="#000",
-                                     light="#fff", encode_minimal=True)
-    # Minimal encoding leaves spaces and single quotes, which a double-quoted attribute
-    # holds as is (segno percent-encodes « < », « > », « " », « & », « # »; the tests read
-    # the attribute back whole). Markup spares each quote five bytes of HTML escaping.
-    return Markup(uri)
+    return Markup(qr_code(data).png_data_uri(scale=SCALE, border=QUIET_ZONE, dark="#000",
+                                             light="#fff"))
