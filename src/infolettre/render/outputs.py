@@ -51,7 +51,8 @@ class BuildResult:
 
 def preview_values(settings: Settings) -> dict[str, str]:
     """Return the per-recipient values shown in the files of ``build/`` (no real person)."""
-    return {"salutation": _("Bonjour,"), "courriel": "",
+    # « Envoyé à … » names each person's address in a sent copy; here, what will stand there.
+    return {"salutation": _("Bonjour,"), "courriel": _("(l'adresse de chaque personne)"),
             "desabonnement": f"mailto:{settings.identity.repondre_a}", "images": f"{IMAGES_DIR}/"}
 
 
