@@ -137,6 +137,10 @@ def test_the_postal_list_and_the_print_pdf_download_with_french_names(pivot, her
     assert "filename*=UTF-8''" + quote("Le Fil régional 2026-12 — envoi postal.csv") \
         in disposition
     assert answer.data.startswith(b"\xef\xbb\xbf") or b"," in answer.data
+    labels = pivot.get(f"{PAGE}/etiquettes.pdf")  # the sample has people who get paper
+    assert labels.status_code == 200 and labels.data.startswith(b"%PDF")
+    assert quote("étiquettes Avery 5160.pdf") in labels.headers["Content-Disposition"]
+    assert "Étiquettes d'adresse" in pivot.get(PAGE).text
     assert pivot.get(f"{PAGE}/impression.pdf").status_code == 404  # not built yet
     (here.paths.sortie / MONTH).mkdir(parents=True, exist_ok=True)
     (here.paths.sortie / MONTH / "print.pdf").write_bytes(b"%PDF-1.7 essai")
@@ -149,7 +153,7 @@ def test_the_postal_list_and_the_print_pdf_download_with_french_names(pivot, her
 # -- the security matrix -------------------------------------------------------------------
 
 POSTS = ["", "/incertains/renvoyer", "/incertains/recus"]
-GETS = ["", "/liste-postale.csv", "/impression.pdf"]
+GETS = ["", "/liste-postale.csv", "/etiquettes.pdf", "/impression.pdf"]
 
 
 def test_without_a_session_pages_go_to_sign_in_and_posts_do_nothing(web, here):

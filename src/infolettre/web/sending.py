@@ -4,7 +4,8 @@ The pivot only. « Lancer l'envoi » starts ``infolettre send`` in the backgroun
 (``pipeline.start_send``) and comes back at once; while the send runs the page refreshes
 itself every 5 seconds (a meta refresh: no script) with the ledger's counts and the end of
 the log. The « incertains » get the command line's decision (resend them) or the other one
-(they arrived: count them as sent). The postal list and the print PDF are downloads.
+(they arrived: count them as sent). The postal list, its mailing labels and the print PDF
+are downloads.
 """
 
 from __future__ import annotations
@@ -94,6 +95,20 @@ def postal_list(month: str):
     path = pipeline.postal(_settings(), month).csv
     return send_file(path, mimetype="text/csv", as_attachment=True,
                      download_name=_("{bulletin} {month} — envoi postal.csv").format(
+                         bulletin=_settings().identity.nom, month=month))
+
+
+@blueprint.get("/envoi/<month>/etiquettes.pdf")
+def postal_labels(month: str):
+    """Download the mailing labels (Avery 5160) of the same people; 404 when nobody gets
+    the issue by mail (there is then no sheet to print)."""
+    require("envoyer")
+    month = checked_month(month)
+    path = pipeline.postal(_settings(), month).labels
+    if path is None or not path.is_file():
+        abort(404)
+    return send_file(path, mimetype="application/pdf", as_attachment=True,
+                     download_name=_("{bulletin} {month} — étiquettes Avery 5160.pdf").format(
                          bulletin=_settings().identity.nom, month=month))
 
 
