@@ -293,3 +293,27 @@ def test_a_month_nobody_prepared_is_reported_not_failed(project):
     assert send.status == "attente" and "content/2027-02 n'existe pas" in send.message
     assert subjects(settings) == ["[infolettre] Date de tombée : numéro de février 2027",
                                   "[infolettre] Envoi en attente : numéro de février 2027"]
+
+
+def test_a_send_that_could_not_publish_the_site_tells_the_pivot(project):
+    """The messages go out (they matter more than the archive), and the pivot is told that
+    their links to the site lead nowhere until ``infolettre publish`` runs again."""
+    settings = make_project(project, EMAILS)
+    settings.paths.site.write_text("un fichier à la place du dossier du site\n", encoding="utf-8")
+    clock = FixedClock(SEND - timedelta(days=1))
+    pipeline.approve(settings, MONTH, "pivot@example.org", clock=clock)
+    clock.moment = (SEND + timedelta(minutes=5)).astimezone(clock.moment.tzinfo)
+    (outcome,) = run(settings, clock, "envoi")
+    assert outcome.status == "fait" and len(sent_files(settings)) == 6
+    [told] = [m for m in notices(settings) if "Site non publié" in str(m["Subject"])]
+    assert "relancez infolettre publish 2026-12" in told.get_content()
+
+
+def test_a_send_that_published_the_site_says_nothing_about_it(project):
+    settings = make_project(project, EMAILS)
+    clock = FixedClock(SEND - timedelta(days=1))
+    pipeline.approve(settings, MONTH, "pivot@example.org", clock=clock)
+    clock.moment = (SEND + timedelta(minutes=5)).astimezone(clock.moment.tzinfo)
+    (outcome,) = run(settings, clock, "envoi")
+    assert outcome.status == "fait" and (settings.paths.site / "index.html").is_file()
+    assert not [s for s in subjects(settings) if "Site" in s]

@@ -212,8 +212,10 @@ def write_site(out: Path, files: dict[str, bytes]) -> list[str]:
     return written
 
 
-#: The ``kind`` of the note ``send`` returns once the issue is published (its command shows it).
+#: The ``kind`` of the note ``send`` returns once the issue is published (its command shows
+#: it), and of the warning when publishing failed (the scheduler tells the pivot).
 PUBLISHED = "publie"
+NOT_PUBLISHED = "non-publie"
 
 
 def publish_before_send(settings: Settings, month: str, *, parution: date | None,
@@ -233,7 +235,7 @@ def publish_before_send(settings: Settings, month: str, *, parution: date | None
                           "({error}) : les liens des messages vers le site peuvent ne pas "
                           "fonctionner.").format(error=cut(str(exc), 300)),
                         fix=_("Corrigez la cause, puis relancez infolettre publish {month}.")
-                        .format(month=month))]
+                        .format(month=month), kind=NOT_PUBLISHED)]
     return [*result.problems, Problem(
         Severity.NOTICE, _("Site publié avant l'envoi : {index} (à mettre en ligne à "
                            "{site}).").format(index=result.index, site=settings.identity.site),

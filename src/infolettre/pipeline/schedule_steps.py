@@ -29,6 +29,7 @@ from ..deliver.ledger import State
 from ..deliver.started import open_ledger
 from ..gather.files import gather_files
 from ..i18n import _, ngettext
+from ..render.text import upfirst
 from ..review.attention import silent_organizations
 from ..settings import Settings
 from ..state.runlock import current_holder
@@ -38,6 +39,7 @@ from . import notices
 from .data import backup
 from .gather import gather_feeds, gather_mail
 from .issue import send, status
+from .publish import NOT_PUBLISHED
 from .sending import signoff_state
 
 Action = Callable[[Settings, Occurrence, StepStore, Clock], tuple[str, str]]
@@ -149,9 +151,19 @@ def send_issue(settings: Settings, occurrence: Occurrence, store: StepStore,
     state = signoff_state(settings, month, clock=clock)
     if not state.sendable:
         return _not_sendable(settings, occurrence, state, clock)
-    report, _problems = send(settings, month, clock=clock)
+    report, problems = send(settings, month, clock=clock)
+    _tell_not_published(settings, month, problems, clock)
     follow_up(settings, month, store, clock)
     return DONE, report.summary()
+
+
+def _tell_not_published(settings: Settings, month: str, problems: list, clock: Clock) -> None:
+    """Tell the pivot when the site could not be published before the send: the messages
+    went out, but their links to the site lead nowhere until it is."""
+    for problem in (p for p in problems if p.kind == NOT_PUBLISHED):
+        notices.deliver(settings, notices.for_pivot(settings, _(
+            "[infolettre] Site non publié : numéro de {mois}").format(mois=month_title(month)),
+            f"{upfirst(problem.message)}\n\n{problem.fix}\n"), clock)
 
 
 def _not_sendable(settings, occurrence, state, clock) -> tuple[str, str]:
