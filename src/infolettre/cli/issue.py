@@ -134,7 +134,8 @@ def status(month: Optional[str], failed: bool, csv_path: Optional[Path]) -> None
     if settings.bounces is not None:
         from ..pipeline.suppressions import issue_bounces
 
-        console.print(f"{report.month} : {issue_bounces(settings, report.month).summary()}")
+        console.print(f"{report.month} : {issue_bounces(settings, report.month).summary()}",
+                      soft_wrap=True)
     if failed:
         for row in report.failures:
             console.print(f"{row.email} ({row.edition}) : {row.reason}", soft_wrap=True)
