@@ -247,3 +247,29 @@ def test_without_rebonds_the_envelope_sender_stays_the_sender(sample_here, monke
     seen = []
     send(sample_here, MONTH, progress=seen.append)
     assert {r.envelope.sender for r in seen} == {"infolettre@example.org"}
+
+
+# -- the [rebonds] table ----------------------------------------------------------------------
+
+def test_settings_defaults_and_errors(project):
+    from infolettre.errors import ConfigError
+
+    assert project.settings().bounces is None  # the sample leaves it commented: no VERP
+    with project.config.open("a", encoding="utf-8") as config:
+        config.write('\n[rebonds]\nmaildir = "rebonds"\n')
+    bounces = project.settings().bounces
+    assert (bounces.adresse, bounces.domaine) == ("rebonds", "example.org")
+    assert (bounces.temporaires_de_suite, bounces.conservation_jours) == (3, 400)
+    assert bounces.maildir == project.root / "rebonds" and bounces.has_mailbox
+    text = project.config.read_text(encoding="utf-8")
+    for line, words in (('adresse = "rebonds+x"', "rebonds.adresse"),
+                        ('domaine = "pas un domaine"', "rebonds.domaine"),
+                        ("temporaires_de_suite = 0", "rebonds.temporaires_de_suite"),
+                        ("conservation = 30", "Vouliez-vous dire « conservation_jours »")):
+        project.config.write_text(text + line + "\n", encoding="utf-8")
+        with pytest.raises(ConfigError) as info:
+            project.settings()
+        assert words in info.value.message + (info.value.fix or "")
+    project.config.write_text(text, encoding="utf-8")
+    project.calendar('releve_rebonds = ""')
+    assert project.settings().calendar.releve_rebonds is None

@@ -23,7 +23,7 @@ def bounces(maildir: Optional[Path]) -> None:
     report = process_bounces(_settings(), maildir=maildir, clock=state.clock)
     console.print(report.summary(), soft_wrap=True)
     for email in report.suspended:
-        console.print(_("  suspendue : {email}").format(email=email), soft_wrap=True)
+        console.print("  " + _("suspendue : {email}").format(email=email), soft_wrap=True)
     for name, reason in [*report.to_review, *report.left]:
         console.print(f"  {name} : {reason}", soft_wrap=True)
     raise click.exceptions.Exit(1 if report.to_review or report.left else 0)

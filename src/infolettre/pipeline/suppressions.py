@@ -104,6 +104,12 @@ def reactivate(settings: Settings, address: str, by: str, *,
             return found
 
 
+def bounces_of(settings: Settings, address: str) -> list[BounceRecord]:
+    """Return the bounce records of one address, oldest issue first (the review app shows
+    them beside « Réactiver »: kind, issue, date, the server's words)."""
+    return _read(settings, lambda store: store.records(email=address.strip())) or []
+
+
 @dataclass(frozen=True)
 class IssueBounces:
     """The bounces of one issue: counts by kind, the addresses it got suspended, records."""
