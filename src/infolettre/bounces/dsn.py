@@ -1,0 +1,150 @@
+"""RFC 3464 delivery status notifications, read with the standard library: the
+message/delivery-status part holds one block of fields for the message, then one per
+recipient (Final-Recipient, Original-Recipient, Action, Status, Diagnostic-Code,
+Remote-MTA). Only failed and delayed recipients are failures: delivered, relayed and
+expanded ones say the message went through."""
+
+from __future__ import annotations
+
+import re
+from email.message import Message
+
+from .classify import find_status, kind_for, normalize_status, status_from_reply
+from .model import Failure
+from .text import TEXT_LIMIT, clean, content_type, header_all, part_text, walk
+
+#: The media types of a machine-readable delivery status (RFC 3464, RFC 6533 for SMTPUTF8).
+STATUS_TYPES = ("message/delivery-status", "message/global-delivery-status",
+                "text/delivery-status")
+#: Recipients whose delivery did not fail: not failures.
+NOT_FAILED = {"delivered", "relayed", "expanded"}
+#: More recipients than this in one report are not read (a forged report can list 10,000).
+MAX_FAILURES = 300
+
+_RECIPIENT_FIELDS = {"final-recipient", "original-recipient", "action", "status"}
+_FIELD = re.compile(r"^([A-Za-z][A-Za-z0-9-]{0,60})\s*:\s?(.*)$")
+_ADDRESS = re.compile(r"[^\s<>\"';,()\[\]]+@[^\s<>\"';,()\[\]]+")
+
+
+def status_parts(msg: Message) -> list[Message]:
+    """The delivery-status parts of a message, wherever they are nested."""
+    return [part for part in walk(msg) if content_type(part) in STATUS_TYPES]
+
+
+def read_status_part(part: Message, notes: list[str]) -> tuple[list[Failure], int]:
+    """The failures one delivery-status part reports, and how many recipients it lists."""
+    failures: list[Failure] = []
+    listed = 0
+    for fields in _blocks(part):
+        if not _RECIPIENT_FIELDS & fields.keys():
+            continue
+        listed += 1
+        failure = _failure(fields)
+        if failure is None:
+            continue
+        if len(failures) >= MAX_FAILURES:
+            continue
+        failures.append(failure)
+    if listed > MAX_FAILURES and len(failures) >= MAX_FAILURES:
+        notes.append(f"rapport de {listed} destinataires : seuls les {MAX_FAILURES} premiers "
+                     "échecs sont lus")
+    return failures, listed
+
+
+def _failure(fields: dict[str, str]) -> Failure | None:
+    """One recipient block as a failure, or None when it says the delivery went through."""
+    action = clean(fields.get("action", ""), 40).lower() or None
+    if action:
+        action = action.split()[0].strip(";")
+    if action in NOT_FAILED:
+        return None
+    diagnostic = _strip_type(fields.get("diagnostic-code", ""))
+    status = normalize_status(fields.get("status"))
+    if status and status.endswith(".0.0"):
+        finer = find_status(diagnostic)
+        if finer and finer[0] == status[0]:
+            status = finer
+    if not status:
+        status = find_status(diagnostic) or status_from_reply(diagnostic)
+    if status and status.startswith("2.") and action != "failed":
+        return None
+    if action is None and status is None:
+        return None
+    recipient = (_address(fields.get("final-recipient", ""))
+                 or _address(fields.get("original-recipient", "")))
+    remote = _strip_type(fields.get("remote-mta", "")) or None
+    return Failure(recipient=recipient, status=status, kind=kind_for(status, action),
+                   action=action, diagnostic=clean(diagnostic),
+                   remote_mta=clean(remote, 200) or None if remote else None)
+
+
+def _address(value: str) -> str | None:
+    """« rfc822; Jean@Example.org » → « jean@example.org »."""
+    match = _ADDRESS.search(_strip_type(value))
+    if not match:
+        return None
+    return clean(match.group(0), 320).lower().strip(".") or None
+
+
+def _strip_type(value: str) -> str:
+    """The value without its « rfc822; » / « smtp; » / « dns; » type prefix."""
+    value = clean(value, 2000)
+    head, sep, rest = value.partition(";")
+    if sep and re.fullmatch(r"\s*[A-Za-z0-9-]{1,20}\s*", head):
+        return rest.strip()
+    return value
+
+
+def _blocks(part: Message) -> list[dict[str, str]]:
+    """The groups of fields of a delivery-status part, lower-cased names, first value of
+    each field kept. The parser usually splits them into sub-messages; when it could not
+    (transfer-encoded, malformed), the text is split on blank lines here."""
+    try:
+        payload = part.get_payload()
+    except Exception:  # noqa: BLE001
+        payload = None
+    if isinstance(payload, list) and payload:
+        blocks = []
+        for sub in payload[: MAX_FAILURES * 40]:
+            fields: dict[str, str] = {}
+            for name in _RECIPIENT_FIELDS | {"diagnostic-code", "remote-mta"}:
+                values = header_all(sub, name)
+                if values:
+                    fields[name] = values[0]
+            blocks.append(fields)
+        # A block the parser swallowed (no blank line before it) is found in the text too.
+        if any(blocks):
+            return blocks
+    return parse_fields(part_text(part, TEXT_LIMIT))
+
+
+def parse_fields(text: str) -> list[dict[str, str]]:
+    """Blocks of « Name: value » lines separated by blank lines, continuation lines
+    unfolded; a repeated Final-Recipient inside a block starts a new one (some servers
+    forget the blank line)."""
+    blocks: list[dict[str, str]] = []
+    fields: dict[str, str] = {}
+    last = None
+    for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")[:200_000]:
+        if not line.strip():
+            if fields:
+                blocks.append(fields)
+            fields, last = {}, None
+            continue
+        if line[:1] in " \t" and last:
+            fields[last] = (fields[last] + " " + line.strip())[:4000]
+            continue
+        match = _FIELD.match(line)
+        if not match:
+            continue
+        name = match.group(1).lower()
+        if name == "final-recipient" and name in fields:
+            blocks.append(fields)
+            fields = {}
+        last = name
+        fields.setdefault(name, match.group(2).strip()[:4000])
+        if fields.get(name) != match.group(2).strip()[:4000]:
+            last = None
+    if fields:
+        blocks.append(fields)
+    return blocks
