@@ -34,6 +34,7 @@ from email.policy import compat32
 from pathlib import Path
 
 from .. import verp
+from ..bounces import read_bounce
 from ..bounces.counting import decide
 from ..bounces.model import Failure, Kind, Nature
 from ..calendar.steps import Occurrence
@@ -41,6 +42,7 @@ from ..clock import SYSTEM_CLOCK, Clock
 from ..errors import InfolettreError
 from ..i18n import _
 from ..mailbox import Handled, MaildirFolder, Message, each_message
+from ..mailbox.limits import parse
 from ..mailbox.imap import ENV_PASSWORD as IMAP_PASSWORD
 from ..mailbox.imap import ImapError, ImapFolder, connect, login, logout
 from ..settings import Settings
@@ -122,9 +124,7 @@ class BounceHandler:
         self._recipients: dict[str, list[str]] = {}
 
     def take(self, message: Message) -> BounceResult:
-        from ..bounces import read_bounce  # TEMP until wt-parse is merged
-
-        reading = read_bounce(message.raw)
+        reading = read_bounce(parse(message.raw))  # measured before (mailbox.screen)
         if reading.nature is Nature.AUTOREPLY:
             return BounceResult(Nature.AUTOREPLY.value, reason=reading.reason)
         if reading.nature is not Nature.BOUNCE or not reading.failures:
