@@ -266,3 +266,14 @@ def test_the_daily_step(data):
         quiet = dataclasses.replace(data, bounces=Bounces("example.org"))
         status, text = ACTIONS["rebonds"](quiet, occurrence, store, FixedClock(at_seven))
         assert status == OK and "aucune boîte" in text
+
+
+def test_cli_without_rebonds_says_what_to_write(project, capsys):
+    code = main(["--config", str(project.config), "rebonds"], clock=FixedClock(NOW))
+    err = capsys.readouterr().err
+    assert code == 2 and "la table [rebonds] est absente" in err
+    assert "Pour corriger" in err and "infolettre.toml" in err
+    assert main(["--config", str(project.config), "suppressions"],
+                clock=FixedClock(NOW)) == 0  # no state yet: nothing suspended, nothing made
+    assert "Aucune adresse suspendue." in capsys.readouterr().out
+    assert not (project.root / "data").exists()

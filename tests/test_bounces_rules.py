@@ -273,3 +273,42 @@ def test_settings_defaults_and_errors(project):
     project.config.write_text(text, encoding="utf-8")
     project.calendar('releve_rebonds = ""')
     assert project.settings().calendar.releve_rebonds is None
+
+
+def test_over_smtp_mail_from_is_verp_and_from_header_unchanged(sample_here, monkeypatch):
+    """Through a real SMTP server: MAIL FROM is each recipient's VERP address, the From
+    header stays the bulletin's."""
+    import email
+    import email.policy
+
+    from infolettre.settings import SmtpConfig
+    from infolettre.state.secret import load_secret
+
+    from .sinks import CountingSink, counting_server
+
+    class Recording(CountingSink):
+        def __init__(self):
+            super().__init__()
+            self.envelopes = []
+
+        async def handle_DATA(self, server, session, envelope):
+            self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos),
+                                   envelope.original_content or envelope.content))
+            return await super().handle_DATA(server, session, envelope)
+
+    monkeypatch.setenv("INFOLETTRE_SECRET", "s" * 40)
+    sink = Recording()
+    with counting_server(sink) as port:
+        smtp = SmtpConfig.from_table({"hote": "127.0.0.1", "port": port, "securite": "aucune",
+                                      "connexions": 1}, {}, where="test")
+        settings = dataclasses.replace(sample_here, smtp=smtp,
+                                       bounces=Bounces("example.org", adresse="retours"))
+        approve(settings, MONTH, "Julie Roy")
+        report, _problems = send(settings, MONTH)
+    assert report.sent == len(sink.envelopes) == 12
+    secret = load_secret(settings.paths.donnees)
+    for mail_from, (rcpt,), content in sink.envelopes:
+        parsed = verp.parse(mail_from, "retours", "example.org")
+        assert verp.match(secret, parsed, [rcpt]) == rcpt.lower()
+        message = email.message_from_bytes(content, policy=email.policy.default)
+        assert message["From"].addresses[0].addr_spec == "infolettre@example.org"
