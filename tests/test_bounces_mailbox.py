@@ -5,6 +5,8 @@ scheduler's daily step."""
 from __future__ import annotations
 
 import dataclasses
+import email
+import email.policy
 import imaplib
 import re
 from contextlib import closing
@@ -20,6 +22,7 @@ from infolettre.clock import FixedClock
 from infolettre.deliver.ledger import Ledger
 from infolettre.mailbox.imap import imap_utf7_encode
 from infolettre.pipeline.bounces import process_bounces
+from infolettre.pipeline.notices import notice_folder
 from infolettre.pipeline.schedule_steps import ACTIONS
 from infolettre.pipeline.suppressions import list_suppressions
 from infolettre.settings.bounces import ENV_PASSWORD, Bounces
@@ -262,10 +265,18 @@ def test_the_daily_step(data):
         store = StepStore(conn)
         status, text = ACTIONS["rebonds"](data, occurrence, store, FixedClock(at_seven))
         assert status == OK and "1 adresse(s) suspendue(s)" in text
+        told = [email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
+                for p in notice_folder(data).rglob("*.eml")]
+        assert len(told) == 1 and "1 adresse(s) suspendue(s)" in told[0]["Subject"]
+        assert f"- {DEAD} (rebond définitif, numéro {MONTH} : 550 5.1.1" in \
+            told[0].get_body(("plain",)).get_content()
         # without a mailbox: quiet, nothing read, no notice
         quiet = dataclasses.replace(data, bounces=Bounces("example.org"))
         status, text = ACTIONS["rebonds"](quiet, occurrence, store, FixedClock(at_seven))
         assert status == OK and "aucune boîte" in text
+        status, text = ACTIONS["rebonds"](data, occurrence, store, FixedClock(at_seven))
+        assert "0 adresse(s) suspendue(s)" in text  # nothing new: no second notice
+        assert len(list(notice_folder(data).rglob("*.eml"))) == 1
 
 
 def test_cli_without_rebonds_says_what_to_write(project, capsys):

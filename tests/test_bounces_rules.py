@@ -126,8 +126,12 @@ def test_rules_over_three_simulated_issues(data):
             bounce("politique@example.org", month, "a-verifier", f"<q{n}>")
         assert not bounce("morte@example.org", "2027-01", "definitif", "<a1>")  # read twice
         suspended = apply_rules(store, data.bounces, clock)
-        assert suspended == ["morte@example.org", "pleine@example.org"]
-        assert apply_rules(store, data.bounces, clock) == []  # once
+        assert list(suspended) == ["morte@example.org", "pleine@example.org"]
+        assert suspended["morte@example.org"] == ("rebond définitif, numéro 2027-01 : "
+                                                  "definitif pour morte@example.org")
+        assert suspended["pleine@example.org"].startswith(
+            "rebonds temporaires à 3 numéros de suite, numéro 2027-03")
+        assert apply_rules(store, data.bounces, clock) == {}  # once
     found = {s.email: s for s in list_suppressions(data)}
     assert found["morte@example.org"].reason == "definitif"
     assert found["morte@example.org"].month == "2027-01"
@@ -153,7 +157,7 @@ def test_ledger_5xx_counts_as_hard_but_5_7_x_goes_to_review(data):
         store = BounceStore(conn, clock=clock)
         assert record_ledger_refusals(store, data.bounces, clock) == 2
         assert record_ledger_refusals(store, data.bounces, clock) == 0  # once each
-        assert apply_rules(store, data.bounces, clock) == ["morte@example.org"]
+        assert list(apply_rules(store, data.bounces, clock)) == ["morte@example.org"]
         kinds = {r.email: r.kind for r in store.records(month="2027-03")}
     assert kinds == {"morte@example.org": "definitif", "politique@example.org": "a-verifier"}
 
@@ -175,7 +179,7 @@ def test_reactivate_lifts_the_suspension_and_the_count_starts_again(data):
     with store_of(data) as conn:
         store = BounceStore(conn, clock=clock)
         store.record(BounceRecord("morte@example.org", "2027-01", "definitif", "<a>", NOW))
-        assert apply_rules(store, data.bounces, clock) == ["morte@example.org"]
+        assert list(apply_rules(store, data.bounces, clock)) == ["morte@example.org"]
     with pytest.raises(InfolettreError) as info:
         reactivate(data, "inconnue@example.org", "Julie", clock=clock)
     assert "n'est pas suspendue" in info.value.message
@@ -188,7 +192,7 @@ def test_reactivate_lifts_the_suspension_and_the_count_starts_again(data):
         reactivate(data, "morte@example.org", "Julie", clock=clock)
     assert "déjà été réactivée" in info.value.message
     with store_of(data) as conn:  # the old bounce no longer counts
-        assert apply_rules(BounceStore(conn, clock=clock), data.bounces, clock) == []
+        assert apply_rules(BounceStore(conn, clock=clock), data.bounces, clock) == {}
 
 
 def test_export_csv_in_french_with_bom(data, tmp_path):

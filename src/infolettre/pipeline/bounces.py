@@ -35,7 +35,7 @@ from pathlib import Path
 
 from .. import verp
 from ..bounces import read_bounce
-from ..bounces.counting import decide
+from ..bounces.counting import HARD, decide
 from ..bounces.model import Failure, Kind, Nature
 from ..calendar.steps import Occurrence
 from ..clock import SYSTEM_CLOCK, Clock
@@ -52,6 +52,7 @@ from ..state.bounces import BounceRecord, BounceStore
 from ..state.runlock import lock_data_dir
 from ..state.secret import load_secret
 from ..state.steps import OK, StepStore
+from . import notices
 
 SEVERITY = {Kind.HARD: 3, Kind.SOFT: 2, Kind.REVIEW: 1}
 _ENHANCED = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
@@ -83,6 +84,7 @@ class BounceReport:
     forged: int = 0              # a VERP token that matches nobody
     purged: int = 0              # records deleted by retention
     suspended: list[str] = field(default_factory=list)
+    reasons: dict[str, str] = field(default_factory=dict)  # suspended now: the server's words
     to_review: list[tuple[str, str]] = field(default_factory=list)  # (label, reason)
     left: list[tuple[str, str]] = field(default_factory=list)       # (label, problem)
 
@@ -211,7 +213,8 @@ def process_bounces(settings: Settings, *, maildir: Path | None = None,
                               imap_options)
             finally:
                 report.from_ledger = record_ledger_refusals(store, config, clock)
-                report.suspended = apply_rules(store, config, clock)
+                report.reasons = apply_rules(store, config, clock)
+                report.suspended = list(report.reasons)
                 report.purged = store.purge(clock.now() - timedelta(
                     days=config.conservation_jours))
     return report
@@ -285,12 +288,13 @@ def record_ledger_refusals(store: BounceStore, config: Bounces, clock: Clock) ->
     return new
 
 
-def apply_rules(store: BounceStore, config: Bounces, clock: Clock) -> list[str]:
-    """Run the rules over every address with a counted record; return those suspended now."""
+def apply_rules(store: BounceStore, config: Bounces, clock: Clock) -> dict[str, str]:
+    """Run the rules over every address with a counted record; return those suspended now,
+    each with why (« définitif » or « temporaires », the issue, the server's words)."""
     emails = [r[0] for r in store.conn.execute(
         "SELECT DISTINCT courriel FROM rebonds WHERE statut = 'actif' AND genre != "
         "'a-verifier' ORDER BY courriel")]
-    suspended = []
+    suspended: dict[str, str] = {}
     for email in emails:
         if store.is_suspended(email):
             continue
@@ -300,7 +304,11 @@ def apply_rules(store: BounceStore, config: Bounces, clock: Clock) -> list[str]:
                           config.temporaires_de_suite)
         if decision and store.suspend(email, decision.reason, decision.month,
                                       decision.diagnostic, clock.now()):
-            suspended.append(email)
+            suspended[email] = _("{kind}, numéro {month} : {words}").format(
+                kind=_("rebond définitif") if decision.reason == HARD else _(
+                    "rebonds temporaires à {n} numéros de suite").format(
+                    n=config.temporaires_de_suite),
+                month=decision.month, words=decision.diagnostic or "—")
     return suspended
 
 
@@ -309,4 +317,15 @@ def read_bounces_step(settings: Settings, occurrence: Occurrence, store: StepSto
     """The scheduler's daily « rebonds »: quiet when ``[rebonds]`` has no mailbox."""
     if settings.bounces is None or not settings.bounces.has_mailbox:
         return OK, _("aucune boîte de rebonds configurée : rien à lire.")
-    return OK, process_bounces(settings, clock=clock).summary()
+    report = process_bounces(settings, clock=clock)
+    if report.suspended:  # told once, when it happens (the list stays in « suppressions »)
+        lines = "\n".join(f"- {email} ({why})" for email, why in report.reasons.items())
+        notices.deliver(settings, notices.for_pivot(settings, _(
+            "[infolettre] {n} adresse(s) suspendue(s) après des rebonds").format(
+            n=len(report.suspended)), _(
+            "Ces adresses ne recevront plus l'infolettre, leur serveur ayant refusé les "
+            "messages :\n\n{lines}\n\nLa liste complète : « infolettre suppressions ». Si une "
+            "personne a réglé le problème (boîte pleine vidée, nouvelle adresse corrigée), "
+            "« infolettre reactiver ADRESSE » la remet dans l'envoi.\n").format(lines=lines)),
+            clock)
+    return OK, report.summary()
