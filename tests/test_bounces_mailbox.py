@@ -251,6 +251,13 @@ def test_cli_rebonds_suppressions_reactiver(data, tmp_path, capsys):
     assert "déjà été réactivée" in capsys.readouterr().err
     assert main(["--config", str(config), "suppressions"], clock=clock) == 0
     assert "Aucune adresse suspendue." in capsys.readouterr().out
+    assert main(["--config", str(config), "suspendre", "Paul@Example.org", "--par", "Julie",
+                 "--note", "rebond sans jeton lu le 9 mars"], clock=clock) == 0
+    assert "paul@example.org est suspendue" in capsys.readouterr().out
+    assert main(["--config", str(config), "suppressions"], clock=clock) == 0
+    assert ("paul@example.org : suspendue à la main, depuis le mardi 9 mars 2027 (numéro —) — "
+            "suspendue par Julie : rebond sans jeton lu le 9 mars") in capsys.readouterr().out
+    assert main(["--config", str(config), "suspendre", "pas une adresse"], clock=clock) == 2
 
 
 def test_the_daily_step(data):

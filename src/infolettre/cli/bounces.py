@@ -70,3 +70,19 @@ def reactivate(address: str, by: str) -> None:
     found = run_reactivate(_settings(), address, by, clock=state.clock)
     console.print(_("L'adresse {email} est réactivée : elle recevra le prochain numéro.")
                   .format(email=found.email), soft_wrap=True)
+
+
+@app.command("suspendre", help=_("Suspendre une adresse à la main (un rebond « à vérifier » "
+                                 "lu par une personne) : elle ne recevra plus l'infolettre "
+                                 "jusqu'à « infolettre reactiver »."))
+@click.argument("address", metavar="ADRESSE")
+@click.option("--note", default="", metavar="TEXTE", help=_("Pourquoi (gardé avec l'adresse)."))
+@click.option("--par", "by", metavar="NOM", default=_login,
+              help=_("Qui suspend (défaut : l'utilisateur de la session)."))
+def suspend(address: str, note: str, by: str) -> None:
+    from ..pipeline.suppressions import suspend as run_suspend
+
+    new = run_suspend(_settings(), address, by, note, clock=state.clock)
+    console.print((_("L'adresse {address} est suspendue : elle ne recevra plus l'infolettre.")
+                   if new else _("L'adresse {address} était déjà suspendue.")).format(
+        address=address.strip().lower()), soft_wrap=True)

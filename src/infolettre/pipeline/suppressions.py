@@ -17,6 +17,7 @@ from pathlib import Path
 
 from ..clock import SYSTEM_CLOCK, Clock
 from ..dates import long_date
+from ..deliver.recipients import LineError, check_address
 from ..errors import InfolettreError
 from ..fsutil import atomic_write_bytes
 from ..i18n import _
@@ -108,6 +109,22 @@ def bounces_of(settings: Settings, address: str) -> list[BounceRecord]:
     """Return the bounce records of one address, oldest issue first (the review app shows
     them beside « Réactiver »: kind, issue, date, the server's words)."""
     return _read(settings, lambda store: store.records(email=address.strip())) or []
+
+
+def suspend(settings: Settings, address: str, by: str, note: str = "", *,
+            clock: Clock = SYSTEM_CLOCK) -> bool:
+    """Suspend an address by hand (« manuel »: a bounce « À vérifier » a person read, with
+    no VERP address to name its recipient); False when it already was. ``send`` skips it
+    like the others; ``reactivate`` lifts it."""
+    try:
+        email = check_address(address)
+    except LineError as exc:
+        raise InfolettreError(exc.message, where=address, fix=exc.fix) from None
+    words = _("suspendue par {by}").format(by=by) + (f" : {note.strip()}" if note.strip() else "")
+    with lock_data_dir(settings.paths.donnees, "suspendre", tz=settings.identity.timezone,
+                       clock=clock):
+        with closing(connect(state_file(settings.paths.donnees))) as conn:
+            return BounceStore(conn, clock=clock).suspend(email, "manuel", None, words)
 
 
 @dataclass(frozen=True)
