@@ -75,8 +75,19 @@ def match(secret: bytes, parsed: Parsed, recipients: Iterable[str]) -> str | Non
     Every candidate is compared in constant time (``hmac.compare_digest``); a forged or
     altered token matches nobody: None.
     """
-    found = None
-    for recipient in recipients:
-        if hmac.compare_digest(token(secret, recipient, parsed.month), parsed.token):
-            found = found or recipient.strip().lower()
-    return found
+    return match_token(parsed.token, tokens(secret, parsed.month, recipients))
+
+
+def tokens(secret: bytes, month: str, recipients: Iterable[str]) -> list[tuple[str, str]]:
+    """Return (token, recipient) for each recipient of an issue: computed once per run and
+    issue, then compared with each bounce of that issue (``match_token``)."""
+    return [(token(secret, r, month), r.strip().lower()) for r in recipients]
+
+
+def match_token(found: str, known: Iterable[tuple[str, str]]) -> str | None:
+    """Return the recipient whose token is ``found``, every one compared in constant time."""
+    result = None
+    for candidate, recipient in known:
+        if hmac.compare_digest(candidate, found):
+            result = result or recipient
+    return result

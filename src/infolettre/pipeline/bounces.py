@@ -123,7 +123,7 @@ class BounceHandler:
 
     def __init__(self, store: BounceStore, secret: bytes, config: Bounces, clock: Clock):
         self.store, self.secret, self.config, self.clock = store, secret, config, clock
-        self._recipients: dict[str, list[str]] = {}
+        self._tokens: dict[str, list[tuple[str, str]]] = {}
 
     def take(self, message: Message) -> BounceResult:
         reading = read_bounce(parse(message.raw))  # measured before (mailbox.screen)
@@ -139,7 +139,7 @@ class BounceHandler:
                 "rebonds, ou relayé) : la personne n'est pas devinée d'après le texte ; "
                 "vérifiez-le et suspendez l'adresse à la main au besoin.").format(
                 local=self.config.adresse, domain=self.config.domaine))
-        email = verp.match(self.secret, parsed, self.recipients(parsed.month))
+        email = verp.match_token(parsed.token, self.tokens(parsed.month))
         if email is None:
             return BounceResult("faux", month=parsed.month, reason=_(
                 "jeton de retour invalide pour le numéro {month} (modifié, forgé ou signé avec "
@@ -154,13 +154,14 @@ class BounceHandler:
     def refuse(self, message: Message, reason: str) -> BounceResult:
         return BounceResult(Nature.UNKNOWN.value, reason=reason)
 
-    def recipients(self, month: str) -> list[str]:
-        """The addresses the ledger has for the issue ``month`` (read once per run)."""
-        if month not in self._recipients:
-            self._recipients[month] = [row[0] for row in _ledger(
+    def tokens(self, month: str) -> list[tuple[str, str]]:
+        """The VERP tokens of the recipients the ledger has for the issue ``month``
+        (computed once per run and issue)."""
+        if month not in self._tokens:
+            self._tokens[month] = verp.tokens(self.secret, month, [row[0] for row in _ledger(
                 self.store.conn, "SELECT DISTINCT email FROM livraisons WHERE month = ?",
-                (month,))]
-        return self._recipients[month]
+                (month,))])
+        return self._tokens[month]
 
 
 def _diagnostic(failure: Failure) -> str:
