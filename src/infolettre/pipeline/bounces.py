@@ -137,7 +137,7 @@ class BounceHandler:
             return BounceResult(Nature.UNKNOWN.value, reason=_(
                 "rebond sans adresse de retour {local}+…@{domain} (message envoyé avant les "
                 "rebonds, ou relayé) : la personne n'est pas devinée d'après le texte ; "
-                "vérifiez-le et suspendez l'adresse à la main au besoin.").format(
+                "vérifiez-le et, au besoin, « infolettre suspendre ADRESSE ».").format(
                 local=self.config.adresse, domain=self.config.domaine))
         email = verp.match_token(parsed.token, self.tokens(parsed.month))
         if email is None:
