@@ -15,11 +15,15 @@ REPLY = re.compile(r"(?:^|[\s;:(\[\"'])([45][0-5]\d)(?:[\s\-]|$)")
 
 
 def find_status(text: str) -> str | None:
-    """The first enhanced status code of class 4 or 5 in a server's words, if any."""
-    for match in STATUS.finditer(text or ""):
-        if match.group(1) in "45":
-            return ".".join(match.groups())
-    return None
+    """The enhanced status code of class 4 or 5 in a server's words, if any: the first one,
+    unless a policy code (5.7.x) of the same class follows (« 5.1.0 Unknown address error
+    550-'5.7.1 … Access denied' » is a refusal, and reading it as one never suspends)."""
+    codes = [".".join(m.groups()) for m in STATUS.finditer((text or "")[:4000])
+             if m.group(1) in "45"]
+    if not codes:
+        return None
+    policy = [code for code in codes if code.startswith(codes[0][0] + ".7.")]
+    return policy[0] if policy else codes[0]
 
 
 def normalize_status(value: str | None) -> str | None:

@@ -33,9 +33,16 @@ def status_parts(msg: Message) -> list[Message]:
 
 def read_status_part(part: Message, notes: list[str]) -> tuple[list[Failure], int]:
     """The failures one delivery-status part reports, and how many recipients it lists."""
+    return read_blocks(_blocks(part), notes)
+
+
+def read_blocks(blocks: list[dict[str, str]],
+                notes: list[str]) -> tuple[list[Failure], int]:
+    """The failures of groups of delivery-status fields, and how many recipients they list
+    (also used for the fields some servers write inline in plain text)."""
     failures: list[Failure] = []
     listed = 0
-    for fields in _blocks(part):
+    for fields in blocks:
         if not _RECIPIENT_FIELDS & fields.keys():
             continue
         listed += 1
@@ -60,10 +67,11 @@ def _failure(fields: dict[str, str]) -> Failure | None:
         return None
     diagnostic = _strip_type(fields.get("diagnostic-code", ""))
     status = normalize_status(fields.get("status"))
-    if status and status.endswith(".0.0"):
-        finer = find_status(diagnostic)
-        if finer and finer[0] == status[0]:
-            status = finer
+    # The remote server's own code (in its words) is finer than the code the reporting
+    # server mapped it to: « Status: 5.1.1 » over « 550 5.7.1 IP blacklisted » is a block.
+    finer = find_status(diagnostic)
+    if status and finer and finer[0] == status[0]:
+        status = finer
     if not status:
         status = find_status(diagnostic) or status_from_reply(diagnostic)
     if status and status.startswith("2.") and action != "failed":
@@ -108,7 +116,7 @@ def _blocks(part: Message) -> list[dict[str, str]]:
         for sub in payload[: MAX_FAILURES * 40]:
             fields: dict[str, str] = {}
             for name in _RECIPIENT_FIELDS | {"diagnostic-code", "remote-mta"}:
-                values = header_all(sub, name)
+                values = header_all(sub, name, decode=False)
                 if values:
                     fields[name] = values[0]
             blocks.append(fields)

@@ -1,14 +1,119 @@
-"""Non-standard bounces (no delivery-status part: qmail, old Exim, some webmails), found by
-flufl.bounce's detectors; it gives addresses only (temporary or permanent), so the status
-is looked for in the text next to each address."""
+"""Non-standard bounces (no delivery-status part: qmail, old Exim, Exchange 2003, some
+webmails). flufl.bounce's detectors find the failed addresses (temporary or permanent);
+when they find none in a message whose sender or subject says « delivery failure », the
+addresses written next to an SMTP error are taken. The status is then looked for in the
+text that follows each address (see words.py)."""
 
 from __future__ import annotations
 
+import logging
+import re
 from email.message import Message
 
+from .autoreply import looks_like_failure
+from .classify import kind_for
+from .dsn import MAX_FAILURES, parse_fields, read_blocks
 from .model import Failure
+from .text import clean, header
+from .words import bounce_text, sharpen, status_near
+
+#: A plain address, all of it (flufl's heuristics sometimes return a line of JSON).
+PLAIN_ADDRESS = re.compile(r"[a-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[a-z0-9-]{1,63}(?:\.[a-z0-9-]{1,63})+")
+#: Addresses that are never the failed recipient: the bounce's own senders.
+NOT_RECIPIENT = re.compile(r"^(?:mailer-daemon|postmaster|abuse|support|help|noreply|"
+                           r"no-reply|double-bounce)@", re.IGNORECASE)
+#: Local parts of message identifiers, which detectors sometimes take for addresses.
+MESSAGE_ID = re.compile(r"^[0-9a-f.$_-]{16,}@", re.IGNORECASE)
+#: Past this many characters, flufl's line heuristics are not run (they would be slow).
+FLUFL_LIMIT = 400_000
+
+_ANY_ADDRESS = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9-]{1,63}"
+                          r"(?:\.[A-Za-z0-9-]{1,63})+")
+_SMTP_ERROR = re.compile(r"(?<![\d.])[45]\d\d(?![\d])|(?<![\d.])[45]\.\d{1,3}\.\d{1,3}"
+                         r"|user unknown|no such user|does not exist|unknown user"
+                         r"|mailbox (?:is )?(?:full|unavailable)|not found|rejected",
+                         re.IGNORECASE)
 
 
 def read_plain_bounce(message: Message, notes: list[str]) -> list[Failure]:
-    """The failures a non-standard bounce reports (none yet: DSN path only)."""
-    return []
+    """The failures a non-standard bounce reports, [] when it is not one."""
+    text = bounce_text(message)
+    inline = [fields for fields in parse_fields(text)
+              if {"final-recipient", "original-recipient"} & fields.keys()]
+    if inline:
+        failures, _listed = read_blocks(inline, notes)
+        if failures:
+            notes.append("champs de rapport de remise écrits dans le texte")
+            return sharpen(failures, text)
+    temporary, permanent = _flufl(message, text, notes)
+    if not temporary and not permanent and looks_like_failure(message):
+        permanent = _written_addresses(message, text)
+        if permanent:
+            notes.append("adresses prises dans le texte du rebond (aucun détecteur ne l'a reconnu)")
+    failures: list[Failure] = []
+    everyone = temporary | permanent
+    for address, temporary_only in _ordered(temporary, permanent):
+        if len(failures) >= MAX_FAILURES:
+            notes.append(f"plus de {MAX_FAILURES} adresses en échec : les suivantes ne sont pas lues")
+            break
+        status, diagnostic = status_near(text, address, everyone, temporary_only)
+        action = "delayed" if temporary_only and not status else "failed"
+        failures.append(Failure(recipient=address, status=status,
+                                kind=kind_for(status, action if temporary_only else None),
+                                action=action, diagnostic=clean(diagnostic)))
+    return failures
+
+
+def _ordered(temporary: set[str], permanent: set[str]) -> list[tuple[str, bool]]:
+    """Permanent failures first, then temporary ones, each sorted (stable readings)."""
+    return ([(a, False) for a in sorted(permanent)]
+            + [(a, True) for a in sorted(temporary - permanent)])
+
+
+def _flufl(message: Message, text: str, notes: list[str]) -> tuple[set[str], set[str]]:
+    """flufl.bounce's temporary and permanent failures, as plain lower-cased addresses."""
+    if len(text) > FLUFL_LIMIT:
+        notes.append("message trop long pour les détecteurs de rebonds non standard")
+        return set(), set()
+    try:
+        from flufl.bounce import all_failures
+    except ImportError:  # pragma: no cover - a declared dependency
+        notes.append("flufl.bounce absent : rebonds non standard non lus")
+        return set(), set()
+    logging.getLogger("flufl.bounce").setLevel(logging.CRITICAL)
+    try:
+        temporary, permanent = all_failures(message)
+    except Exception as error:  # noqa: BLE001 - a detector failing on odd input
+        notes.append(f"flufl.bounce : {type(error).__name__}")
+        return set(), set()
+    return _plain(temporary), _plain(permanent)
+
+
+def _plain(found) -> set[str]:
+    addresses = set()
+    for raw in list(found)[: MAX_FAILURES * 2]:
+        value = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
+        value = value.strip().strip("<>").lower()
+        if PLAIN_ADDRESS.fullmatch(value) and not NOT_RECIPIENT.match(value) \
+                and not MESSAGE_ID.match(value):
+            addresses.add(value)
+    return addresses
+
+
+def _written_addresses(message: Message, text: str) -> set[str]:
+    """Addresses of the bounce text that an SMTP error or a failure phrase follows closely
+    (the bounce's own sender and recipients excluded)."""
+    own: set[str] = set()
+    for name in ("From", "To", "Delivered-To", "Return-Path", "Reply-To"):
+        own.update(a.lower() for a in _ANY_ADDRESS.findall(header(message, name)))
+    found: set[str] = set()
+    for match in _ANY_ADDRESS.finditer(text):
+        address = match.group(0).lower().strip(".")
+        if address in own or NOT_RECIPIENT.match(address) or MESSAGE_ID.match(address) \
+                or address in found:
+            continue
+        if _SMTP_ERROR.search(text, match.end(), match.end() + 400):
+            found.add(address)
+        if len(found) >= MAX_FAILURES:
+            break
+    return found

@@ -13,6 +13,7 @@ from .delivered import delivered_to
 from .dsn import MAX_FAILURES, read_status_part, status_parts
 from .fallback import read_plain_bounce
 from .model import Failure, Nature, Reading
+from .words import bounce_text, sharpen
 
 
 def read_bounce(message: Message) -> Reading:
@@ -44,6 +45,7 @@ def _read(message: Message) -> Reading:
         if len(parts) > 1:
             notes.append(f"{len(parts)} parties delivery-status (rapports imbriqués)")
         if failures:
+            failures = sharpen(failures, bounce_text(message))
             return Reading(nature=Nature.BOUNCE, failures=tuple(failures),
                            delivered_to=addresses, notes=notes)
         if listed:

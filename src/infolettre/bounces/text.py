@@ -34,8 +34,9 @@ def header(msg: Message, name: str) -> str:
     return ""
 
 
-def header_all(msg: Message, name: str) -> list[str]:
-    """Every value of a header as text; a value that cannot be decoded is read raw."""
+def header_all(msg: Message, name: str, decode: bool = True) -> list[str]:
+    """Every value of a header as text; a value that cannot be decoded is read raw (and
+    every value with ``decode=False``: delivery-status fields are not RFC 2047 words)."""
     values: list[str] = []
     try:
         raw_items = msg.raw_items() if hasattr(msg, "raw_items") else msg.items()
@@ -43,7 +44,7 @@ def header_all(msg: Message, name: str) -> list[str]:
         for key, raw in list(raw_items)[:2000]:
             if str(key).lower() != wanted:
                 continue
-            values.append(_decode_header(raw))
+            values.append(_decode_header(raw) if decode else str(raw)[:TEXT_LIMIT])
     except Exception:  # noqa: BLE001 - a broken header must not stop the reading
         return values
     return values

@@ -1,0 +1,148 @@
+"""The human-readable words of a bounce: the text the mail server wrote (not the returned
+message it quotes), and the status written next to a failed address, or inferred from the
+usual phrases when no code is given (« User unknown », « Mailbox full »…)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from email.message import Message
+
+from .classify import REPLY, STATUS, kind_for
+from .model import Failure
+from .text import TEXT_LIMIT, clean, content_type, part_text
+
+#: Lines where the returned copy of the original message begins: not the server's words.
+RETURNED = re.compile(
+    r"^(?:\s*-{2,}.*(?:copy of|original|unsent|returned|headers? of|rfc822).*"
+    r"|.*this is a copy of the message.*|.*below this line is a copy.*"
+    r"|\s*message headers follow.*|\s*original message headers.*|\s*your message reads.*"
+    r"|(?:received|return-path|dkim-signature|message-id|x-mailer|mime-version):.*)$",
+    re.IGNORECASE | re.MULTILINE)
+#: When no code is written: the usual phrases, the detail they imply (class added later).
+PHRASES = (
+    (re.compile(r"spam|blacklist|block ?list|blocked|policy|reputation|dmarc|\bspf\b|dkim"
+                r"|not authori[sz]ed|relay(?:ing)? (?:denied|not permitted)|virus"
+                r"|refused|banned|content rejected", re.I), "7.1"),
+    (re.compile(r"user unknown|unknown user|no such (?:user|recipient|mailbox|address)"
+                r"|does not exist|doesn't exist|not found|invalid (?:recipient|address|mailbox)"
+                r"|no mailbox|unrouteable|unknown (?:recipient|address|local)|address rejected"
+                r"|couldn't be found|no longer|not listed|n'existe pas|inconnu|introuvable", re.I),
+     "1.1"),
+    (re.compile(r"disabled|deactivated|suspended|inactive|d[ée]sactiv", re.I), "2.1"),
+    (re.compile(r"mailbox (?:is )?full|exceeds? (?:the )?allowed size|over ?quota|quota exceeded|exceeded (?:the|its|storage)"
+                r"|insufficient (?:storage|disk)|bo[iî]te (?:aux lettres )?pleine", re.I), "2.2"),
+    (re.compile(r"host unknown|unknown host|host not found|domain not found|no mx"
+                r"|name or service not known|nxdomain|domain (?:does not|doesn't) exist",
+                re.I), "4.4"),
+    (re.compile(r"timed? ?out|expired|too long|retry|try again|temporar|delayed|deferred"
+                r"|could not be delivered (?:yet|for)", re.I), "4.7"),
+)
+#: A window of text after an address: where its error is written.
+WINDOW = 700
+
+
+def bounce_text(message: Message) -> str:
+    """The server's own words: the text parts outside any returned message, each cut where
+    the copy of the original message begins."""
+    chunks: list[str] = []
+    stack, seen, total = [message], 0, 0
+    while stack and seen < 200 and total < TEXT_LIMIT:
+        part = stack.pop()
+        seen += 1
+        kind = content_type(part)
+        if kind in ("message/rfc822", "text/rfc822-headers", "message/rfc822-headers"):
+            continue
+        try:
+            payload = part.get_payload() if part.is_multipart() else None
+        except Exception:  # noqa: BLE001
+            payload = None
+        if isinstance(payload, list):
+            stack.extend(reversed([p for p in payload if isinstance(p, Message)]))
+            continue
+        if not kind.startswith("text/") and part is not message:
+            continue
+        text = part_text(part, TEXT_LIMIT - total)
+        if kind == "text/html":
+            text = re.sub(r"<[^>]{0,2000}>", " ", text)
+        cut = RETURNED.search(text, 1)
+        chunks.append(text[: cut.start()] if cut else text)
+        total += len(chunks[-1])
+    return "\n".join(chunks)
+
+
+def status_near(text: str, address: str, others: set[str],
+                temporary: bool) -> tuple[str | None, str]:
+    """The status written after ``address`` (before the next failed address), its words;
+    an enhanced code first, then a reply code, then a usual phrase."""
+    windows = _windows(text, address, others)
+    if not windows and len(others) <= 1:
+        windows = [text[:WINDOW * 3]]
+    diagnostic = windows[0] if windows else ""
+    for window in windows:
+        match = STATUS.search(window)
+        if match and match.group(1) in "45":
+            return ".".join(match.groups()), window
+    for window in windows:
+        reply = REPLY.search(window)
+        if reply:
+            code = reply.group(1)
+            return f"{code[0]}.{_phrase_detail(window) or '0.0'}", window
+    for window in windows:
+        detail = _phrase_detail(window)
+        if detail:
+            return f"{'4' if temporary or detail == '4.7' else '5'}.{detail}", window
+    return None, diagnostic
+
+
+def _phrase_detail(window: str) -> str | None:
+    for pattern, detail in PHRASES:
+        if pattern.search(window):
+            return detail
+    return None
+
+
+def _windows(text: str, address: str, others: set[str]) -> list[str]:
+    """The text from each mention of the address to the next mention of another one."""
+    lowered = text.lower()
+    stops = sorted(pos for other in others if other != address
+                   for pos in _positions(lowered, other))
+    windows = []
+    for pos in _positions(lowered, address)[:10]:
+        end = min([s for s in stops if s > pos] + [pos + WINDOW])
+        line_start = lowered.rfind("\n", 0, pos) + 1
+        windows.append(text[line_start:end])
+    return windows
+
+
+def _positions(lowered: str, address: str) -> list[int]:
+    positions, start = [], 0
+    while len(positions) < 50:
+        found = lowered.find(address, start)
+        if found < 0:
+            break
+        positions.append(found)
+        start = found + len(address)
+    return positions
+
+
+def sharpen(failures: list[Failure], text: str) -> list[Failure]:
+    """Reports whose status is missing or generic (« 5.0.0 ») and whose Diagnostic-Code has
+    no code: the human-readable part often writes the remote server's answer next to the
+    address (« 550 5.7.25 … Reverse DNS validation failed »). A code of the same class
+    found there replaces the generic one; the action still decides a delay."""
+    others = {f.recipient for f in failures if f.recipient}
+    sharpened = []
+    for failure in failures:
+        weak = failure.status is None or failure.status.endswith(".0.0")
+        if not weak or not failure.recipient or STATUS.search(failure.diagnostic):
+            sharpened.append(failure)
+            continue
+        status, words = status_near(text, failure.recipient, others,
+                                    failure.action == "delayed")
+        if status and (failure.status is None or status[0] == failure.status[0]) \
+                and not status.endswith(".0.0"):
+            failure = replace(failure, status=status, kind=kind_for(status, failure.action),
+                              diagnostic=failure.diagnostic or clean(words))
+        sharpened.append(failure)
+    return sharpened
