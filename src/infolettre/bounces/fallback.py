@@ -14,7 +14,7 @@ from .autoreply import looks_like_failure
 from .classify import kind_for
 from .dsn import MAX_FAILURES, parse_fields, read_blocks
 from .model import Failure
-from .text import clean, header
+from .text import clean, header, header_all
 from .words import bounce_text, sharpen, status_near
 
 #: A plain address, all of it (flufl's heuristics sometimes return a line of JSON).
@@ -46,13 +46,16 @@ def read_plain_bounce(message: Message, notes: list[str]) -> list[Failure]:
             notes.append("champs de rapport de remise écrits dans le texte")
             return sharpen(failures, text)
     temporary, permanent = _flufl(message, text, notes)
+    if not temporary and not permanent:
+        permanent = _plain(a for value in header_all(message, "X-Failed-Recipients")
+                           for a in _ANY_ADDRESS.findall(value))
     if not temporary and not permanent and looks_like_failure(message):
         permanent = _written_addresses(message, text)
         if permanent:
             notes.append("adresses prises dans le texte du rebond (aucun détecteur ne l'a reconnu)")
     failures: list[Failure] = []
     everyone = temporary | permanent
-    for address, temporary_only in _ordered(temporary, permanent):
+    for address, temporary_only in _ordered(temporary, permanent, text):
         if len(failures) >= MAX_FAILURES:
             notes.append(f"plus de {MAX_FAILURES} adresses en échec : les suivantes ne sont pas lues")
             break
@@ -64,10 +67,17 @@ def read_plain_bounce(message: Message, notes: list[str]) -> list[Failure]:
     return failures
 
 
-def _ordered(temporary: set[str], permanent: set[str]) -> list[tuple[str, bool]]:
-    """Permanent failures first, then temporary ones, each sorted (stable readings)."""
-    return ([(a, False) for a in sorted(permanent)]
-            + [(a, True) for a in sorted(temporary - permanent)])
+def _ordered(temporary: set[str], permanent: set[str],
+             text: str) -> list[tuple[str, bool]]:
+    """The addresses in the order the bounce names them (then by name: stable readings),
+    each with whether its failure is only temporary."""
+    lowered = text.lower()
+
+    def place(address: str) -> tuple[int, str]:
+        found = lowered.find(address)
+        return (found if found >= 0 else len(lowered), address)
+
+    return [(a, a not in permanent) for a in sorted(temporary | permanent, key=place)]
 
 
 def _flufl(message: Message, text: str, notes: list[str]) -> tuple[set[str], set[str]]:

@@ -38,6 +38,8 @@ PHRASES = (
     (re.compile(r"timed? ?out|expired|too long|retry|try again|temporar|delayed|deferred"
                 r"|could not be delivered (?:yet|for)", re.I), "4.7"),
 )
+#: Past this many failures, the text is not searched for each one (a forged long report).
+MAX_SHARPENED = 50
 #: A window of text after an address: where its error is written.
 WINDOW = 700
 
@@ -133,16 +135,19 @@ def sharpen(failures: list[Failure], text: str) -> list[Failure]:
     found there replaces the generic one; the action still decides a delay."""
     others = {f.recipient for f in failures if f.recipient}
     sharpened = []
-    for failure in failures:
+    for failure in failures[:MAX_SHARPENED]:
         weak = failure.status is None or failure.status.endswith(".0.0")
-        if not weak or not failure.recipient or STATUS.search(failure.diagnostic):
+        if not failure.recipient or (failure.diagnostic and (
+                not weak or STATUS.search(failure.diagnostic))):
             sharpened.append(failure)
             continue
         status, words = status_near(text, failure.recipient, others,
                                     failure.action == "delayed")
-        if status and (failure.status is None or status[0] == failure.status[0]) \
+        if not failure.diagnostic and words.strip():
+            # The pivot reads why: without a Diagnostic-Code, the words of the notice.
+            failure = replace(failure, diagnostic=clean(words))
+        if weak and status and (failure.status is None or status[0] == failure.status[0]) \
                 and not status.endswith(".0.0"):
-            failure = replace(failure, status=status, kind=kind_for(status, failure.action),
-                              diagnostic=failure.diagnostic or clean(words))
+            failure = replace(failure, status=status, kind=kind_for(status, failure.action))
         sharpened.append(failure)
-    return sharpened
+    return sharpened + failures[MAX_SHARPENED:]
