@@ -251,6 +251,18 @@ def test_hostile_messages_give_a_reading(data):
     assert len(reading.delivered_to) <= 200
 
 
+def test_a_bounce_returning_a_large_message_is_read_quickly():
+    """A qmail bounce returning a 6 MB message: the detectors read the notice only."""
+    big = ("Lorem ipsum a@b.example 550 dolor sit amet\n" * 150_000)
+    data = ("From: MAILER-DAEMON@mx.exemple.ca\nTo: " + VERP + "\nSubject: failure notice\n"
+            "MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=z\n\n--z\n"
+            "Content-Type: text/plain\n\nHi. This is the qmail-send program.\n\n"
+            "<mort@exemple.ca>:\nSorry, no mailbox here by that name. (#5.1.1)\n\n--z\n"
+            "Content-Type: message/rfc822\n\nSubject: Infolettre\n\n" + big + "\n--z--\n")
+    reading = _quick(data.encode())
+    assert [(f.recipient, f.status) for f in reading.failures] == [("mort@exemple.ca", "5.1.1")]
+
+
 def test_nested_reports_are_read_without_recursion():
     """A report inside a report inside a report… 300 levels: read, bounded."""
     inner = _report("Final-Recipient: rfc822; x@exemple.ca\nAction: failed\nStatus: 5.1.1\n")

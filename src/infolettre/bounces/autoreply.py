@@ -14,11 +14,11 @@ from .text import content_type, header, param, walk
 #: Subjects of vacation and out-of-office answers, in French and English (the network's
 #: members write in both), as mail programs phrase them.
 VACATION_SUBJECT = re.compile(
-    r"absen(?:t|ce|te)\b|absence du bureau|hors du bureau|en vacances|\bvacances\b"
-    r"|r[ée]ponse automatique|message automatique|r[ée]ponse d'absence|cong[ée] "
+    r"\babsen(?:t|ce|te)\b|hors du bureau|en vacances|\bvacances\b"
+    r"|r[ée]ponse automatique|message automatique|r[ée]ponse d'absence"
     r"|out of (?:the )?office|\booo\b|automatic reply|auto[- ]?reply|auto[- ]?response"
-    r"|autoresponder|\bon vacation\b|\bvacation\b|away from (?:the|my) office"
-    r"|\bon leave\b|\bholiday\b|abwesenheit|automatische antwort",
+    r"|autoresponder|\bvacation\b|away from (?:the|my) office"
+    r"|\bon leave\b|abwesenheit|automatische antwort",
     re.IGNORECASE)
 #: Subjects that say the opposite: a delivery failure mentioning « automatic » words.
 FAILURE_SUBJECT = re.compile(

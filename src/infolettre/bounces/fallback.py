@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import logging
 import re
-from email.message import Message
+from email.message import EmailMessage, Message
 
 from .autoreply import looks_like_failure
 from .classify import kind_for
 from .dsn import MAX_FAILURES, parse_fields, read_blocks
 from .model import Failure
-from .text import clean, header, header_all
+from .text import clean, header, header_all, walk
 from .words import bounce_text, sharpen, status_near
 
 #: A plain address, all of it (flufl's heuristics sometimes return a line of JSON).
@@ -24,14 +24,15 @@ NOT_RECIPIENT = re.compile(r"^(?:mailer-daemon|postmaster|abuse|support|help|nor
                            r"no-reply|double-bounce)@", re.IGNORECASE)
 #: Local parts of message identifiers, which detectors sometimes take for addresses.
 MESSAGE_ID = re.compile(r"^[0-9a-f.$_-]{16,}@", re.IGNORECASE)
-#: Past this many characters, flufl's line heuristics are not run (they would be slow).
-FLUFL_LIMIT = 400_000
+#: Past this many characters, flufl's line heuristics read only the notice (they are slow).
+FLUFL_LIMIT = 300_000
 
 _ANY_ADDRESS = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9-]{1,63}"
                           r"(?:\.[A-Za-z0-9-]{1,63})+")
 _SMTP_ERROR = re.compile(r"(?<![\d.])[45]\d\d(?![\d])|(?<![\d.])[45]\.\d{1,3}\.\d{1,3}"
                          r"|user unknown|no such user|does not exist|unknown user"
-                         r"|mailbox (?:is )?(?:full|unavailable)|not found|rejected",
+                         r"|mailbox (?:is )?(?:full|unavailable)|not found|rejected"
+                         r"|\berror\b|temporary failure|delayed",
                          re.IGNORECASE)
 
 
@@ -60,6 +61,8 @@ def read_plain_bounce(message: Message, notes: list[str]) -> list[Failure]:
             notes.append(f"plus de {MAX_FAILURES} adresses en échec : les suivantes ne sont pas lues")
             break
         status, diagnostic = status_near(text, address, everyone, temporary_only)
+        if status and status not in diagnostic:
+            notes.append(f"{address} : état {status} déduit des mots du serveur")
         action = "delayed" if temporary_only and not status else "failed"
         failures.append(Failure(recipient=address, status=status,
                                 kind=kind_for(status, action if temporary_only else None),
@@ -82,9 +85,11 @@ def _ordered(temporary: set[str], permanent: set[str],
 
 def _flufl(message: Message, text: str, notes: list[str]) -> tuple[set[str], set[str]]:
     """flufl.bounce's temporary and permanent failures, as plain lower-cased addresses."""
-    if len(text) > FLUFL_LIMIT:
-        notes.append("message trop long pour les détecteurs de rebonds non standard")
-        return set(), set()
+    if _size(message) > FLUFL_LIMIT:
+        # The detectors read every line of every part: a bounce returning a large message
+        # is handed to them as its notice only (its headers and the server's words).
+        notes.append("message long : seuls ses en-têtes et l'avis du serveur sont lus")
+        message = _notice_only(message, text)
     try:
         from flufl.bounce import all_failures
     except ImportError:  # pragma: no cover - a declared dependency
@@ -97,6 +102,34 @@ def _flufl(message: Message, text: str, notes: list[str]) -> tuple[set[str], set
         notes.append(f"flufl.bounce : {type(error).__name__}")
         return set(), set()
     return _plain(temporary), _plain(permanent)
+
+
+def _size(message: Message) -> int:
+    """The characters of the message's payloads, without decoding them."""
+    total = 0
+    for part in walk(message):
+        try:
+            payload = part.get_payload()
+        except Exception:  # noqa: BLE001
+            continue
+        if isinstance(payload, str):
+            total += len(payload)
+    return total
+
+
+def _notice_only(message: Message, text: str) -> Message:
+    """A copy of the message with its sender, subject and recipients, and the notice as
+    its only body."""
+    notice = EmailMessage()
+    for name in ("From", "To", "Subject", "X-Failed-Recipients"):
+        value = header(message, name)
+        if value:
+            try:
+                notice[name] = clean(value, 2000)
+            except Exception:  # noqa: BLE001 - a header the policy refuses: left out
+                continue
+    notice.set_content(text[:FLUFL_LIMIT])
+    return notice
 
 
 def _plain(found) -> set[str]:

@@ -80,21 +80,36 @@ def status_near(text: str, address: str, others: set[str],
     windows = _windows(text, address, others)
     if not windows and len(others) <= 1:
         windows = [text[:WINDOW * 3]]
-    diagnostic = windows[0] if windows else ""
+    diagnostic = _lead(text, address) + windows[0] if windows else ""
     for window in windows:
         match = STATUS.search(window)
         if match and match.group(1) in "45":
-            return ".".join(match.groups()), window
+            return ".".join(match.groups()), diagnostic if window is windows[0] else window
     for window in windows:
         reply = REPLY.search(window)
         if reply:
             code = reply.group(1)
-            return f"{code[0]}.{_phrase_detail(window) or '0.0'}", window
+            status = f"{code[0]}.{_phrase_detail(window) or '0.0'}"
+            return status, diagnostic if window is windows[0] else window
     for window in windows:
         detail = _phrase_detail(window)
         if detail:
-            return f"{'4' if temporary or detail == '4.7' else '5'}.{detail}", window
+            status = f"{'4' if temporary or detail == '4.7' else '5'}.{detail}"
+            return status, diagnostic if window is windows[0] else window
     return None, diagnostic
+
+
+def _lead(text: str, address: str) -> str:
+    """The line before the address's first mention when it names no address: what
+    happened to it (« Delivery to the following recipients has been delayed. »)."""
+    found = text.lower().find(address)
+    if found < 0:
+        return ""
+    before = text[max(0, found - 1000):found].rsplit("\n", 1)[0]
+    lines = [line for line in before.splitlines() if line.strip()]
+    if not lines or "@" in lines[-1]:
+        return ""
+    return lines[-1].strip() + " "
 
 
 def _phrase_detail(window: str) -> str | None:
