@@ -209,9 +209,13 @@ def _quick(data: bytes) -> Reading:
     reading = _read_bytes(data)
     assert time.perf_counter() - start < 5
     assert isinstance(reading, Reading)
+    texts = [reading.reason, *reading.notes, *reading.delivered_to]
     for failure in reading.failures:
         assert isinstance(failure, Failure) and len(failure.diagnostic) <= 500
         assert not any(ord(c) < 32 or 0x7F <= ord(c) < 0xA0 for c in failure.diagnostic)
+        texts += [failure.recipient or "", failure.diagnostic, failure.remote_mta or ""]
+    for text in texts:  # storable and printable: no lone surrogate from raw 8-bit bytes
+        text.encode("utf-8")
     return reading
 
 
@@ -243,8 +247,13 @@ def test_diagnostics_are_cut_and_cleaned():
     b"Content-Type: text/plain; charset=x-nonexistent-charset\r\n"
     b"From: MAILER-DAEMON@x\r\nSubject: Undeliverable\r\n\r\n<a@b.ca>: 550 5.1.1 \xe9\xff",
     b"From: =?utf-8?b?////?= <\r\nTo: <<<@@@>>>\r\nSubject: =?bogus?q?x?=\r\n\r\n.",
+    b"Content-Type: multipart/report; report-type=delivery-status; boundary=b\r\n\r\n--b\r\n"
+    b"Content-Type: message/delivery-status\r\n\r\nFinal-Recipient: rfc822; \xff\xc3@x.ca\r\n"
+    b"Action: failed\r\nStatus: 5.1.1\r\nDiagnostic-Code: smtp; 550 \xe9\r\n--b--",
+    b"To: \xe9l\xe8ve@\xe9cole.qc.ca\r\nDelivered-To: rebonds+\xff@x.ca\r\n\r\n.",
 ], ids=["empty", "binary", "bad-subject", "no-boundary", "empty-parts", "bad-base64",
-        "20k-to", "2mb-header", "unknown-charset", "nonsense-headers"])
+        "20k-to", "2mb-header", "unknown-charset", "nonsense-headers", "8bit-report",
+        "8bit-to"])
 def test_hostile_messages_give_a_reading(data):
     """Broken MIME, wrong charsets, huge headers, nonsense: a Reading, never an exception."""
     reading = _quick(data)

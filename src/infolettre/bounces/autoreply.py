@@ -9,7 +9,7 @@ import re
 from email.message import Message
 
 from ..i18n import _
-from .text import content_type, header, param, walk
+from .text import clean, content_type, header, param, walk
 
 #: Subjects of vacation and out-of-office answers, in French and English (the network's
 #: members write in both), as mail programs phrase them.
@@ -42,7 +42,7 @@ def autoreply_reason(msg: Message) -> str | None:
         return _("accusé de lecture (disposition-notification) : l'adresse fonctionne")
     subject = header(msg, "Subject")
     if VACATION_SUBJECT.search(subject) and not FAILURE_SUBJECT.search(subject):
-        return _("réponse automatique (objet « %(objet)s »)") % {"objet": subject[:120]}
+        return _("réponse automatique (objet « %(objet)s »)") % {"objet": clean(subject, 120)}
     return None
 
 
