@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from email.message import Message
 
+from ..i18n import _
 from .classify import find_status, kind_for, normalize_status, status_from_reply
 from .model import Failure
 from .text import TEXT_LIMIT, clean, content_type, header_all, part_text, walk
@@ -53,8 +54,8 @@ def read_blocks(blocks: list[dict[str, str]],
             continue
         failures.append(failure)
     if listed > MAX_FAILURES and len(failures) >= MAX_FAILURES:
-        notes.append(f"rapport de {listed} destinataires : seuls les {MAX_FAILURES} premiers "
-                     "échecs sont lus")
+        notes.append(_("rapport de %(nombre)d destinataires : seuls les %(max)d premiers "
+                       "échecs sont lus") % {"nombre": listed, "max": MAX_FAILURES})
     return failures, listed
 
 

@@ -10,6 +10,7 @@ import logging
 import re
 from email.message import EmailMessage, Message
 
+from ..i18n import _
 from .autoreply import looks_like_failure
 from .classify import kind_for
 from .dsn import MAX_FAILURES, parse_fields, read_blocks
@@ -44,7 +45,7 @@ def read_plain_bounce(message: Message, notes: list[str]) -> list[Failure]:
     if inline:
         failures, _listed = read_blocks(inline, notes)
         if failures:
-            notes.append("champs de rapport de remise écrits dans le texte")
+            notes.append(_("champs de rapport de remise écrits dans le texte"))
             return sharpen(failures, text)
     temporary, permanent = _flufl(message, text, notes)
     if not temporary and not permanent:
@@ -53,16 +54,19 @@ def read_plain_bounce(message: Message, notes: list[str]) -> list[Failure]:
     if not temporary and not permanent and looks_like_failure(message):
         permanent = _written_addresses(message, text)
         if permanent:
-            notes.append("adresses prises dans le texte du rebond (aucun détecteur ne l'a reconnu)")
+            notes.append(_("adresses prises dans le texte du rebond "
+                           "(aucun détecteur ne l'a reconnu)"))
     failures: list[Failure] = []
     everyone = temporary | permanent
     for address, temporary_only in _ordered(temporary, permanent, text):
         if len(failures) >= MAX_FAILURES:
-            notes.append(f"plus de {MAX_FAILURES} adresses en échec : les suivantes ne sont pas lues")
+            notes.append(_("plus de %(max)d adresses en échec : les suivantes ne sont pas "
+                           "lues") % {"max": MAX_FAILURES})
             break
         status, diagnostic = status_near(text, address, everyone, temporary_only)
         if status and status not in diagnostic:
-            notes.append(f"{address} : état {status} déduit des mots du serveur")
+            notes.append(_("%(adresse)s : état %(etat)s déduit des mots du serveur")
+                         % {"adresse": address, "etat": status})
         action = "delayed" if temporary_only and not status else "failed"
         failures.append(Failure(recipient=address, status=status,
                                 kind=kind_for(status, action if temporary_only else None),
@@ -88,18 +92,18 @@ def _flufl(message: Message, text: str, notes: list[str]) -> tuple[set[str], set
     if _size(message) > FLUFL_LIMIT:
         # The detectors read every line of every part: a bounce returning a large message
         # is handed to them as its notice only (its headers and the server's words).
-        notes.append("message long : seuls ses en-têtes et l'avis du serveur sont lus")
+        notes.append(_("message long : seuls ses en-têtes et l'avis du serveur sont lus"))
         message = _notice_only(message, text)
     try:
         from flufl.bounce import all_failures
     except ImportError:  # pragma: no cover - a declared dependency
-        notes.append("flufl.bounce absent : rebonds non standard non lus")
+        notes.append(_("flufl.bounce absent : rebonds non standard non lus"))
         return set(), set()
     logging.getLogger("flufl.bounce").setLevel(logging.CRITICAL)
     try:
         temporary, permanent = all_failures(message)
     except Exception as error:  # noqa: BLE001 - a detector failing on odd input
-        notes.append(f"flufl.bounce : {type(error).__name__}")
+        notes.append(_("flufl.bounce a échoué (%(erreur)s)") % {"erreur": type(error).__name__})
         return set(), set()
     return _plain(temporary), _plain(permanent)
 
