@@ -184,6 +184,15 @@ def test_status_is_inferred_from_the_server_reply(group, status, kind):
     assert (reading.failures[0].status, reading.failures[0].kind) == (status, kind)
 
 
+def test_recipients_without_a_blank_line_between_them_are_both_read():
+    """Some servers forget the blank line between two recipients' fields."""
+    reading = _read_bytes(_report("Final-Recipient: rfc822; a@exemple.ca\nAction: failed\n"
+                                  "Status: 5.1.1\nFinal-Recipient: rfc822; b@exemple.ca\n"
+                                  "Action: delayed\nStatus: 4.2.2\n"))
+    assert [(f.recipient, f.kind) for f in reading.failures] == [
+        ("a@exemple.ca", Kind.HARD), ("b@exemple.ca", Kind.SOFT)]
+
+
 def test_a_report_of_successes_only_is_not_a_bounce():
     """Delivered, relayed, expanded: nothing failed, nothing is counted."""
     reading = _read_bytes(_report("Final-Recipient: rfc822; a@exemple.ca\nAction: delivered\n"

@@ -12,7 +12,7 @@ from email.message import Message
 from ..i18n import _
 from .classify import find_status, kind_for, normalize_status, status_from_reply
 from .model import Failure
-from .text import TEXT_LIMIT, clean, content_type, header_all, part_text, walk
+from .text import TEXT_LIMIT, clean, content_type, part_text, walk
 
 #: The media types of a machine-readable delivery status (RFC 3464, RFC 6533 for SMTPUTF8).
 STATUS_TYPES = ("message/delivery-status", "message/global-delivery-status",
@@ -24,7 +24,7 @@ MAX_FAILURES = 300
 
 _RECIPIENT_FIELDS = {"final-recipient", "original-recipient", "action", "status"}
 _FIELD = re.compile(r"^([A-Za-z][A-Za-z0-9-]{0,60})\s*:\s?(.*)$")
-_ADDRESS = re.compile(r"[^\s<>\"';,()\[\]]+@[^\s<>\"';,()\[\]]+")
+_ADDRESS = re.compile(r"[^\s<>\"';,()\[\]]{1,128}@[^\s<>\"';,()\[\]@]{1,255}")
 
 
 def status_parts(msg: Message) -> list[Message]:
@@ -106,25 +106,24 @@ def _strip_type(value: str) -> str:
 
 def _blocks(part: Message) -> list[dict[str, str]]:
     """The groups of fields of a delivery-status part, lower-cased names, first value of
-    each field kept. The parser usually splits them into sub-messages; when it could not
-    (transfer-encoded, malformed), the text is split on blank lines here."""
+    each field kept. The parser usually splits them into sub-messages, which are written
+    back as text here so that one reading splits them (servers that forget the blank line
+    between two recipients leave both in one sub-message)."""
     try:
         payload = part.get_payload()
     except Exception:  # noqa: BLE001
         payload = None
-    if isinstance(payload, list) and payload:
-        blocks = []
-        for sub in payload[: MAX_FAILURES * 40]:
-            fields: dict[str, str] = {}
-            for name in _RECIPIENT_FIELDS | {"diagnostic-code", "remote-mta"}:
-                values = header_all(sub, name, decode=False)
-                if values:
-                    fields[name] = values[0]
-            blocks.append(fields)
-        # A block the parser swallowed (no blank line before it) is found in the text too.
-        if any(blocks):
-            return blocks
-    return parse_fields(part_text(part, TEXT_LIMIT))
+    if not isinstance(payload, list) or not payload:
+        return parse_fields(part_text(part, TEXT_LIMIT))
+    lines: list[str] = []
+    for sub in payload[: MAX_FAILURES * 40]:
+        try:
+            items = list(sub.raw_items())[:200]
+        except Exception:  # noqa: BLE001
+            continue
+        lines.extend(f"{name}: {clean(value, 4000)}" for name, value in items)
+        lines.append("")
+    return parse_fields("\n".join(lines))
 
 
 def parse_fields(text: str) -> list[dict[str, str]]:
