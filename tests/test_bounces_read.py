@@ -15,6 +15,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
+from flufl.bounce import all_failures
 
 from infolettre.bounces import Failure, Kind, Nature, Reading, read_bounce
 from infolettre.bounces.classify import kind_for
@@ -295,6 +296,18 @@ def test_a_report_without_recipient_is_unknown_or_unnamed():
     """A delivery-status part with no recipient field: nothing is counted for anyone."""
     reading = _quick(_report("Action: failed\nStatus: 5.1.1\n"))
     assert all(f.recipient is None for f in reading.failures)
+
+
+def test_a_person_forwarding_a_bounce_is_not_a_bounce():
+    """The detectors would see qmail's words; the sender is a person, the subject too."""
+    body = ("Bonjour, j'ai reçu ceci, est-ce normal ?\n\nHi. This is the qmail-send program "
+            "at mx.exemple.ca.\nI'm afraid I wasn't able to deliver your message to the "
+            "following addresses.\nThis is a permanent error; I've given up. Sorry it didn't "
+            "work out.\n\n<jean@exemple.ca>:\nSorry, no mailbox here by that name. (#5.1.1)\n")
+    data = _message("Tr: question sur l'infolettre", body)
+    assert all_failures(email.message_from_bytes(data, policy=policy.default))[1]
+    reading = _quick(data)
+    assert reading.nature is Nature.UNKNOWN and reading.failures == ()
 
 
 def test_forged_text_without_failure_sender_is_not_a_bounce():

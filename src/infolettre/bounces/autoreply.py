@@ -22,9 +22,11 @@ VACATION_SUBJECT = re.compile(
     re.IGNORECASE)
 #: Subjects that say the opposite: a delivery failure mentioning « automatic » words.
 FAILURE_SUBJECT = re.compile(
-    r"undeliver|undelivered|delivery (?:status|fail|notification)|failure notice"
-    r"|returned mail|non remis|non distribu|[ée]chec de (?:la )?(?:remise|livraison)"
-    r"|mail delivery|rejected|returned to sender", re.IGNORECASE)
+    r"undeliver|undelivered|delivery (?:status|fail|notification|delayed|problem)"
+    r"|failure notice|returned mail|non remis|non distribu|impossible de remettre"
+    r"|[ée]chec de (?:la )?(?:remise|livraison|distribution)|mail delivery|delayed mail"
+    r"|could not (?:be )?(?:send|sent|deliver)|rejected|returned to sender|unzustellbar"
+    r"|nicht zustellbar|non recapitabile|no entregado|error sending", re.IGNORECASE)
 
 
 def autoreply_reason(msg: Message) -> str | None:

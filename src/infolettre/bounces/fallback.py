@@ -19,7 +19,8 @@ from .text import clean, header, header_all, walk
 from .words import bounce_text, sharpen, status_near
 
 #: A plain address, all of it (flufl's heuristics sometimes return a line of JSON).
-PLAIN_ADDRESS = re.compile(r"[a-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[a-z0-9-]{1,63}(?:\.[a-z0-9-]{1,63})+")
+PLAIN_ADDRESS = re.compile(r"[a-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[a-z0-9-]{1,63}"
+                           r"(?:\.[a-z0-9-]{1,63})+")
 #: Addresses that are never the failed recipient: the bounce's own senders.
 NOT_RECIPIENT = re.compile(r"^(?:mailer-daemon|postmaster|abuse|support|help|noreply|"
                            r"no-reply|double-bounce)@", re.IGNORECASE)
@@ -47,11 +48,17 @@ def read_plain_bounce(message: Message, notes: list[str]) -> list[Failure]:
         if failures:
             notes.append(_("champs de rapport de remise écrits dans le texte"))
             return sharpen(failures, text)
+    failed_header = _plain(a for value in header_all(message, "X-Failed-Recipients")
+                           for a in _ANY_ADDRESS.findall(value))
+    if not failed_header and not looks_like_failure(message):
+        # A person's message quoting an SMTP error is not a bounce: the detectors'
+        # heuristics only read what a mail server sent (every non-standard bounce of
+        # the Sisimai corpus has such a sender or subject).
+        return []
     temporary, permanent = _flufl(message, text, notes)
     if not temporary and not permanent:
-        permanent = _plain(a for value in header_all(message, "X-Failed-Recipients")
-                           for a in _ANY_ADDRESS.findall(value))
-    if not temporary and not permanent and looks_like_failure(message):
+        permanent = failed_header
+    if not temporary and not permanent:
         permanent = _written_addresses(message, text)
         if permanent:
             notes.append(_("adresses prises dans le texte du rebond "
