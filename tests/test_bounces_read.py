@@ -346,9 +346,9 @@ def test_every_corpus_message_gives_a_reading(path):
         assert all(f.kind is Kind.REVIEW for f in reading.failures)
 
 
-#: Floors under what reading reaches today (found 242, kind agrees 212, of 249 rows,
-#: exact status 171): a regression fails, an improvement raises them.
-FOUND_FLOOR, KIND_FLOOR = 0.93, 0.82
+#: Floors under what reading reaches today (found 244, kind agrees 213, of 249 rows;
+#: same status 171): a regression fails, an improvement raises them.
+FOUND_FLOOR, KIND_FLOOR = 0.95, 0.83
 
 
 @pytest.mark.corpus
@@ -383,4 +383,5 @@ def test_sisimai_expectations():
     assert agree / len(rows) >= KIND_FLOOR
     # Counting a live address as dead is the costly mistake: a hard kind only where the
     # expected class is hard (Sisimai's pseudo-codes aside).
-    assert len(wrong_class) <= 2, wrong_class
+    # Today one: sendmail-56, « Status: 5.5.0 » after three « 421 4.7.0 » in the transcript.
+    assert len(wrong_class) <= 1, wrong_class

@@ -11,7 +11,7 @@ from .model import Kind
 #: An enhanced status code (RFC 3463): class.subject.detail.
 STATUS = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d]|\.\d)")
 #: An SMTP reply code at the start of a line or after « smtp; », « said: », « : ».
-REPLY = re.compile(r"(?:^|[\s;:(\[\"'])([45][0-5]\d)(?:[\s\-]|$)")
+REPLY = re.compile(r"(?:^|[\s;:(\[\"'])([45][0-5]\d)(?:[\s\-,;)\]]|$)")
 
 
 def find_status(text: str) -> str | None:

@@ -34,7 +34,8 @@ _ANY_ADDRESS = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9-]{1
 _SMTP_ERROR = re.compile(r"(?<![\d.])[45]\d\d(?![\d])|(?<![\d.])[45]\.\d{1,3}\.\d{1,3}"
                          r"|user unknown|no such user|does not exist|unknown user"
                          r"|mailbox (?:is )?(?:full|unavailable)|not found|rejected"
-                         r"|\berror\b|temporary failure|delayed",
+                         r"|\berror\b|temporary failure|delayed|could not deliver"
+                         r"|giving up|failed",
                          re.IGNORECASE)
 
 

@@ -36,6 +36,7 @@ PHRASES = (
                 r"|name or service not known|nxdomain|domain (?:does not|doesn't) exist",
                 re.I), "4.4"),
     (re.compile(r"timed? ?out|expired|too long|retry|try again|temporar|delayed|deferred"
+                r"|could not deliver for|for the last \d+ (?:seconds|hours|days)"
                 r"|could not be delivered (?:yet|for)", re.I), "4.7"),
 )
 #: Past this many failures, the text is not searched for each one (a forged long report).
