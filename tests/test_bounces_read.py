@@ -170,16 +170,19 @@ def _report(groups: str, subject: str = "Undelivered Mail Returned to Sender",
 @pytest.mark.parametrize("group, status, kind", [
     ("Action: failed\nDiagnostic-Code: smtp; 550 5.1.1 <x@exemple.ca>: User unknown",
      "5.1.1", Kind.HARD),
-    ("Action: failed\nDiagnostic-Code: smtp; 550 No such user here", "5.0.0", Kind.HARD),
-    ("Action: failed\nDiagnostic-Code: smtp; 452 Mailbox full, try later", "4.0.0", Kind.SOFT),
+    ("Action: failed\nDiagnostic-Code: smtp; 550 No such user here", "5.1.1", Kind.HARD),
+    ("Action: failed\nDiagnostic-Code: smtp; 550 Rejected by the recipient", "5.0.0", Kind.HARD),
+    ("Action: failed\nDiagnostic-Code: smtp; 554 Message blocked as spam", "5.7.1", Kind.REVIEW),
+    ("Action: failed\nDiagnostic-Code: smtp; 452 Mailbox full, try later", "4.2.2", Kind.SOFT),
     ("Action: failed\nStatus: 5.1.1\nDiagnostic-Code: smtp; 550 5.7.1 Blocked as spam",
      "5.7.1", Kind.REVIEW),
     ("Action: failed", None, Kind.REVIEW),
     ("Action: delayed\nStatus: 4.4.1", "4.4.1", Kind.SOFT),
 ])
 def test_status_is_inferred_from_the_server_reply(group, status, kind):
-    """No Status: the Diagnostic-Code's enhanced code, else its SMTP reply class, else
-    « à vérifier »; the remote server's 5.7.x wins over a mapped 5.1.1."""
+    """No Status: the Diagnostic-Code's enhanced code, else its SMTP reply class with the
+    detail its usual phrase implies (spam → 5.7.1, to review), else « à vérifier »; the
+    remote server's 5.7.x wins over a mapped 5.1.1."""
     reading = _read_bytes(_report(f"Final-Recipient: rfc822; x@exemple.ca\n{group}\n"))
     assert reading.nature is Nature.BOUNCE
     assert (reading.failures[0].status, reading.failures[0].kind) == (status, kind)

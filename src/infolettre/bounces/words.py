@@ -8,7 +8,7 @@ import re
 from dataclasses import replace
 from email.message import Message
 
-from .classify import REPLY, STATUS, kind_for
+from .classify import STATUS, kind_for, phrase_detail, status_from_reply
 from .model import Failure
 from .text import TEXT_LIMIT, clean, content_type, part_text
 
@@ -19,26 +19,6 @@ RETURNED = re.compile(
     r"|\s*message headers follow.*|\s*original message headers.*|\s*your message reads.*"
     r"|(?:received|return-path|dkim-signature|message-id|x-mailer|mime-version):.*)$",
     re.IGNORECASE | re.MULTILINE)
-#: When no code is written: the usual phrases, the detail they imply (class added later).
-PHRASES = (
-    (re.compile(r"spam|blacklist|block ?list|blocked|policy|reputation|dmarc|\bspf\b|dkim"
-                r"|not authori[sz]ed|relay(?:ing)? (?:denied|not permitted)|virus"
-                r"|refused|banned|content rejected", re.I), "7.1"),
-    (re.compile(r"user unknown|unknown user|no such (?:user|recipient|mailbox|address)"
-                r"|does not exist|doesn't exist|not found|invalid (?:recipient|address|mailbox)"
-                r"|no mailbox|unrouteable|unknown (?:recipient|address|local)|address rejected"
-                r"|couldn't be found|no longer|not listed|n'existe pas|inconnu|introuvable", re.I),
-     "1.1"),
-    (re.compile(r"disabled|deactivated|suspended|inactive|d[ée]sactiv", re.I), "2.1"),
-    (re.compile(r"mailbox (?:is )?full|exceeds? (?:the )?allowed size|over ?quota|quota exceeded|exceeded (?:the|its|storage)"
-                r"|insufficient (?:storage|disk)|bo[iî]te (?:aux lettres )?pleine", re.I), "2.2"),
-    (re.compile(r"host unknown|unknown host|host not found|domain not found|no mx"
-                r"|name or service not known|nxdomain|domain (?:does not|doesn't) exist",
-                re.I), "4.4"),
-    (re.compile(r"timed? ?out|expired|too long|retry|try again|temporar|delayed|deferred"
-                r"|could not deliver for|for the last \d+ (?:seconds|hours|days)"
-                r"|could not be delivered (?:yet|for)", re.I), "4.7"),
-)
 #: Past this many failures, the text is not searched for each one (a forged long report).
 MAX_SHARPENED = 50
 #: A window of text after an address: where its error is written.
@@ -87,13 +67,11 @@ def status_near(text: str, address: str, others: set[str],
         if match and match.group(1) in "45":
             return ".".join(match.groups()), diagnostic if window is windows[0] else window
     for window in windows:
-        reply = REPLY.search(window)
-        if reply:
-            code = reply.group(1)
-            status = f"{code[0]}.{_phrase_detail(window) or '0.0'}"
+        status = status_from_reply(window)
+        if status:
             return status, diagnostic if window is windows[0] else window
     for window in windows:
-        detail = _phrase_detail(window)
+        detail = phrase_detail(window)
         if detail:
             status = f"{'4' if temporary or detail == '4.7' else '5'}.{detail}"
             return status, diagnostic if window is windows[0] else window
@@ -111,13 +89,6 @@ def _lead(text: str, address: str) -> str:
     if not lines or "@" in lines[-1]:
         return ""
     return lines[-1].strip() + " "
-
-
-def _phrase_detail(window: str) -> str | None:
-    for pattern, detail in PHRASES:
-        if pattern.search(window):
-            return detail
-    return None
 
 
 def _windows(text: str, address: str, others: set[str]) -> list[str]:
