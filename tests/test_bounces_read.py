@@ -197,6 +197,18 @@ def test_recipients_without_a_blank_line_between_them_are_both_read():
         ("a@exemple.ca", Kind.HARD), ("b@exemple.ca", Kind.SOFT)]
 
 
+def test_a_report_returned_inside_a_report_is_not_read():
+    """The returned copy of the original message may itself hold an older report: only
+    the message's own report counts (a forwarded report alone is read, see x5-01)."""
+    older = _report("Final-Recipient: rfc822; ancien@exemple.ca\nAction: failed\n"
+                    "Status: 5.1.1\n").replace(b"--b", b"--old").replace(b'"b"', b'"old"')
+    data = _report("Final-Recipient: rfc822; x@exemple.ca\nAction: delayed\nStatus: 4.4.1\n")
+    data = data.replace(b"\r\n--b--", b"\r\n--b\r\nContent-Type: message/rfc822\r\n\r\n"
+                        + older + b"\r\n--b--")
+    reading = _read_bytes(data)
+    assert [(f.recipient, f.kind) for f in reading.failures] == [("x@exemple.ca", Kind.SOFT)]
+
+
 def test_a_report_of_successes_only_is_not_a_bounce():
     """Delivered, relayed, expanded: nothing failed, nothing is counted."""
     reading = _read_bytes(_report("Final-Recipient: rfc822; a@exemple.ca\nAction: delivered\n"
@@ -264,9 +276,11 @@ def test_diagnostics_are_cut_and_cleaned():
     b"Content-Type: message/delivery-status\r\n\r\nFinal-Recipient: rfc822; \xff\xc3@x.ca\r\n"
     b"Action: failed\r\nStatus: 5.1.1\r\nDiagnostic-Code: smtp; 550 \xe9\r\n--b--",
     b"To: \xe9l\xe8ve@\xe9cole.qc.ca\r\nDelivered-To: rebonds+\xff@x.ca\r\n\r\n.",
+    b"Subject: " + b"\r\n ".join([b"=?utf-8?q?Absence_du_bureau_=C3=A9t=C3=A9?="] * 3300)
+    + b"\r\n\r\n.",
 ], ids=["empty", "binary", "bad-subject", "no-boundary", "empty-parts", "bad-base64",
         "20k-to", "2mb-header", "unknown-charset", "nonsense-headers", "8bit-report",
-        "8bit-to"])
+        "8bit-to", "3300-encoded-words"])
 def test_hostile_messages_give_a_reading(data):
     """Broken MIME, wrong charsets, huge headers, nonsense: a Reading, never an exception."""
     reading = _quick(data)

@@ -12,7 +12,7 @@ from email.message import Message
 from ..i18n import _
 from .classify import find_status, kind_for, normalize_status, status_from_reply
 from .model import Failure
-from .text import TEXT_LIMIT, clean, content_type, part_text, walk
+from .text import TEXT_LIMIT, clean, content_type, part_text
 
 #: The media types of a machine-readable delivery status (RFC 3464, RFC 6533 for SMTPUTF8).
 STATUS_TYPES = ("message/delivery-status", "message/global-delivery-status",
@@ -28,8 +28,28 @@ _ADDRESS = re.compile(r"[^\s<>\"';,()\[\]]{1,128}@[^\s<>\"';,()\[\]@]{1,255}")
 
 
 def status_parts(msg: Message) -> list[Message]:
-    """The delivery-status parts of a message, wherever they are nested."""
-    return [part for part in walk(msg) if content_type(part) in STATUS_TYPES]
+    """The delivery-status parts of the message itself; when it has none, those of a
+    message it forwards (some servers wrap the report they received). A report inside
+    the returned copy of the original message is another, older story: not read."""
+    own: list[Message] = []
+    forwarded: list[Message] = []
+    stack: list[tuple[Message, bool]] = [(msg, False)]
+    seen = 0
+    while stack and seen < 500:
+        part, inside = stack.pop()
+        seen += 1
+        kind = content_type(part)
+        if kind in STATUS_TYPES:
+            (forwarded if inside else own).append(part)
+            continue
+        try:
+            payload = part.get_payload() if part.is_multipart() else None
+        except Exception:  # noqa: BLE001
+            payload = None
+        if isinstance(payload, list):
+            nested = inside or kind.startswith("message/")
+            stack.extend((sub, nested) for sub in reversed(payload) if isinstance(sub, Message))
+    return own or forwarded
 
 
 def read_status_part(part: Message, notes: list[str]) -> tuple[list[Failure], int]:
