@@ -17,7 +17,8 @@ REPLY = re.compile(r"(?:^|[\s;:(\[\"'])([45][0-5]\d)(?:[\s\-,;)\]]|$)")
 PHRASES = (
     (re.compile(r"spam|blacklist|block ?list|blocked|policy|reputation|dmarc|\bspf\b|dkim"
                 r"|not authori[sz]ed|relay(?:ing)? (?:denied|not permitted)|virus"
-                r"|refused|banned|content rejected", re.I), "7.1"),
+                r"|refused|banned|(?:content|message|mail) rejected|access denied", re.I),
+     "7.1"),
     (re.compile(r"user unknown|unknown user|no such (?:user|recipient|mailbox|address)"
                 r"|does not exist|doesn't exist|not found|invalid (?:recipient|address|mailbox)"
                 r"|no mailbox|unrouteable|unknown (?:recipient|address|local)|address rejected"
