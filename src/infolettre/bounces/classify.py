@@ -11,15 +11,42 @@ from .model import Kind
 #: An enhanced status code (RFC 3463): class.subject.detail.
 STATUS = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d]|\.\d)")
 #: An SMTP reply code at the start of a line or after « smtp; », « said: », « : ».
-REPLY = re.compile(r"(?:^|[\s;:(\[\"'])([45][0-5]\d)(?:[\s\-]|$)")
+REPLY = re.compile(r"(?:^|[\s;:(\[\"'])([45][0-5]\d)(?:[\s\-,;)\]]|$)")
+
+#: When no code is written: the usual phrases, the detail they imply (class added later).
+PHRASES = (
+    (re.compile(r"spam|blacklist|block ?list|blocked|policy|reputation|dmarc|\bspf\b|dkim"
+                r"|not authori[sz]ed|relay(?:ing)? (?:denied|not permitted)|virus"
+                r"|refused|banned|(?:content|message|mail) rejected|access denied", re.I),
+     "7.1"),
+    (re.compile(r"user unknown|unknown user|no such (?:user|recipient|mailbox|address)"
+                r"|does not exist|doesn't exist|not found|invalid (?:recipient|address|mailbox)"
+                r"|no mailbox|unrouteable|unknown (?:recipient|address|local)|address rejected"
+                r"|couldn't be found|no longer|not listed|n'existe pas|inconnu|introuvable",
+                re.I), "1.1"),
+    (re.compile(r"disabled|deactivated|suspended|inactive|d[ée]sactiv", re.I), "2.1"),
+    (re.compile(r"mailbox (?:is )?full|exceeds? (?:the )?allowed size|over ?quota"
+                r"|quota exceeded|exceeded (?:the|its|storage)|insufficient (?:storage|disk)"
+                r"|bo[iî]te (?:aux lettres )?pleine", re.I), "2.2"),
+    (re.compile(r"host unknown|unknown host|host not found|domain not found|no mx"
+                r"|name or service not known|nxdomain|domain (?:does not|doesn't) exist",
+                re.I), "4.4"),
+    (re.compile(r"timed? ?out|expired|too long|retry|try again|temporar|delayed|deferred"
+                r"|could not deliver for|for the last \d+ (?:seconds|hours|days)"
+                r"|could not be delivered (?:yet|for)", re.I), "4.7"),
+)
 
 
 def find_status(text: str) -> str | None:
-    """The first enhanced status code of class 4 or 5 in a server's words, if any."""
-    for match in STATUS.finditer(text or ""):
-        if match.group(1) in "45":
-            return ".".join(match.groups())
-    return None
+    """The enhanced status code of class 4 or 5 in a server's words, if any: the first one,
+    unless a policy code (5.7.x) of the same class follows (« 5.1.0 Unknown address error
+    550-'5.7.1 … Access denied' » is a refusal, and reading it as one never suspends)."""
+    codes = [".".join(m.groups()) for m in STATUS.finditer((text or "")[:4000])
+             if m.group(1) in "45"]
+    if not codes:
+        return None
+    policy = [code for code in codes if code.startswith(codes[0][0] + ".7.")]
+    return policy[0] if policy else codes[0]
 
 
 def normalize_status(value: str | None) -> str | None:
@@ -31,12 +58,21 @@ def normalize_status(value: str | None) -> str | None:
 
 
 def status_from_reply(text: str) -> str | None:
-    """The class of an SMTP reply code (« 550 User unknown » → « 5.0.0 ») when the words
-    carry no enhanced code: the class is all a reply code says for sure."""
+    """A status from an SMTP reply code when the words carry no enhanced code: its class,
+    and the detail the usual phrases imply (« 550 Blocked as spam » → « 5.7.1 », to
+    review; « 550 No such user » → « 5.1.1 »), else « 5.0.0 »."""
     match = REPLY.search(text or "")
     if not match:
         return None
-    return f"{match.group(1)[0]}.0.0"
+    return f"{match.group(1)[0]}.{phrase_detail(text) or '0.0'}"
+
+
+def phrase_detail(text: str) -> str | None:
+    """The subject and detail of the first usual phrase found (« 1.1 », « 7.1 »…)."""
+    for pattern, detail in PHRASES:
+        if pattern.search(text[:4000]):
+            return detail
+    return None
 
 
 def kind_for(status: str | None, action: str | None = None) -> Kind:

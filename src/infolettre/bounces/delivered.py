@@ -14,7 +14,8 @@ HEADERS = ("To", "Delivered-To", "X-Original-To", "Envelope-To", "X-Envelope-To"
 #: More addresses than this are not kept (a forged To: with thousands of names).
 MAX_ADDRESSES = 200
 
-_ADDRESS = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,128}@[A-Za-z0-9.-]{1,253}")
+#: An address, internationalized ones too (SMTPUTF8: « élève@école.qc.ca »).
+_ADDRESS = re.compile(r"[^\s<>()\[\],;:\"'@\\]{1,128}@[^\s<>()\[\],;:\"'@\\]{1,253}")
 
 
 def delivered_to(msg: Message) -> tuple[str, ...]:

@@ -9,9 +9,10 @@ from __future__ import annotations
 import re
 from email.message import Message
 
+from ..i18n import _
 from .classify import find_status, kind_for, normalize_status, status_from_reply
 from .model import Failure
-from .text import TEXT_LIMIT, clean, content_type, header_all, part_text, walk
+from .text import TEXT_LIMIT, clean, content_type, part_text
 
 #: The media types of a machine-readable delivery status (RFC 3464, RFC 6533 for SMTPUTF8).
 STATUS_TYPES = ("message/delivery-status", "message/global-delivery-status",
@@ -23,19 +24,46 @@ MAX_FAILURES = 300
 
 _RECIPIENT_FIELDS = {"final-recipient", "original-recipient", "action", "status"}
 _FIELD = re.compile(r"^([A-Za-z][A-Za-z0-9-]{0,60})\s*:\s?(.*)$")
-_ADDRESS = re.compile(r"[^\s<>\"';,()\[\]]+@[^\s<>\"';,()\[\]]+")
+_ADDRESS = re.compile(r"[^\s<>\"';,()\[\]]{1,128}@[^\s<>\"';,()\[\]@]{1,255}")
 
 
 def status_parts(msg: Message) -> list[Message]:
-    """The delivery-status parts of a message, wherever they are nested."""
-    return [part for part in walk(msg) if content_type(part) in STATUS_TYPES]
+    """The delivery-status parts of the message itself; when it has none, those of a
+    message it forwards (some servers wrap the report they received). A report inside
+    the returned copy of the original message is another, older story: not read."""
+    own: list[Message] = []
+    forwarded: list[Message] = []
+    stack: list[tuple[Message, bool]] = [(msg, False)]
+    seen = 0
+    while stack and seen < 500:
+        part, inside = stack.pop()
+        seen += 1
+        kind = content_type(part)
+        if kind in STATUS_TYPES:
+            (forwarded if inside else own).append(part)
+            continue
+        try:
+            payload = part.get_payload() if part.is_multipart() else None
+        except Exception:  # noqa: BLE001
+            payload = None
+        if isinstance(payload, list):
+            nested = inside or kind.startswith("message/")
+            stack.extend((sub, nested) for sub in reversed(payload) if isinstance(sub, Message))
+    return own or forwarded
 
 
 def read_status_part(part: Message, notes: list[str]) -> tuple[list[Failure], int]:
     """The failures one delivery-status part reports, and how many recipients it lists."""
+    return read_blocks(_blocks(part), notes)
+
+
+def read_blocks(blocks: list[dict[str, str]],
+                notes: list[str]) -> tuple[list[Failure], int]:
+    """The failures of groups of delivery-status fields, and how many recipients they list
+    (also used for the fields some servers write inline in plain text)."""
     failures: list[Failure] = []
     listed = 0
-    for fields in _blocks(part):
+    for fields in blocks:
         if not _RECIPIENT_FIELDS & fields.keys():
             continue
         listed += 1
@@ -46,8 +74,8 @@ def read_status_part(part: Message, notes: list[str]) -> tuple[list[Failure], in
             continue
         failures.append(failure)
     if listed > MAX_FAILURES and len(failures) >= MAX_FAILURES:
-        notes.append(f"rapport de {listed} destinataires : seuls les {MAX_FAILURES} premiers "
-                     "échecs sont lus")
+        notes.append(_("rapport de %(nombre)d destinataires : seuls les %(max)d premiers "
+                       "échecs sont lus") % {"nombre": listed, "max": MAX_FAILURES})
     return failures, listed
 
 
@@ -60,10 +88,11 @@ def _failure(fields: dict[str, str]) -> Failure | None:
         return None
     diagnostic = _strip_type(fields.get("diagnostic-code", ""))
     status = normalize_status(fields.get("status"))
-    if status and status.endswith(".0.0"):
-        finer = find_status(diagnostic)
-        if finer and finer[0] == status[0]:
-            status = finer
+    # The remote server's own code (in its words) is finer than the code the reporting
+    # server mapped it to: « Status: 5.1.1 » over « 550 5.7.1 IP blacklisted » is a block.
+    finer = find_status(diagnostic)
+    if status and finer and finer[0] == status[0]:
+        status = finer
     if not status:
         status = find_status(diagnostic) or status_from_reply(diagnostic)
     if status and status.startswith("2.") and action != "failed":
@@ -97,25 +126,24 @@ def _strip_type(value: str) -> str:
 
 def _blocks(part: Message) -> list[dict[str, str]]:
     """The groups of fields of a delivery-status part, lower-cased names, first value of
-    each field kept. The parser usually splits them into sub-messages; when it could not
-    (transfer-encoded, malformed), the text is split on blank lines here."""
+    each field kept. The parser usually splits them into sub-messages, which are written
+    back as text here so that one reading splits them (servers that forget the blank line
+    between two recipients leave both in one sub-message)."""
     try:
         payload = part.get_payload()
     except Exception:  # noqa: BLE001
         payload = None
-    if isinstance(payload, list) and payload:
-        blocks = []
-        for sub in payload[: MAX_FAILURES * 40]:
-            fields: dict[str, str] = {}
-            for name in _RECIPIENT_FIELDS | {"diagnostic-code", "remote-mta"}:
-                values = header_all(sub, name)
-                if values:
-                    fields[name] = values[0]
-            blocks.append(fields)
-        # A block the parser swallowed (no blank line before it) is found in the text too.
-        if any(blocks):
-            return blocks
-    return parse_fields(part_text(part, TEXT_LIMIT))
+    if not isinstance(payload, list) or not payload:
+        return parse_fields(part_text(part, TEXT_LIMIT))
+    lines: list[str] = []
+    for sub in payload[: MAX_FAILURES * 40]:
+        try:
+            items = list(sub.raw_items())[:200]
+        except Exception:  # noqa: BLE001
+            continue
+        lines.extend(f"{name}: {clean(value, 4000)}" for name, value in items)
+        lines.append("")
+    return parse_fields("\n".join(lines))
 
 
 def parse_fields(text: str) -> list[dict[str, str]]:

@@ -13,6 +13,8 @@ from .delivered import delivered_to
 from .dsn import MAX_FAILURES, read_status_part, status_parts
 from .fallback import read_plain_bounce
 from .model import Failure, Nature, Reading
+from .text import clean
+from .words import bounce_text, sharpen
 
 
 def read_bounce(message: Message) -> Reading:
@@ -27,7 +29,7 @@ def read_bounce(message: Message) -> Reading:
         return Reading(nature=Nature.UNKNOWN, delivered_to=addresses,
                        reason=_("message illisible (%(erreur)s)")
                        % {"erreur": type(error).__name__},
-                       notes=[f"{type(error).__name__}: {str(error)[:200]}"])
+                       notes=[clean(f"{type(error).__name__}: {error}", 200)])
 
 
 def _read(message: Message) -> Reading:
@@ -42,14 +44,16 @@ def _read(message: Message) -> Reading:
             listed += count
             failures.extend(found[: MAX_FAILURES - len(failures)])
         if len(parts) > 1:
-            notes.append(f"{len(parts)} parties delivery-status (rapports imbriqués)")
+            notes.append(_("%(nombre)d parties delivery-status (rapports imbriqués)")
+                         % {"nombre": len(parts)})
         if failures:
+            failures = sharpen(failures, bounce_text(message))
             return Reading(nature=Nature.BOUNCE, failures=tuple(failures),
                            delivered_to=addresses, notes=notes)
         if listed:
             return Reading(nature=Nature.UNKNOWN, delivered_to=addresses, notes=notes,
                            reason=_("avis de remise sans échec (livré, relayé ou étendu)"))
-        notes.append("partie delivery-status sans destinataire lisible")
+        notes.append(_("partie delivery-status sans destinataire lisible"))
     reason = autoreply_reason(message)
     if reason and not looks_like_failure(message):
         return Reading(nature=Nature.AUTOREPLY, delivered_to=addresses, reason=reason,

@@ -14,16 +14,29 @@ TEXT_LIMIT = 200_000
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff]")
 _SPACES = re.compile(r"\s+")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def clean(value: object, limit: int = DIAGNOSTIC_LIMIT) -> str:
     """One line of printable text, at most ``limit`` characters (control characters and
     bidirectional overrides removed: they would disguise what the pivot reads)."""
-    text = _CONTROL.sub(" ", str(value or ""))
+    text = _unescape(str(value or ""))
+    text = _CONTROL.sub(" ", text)
     text = _SPACES.sub(" ", text).strip()
     if len(text) > limit:
         text = text[: limit - 1].rstrip() + "…"
     return text
+
+
+def _unescape(text: str) -> str:
+    """Raw 8-bit header bytes come back from the parser as lone surrogates: read them as
+    UTF-8 (what SMTPUTF8 servers send), replacing what is not."""
+    if not _SURROGATE.search(text):
+        return text
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    except UnicodeError:
+        return _SURROGATE.sub("\ufffd", text)
 
 
 def header(msg: Message, name: str) -> str:
@@ -34,8 +47,9 @@ def header(msg: Message, name: str) -> str:
     return ""
 
 
-def header_all(msg: Message, name: str) -> list[str]:
-    """Every value of a header as text; a value that cannot be decoded is read raw."""
+def header_all(msg: Message, name: str, decode: bool = True) -> list[str]:
+    """Every value of a header as text; a value that cannot be decoded is read raw (and
+    every value with ``decode=False``: delivery-status fields are not RFC 2047 words)."""
     values: list[str] = []
     try:
         raw_items = msg.raw_items() if hasattr(msg, "raw_items") else msg.items()
@@ -43,7 +57,8 @@ def header_all(msg: Message, name: str) -> list[str]:
         for key, raw in list(raw_items)[:2000]:
             if str(key).lower() != wanted:
                 continue
-            values.append(_decode_header(raw))
+            text = _unescape(str(raw)[:TEXT_LIMIT])
+            values.append(_decode_header(text) if decode else text)
     except Exception:  # noqa: BLE001 - a broken header must not stop the reading
         return values
     return values
