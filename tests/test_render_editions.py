@@ -280,3 +280,16 @@ def test_the_logo_counts_in_the_sign_off_only_when_there_is_one(sample_settings,
     first = canonical(settings_record(with_logo))
     Image.new("RGB", (10, 10), (255, 0, 0)).save(tmp_path / "logo.png")
     assert canonical(settings_record(with_logo)) != first
+
+
+def test_check_warns_that_a_logo_without_a_site_would_not_show(project):
+    from infolettre.pipeline import check
+
+    Image.new("RGB", (480, 128), (27, 73, 101)).save(project.root / "logo.png")
+    _with_logo(project, 'logo = "logo.png"')
+    project.write("un.md", "---\ntitre: Un\norganisme: CDC des Etchemins\nrubrique: nouvelles\n"
+                  "date: 2026-11-20\nstatut: approuve\n---\nTexte.\n")
+    settings = project.settings()
+    assert not [p for p in check(settings, MONTH).problems if p.kind == "logo"]
+    [warning] = [p for p in check(without_site(settings), MONTH).problems if p.kind == "logo"]
+    assert "ne paraîtra pas" in warning.message and "[infolettre] site" in warning.fix

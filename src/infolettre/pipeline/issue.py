@@ -41,7 +41,7 @@ from ..state import connect, state_file
 from ..state.bounces import BounceStore
 from ..state.runlock import lock_data_dir
 from ..unsubscribe import UnsubscribeStore
-from .publish import publish_before_send
+from .publish import publish_before_send, site_warnings
 
 
 def prepare(settings: Settings, month: str, *, parution: date | None = None,
@@ -264,7 +264,8 @@ def check(settings: Settings, month: str, *, parution: date | None = None) -> Ch
     items, problems = gather_files(settings, month)
     issue = organize(items, settings, month, parution=parution)
     return CheckResult(month, items, issue,
-                       problems + list(issue.notices) + authentication_warnings(settings))
+                       problems + list(issue.notices) + authentication_warnings(settings)
+                       + site_warnings(settings))
 
 
 @dataclass(frozen=True)

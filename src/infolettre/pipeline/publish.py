@@ -68,6 +68,23 @@ def require_site(settings: Settings) -> str:
     return settings.identity.site.rstrip("/")
 
 
+#: The ``kind`` of the warning that a logo cannot show (no site to load it from).
+LOGO_UNSEEN = "logo"
+
+
+def site_warnings(settings: Settings) -> list[Problem]:
+    """Warn about settings of the site that would do nothing (``check`` lists them)."""
+    if settings.identity.logo is not None and not settings.identity.site:
+        return [Problem(Severity.WARNING,
+                        _("[infolettre] logo : le logo ({name}) ne paraîtra pas, car les "
+                          "courriels le chargent du site publié, et l'adresse du site n'est "
+                          "pas configurée.").format(name=settings.identity.logo.name),
+                        kind=LOGO_UNSEEN,
+                        fix=_("Ajoutez l'adresse publique du site dans [infolettre] site, ou "
+                              "retirez la clé logo."))]
+    return []
+
+
 def publish(settings: Settings, month: str | None = None, *, parution: date | None = None,
             clock: Clock = SYSTEM_CLOCK) -> PublishResult:
     """Publish ``month`` (signed off, unchanged) and regenerate the site; without a month,
