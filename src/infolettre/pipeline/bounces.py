@@ -325,8 +325,10 @@ def read_bounces_step(settings: Settings, occurrence: Occurrence, store: StepSto
             "[infolettre] {n} adresse(s) suspendue(s) après des rebonds").format(
             n=len(report.suspended)), _(
             "Ces adresses ne recevront plus l'infolettre, leur serveur ayant refusé les "
-            "messages :\n\n{lines}\n\nLa liste complète : « infolettre suppressions ». Si une "
+            "messages :\n\n{lines}\n\nLa liste complète, avec la réponse de chaque serveur : "
+            "la page « Adresses suspendues » de {app}, ou « infolettre suppressions ». Si une "
             "personne a réglé le problème (boîte pleine vidée, nouvelle adresse corrigée), "
-            "« infolettre reactiver ADRESSE » la remet dans l'envoi.\n").format(lines=lines)),
+            "« Réactiver » (ou « infolettre reactiver ADRESSE ») la remet dans l'envoi.\n")
+            .format(lines=lines, app=notices.app_link(settings, "/rebonds"))),
             clock)
     return OK, report.summary()
