@@ -7,7 +7,7 @@ an occurrence runs once: the state database records each (step, occurrence)
 (``state.steps``).
 
 Steps of one issue (``par_numero``) have the issue's month as key; the recurring ones
-(mail and feeds readings, retries, backup) have one key for the whole series, and the
+(mail, feeds and bounces readings, retries, backup) have one key for the whole series, and the
 record keeps the time of the last occurrence run.
 """
 
@@ -44,6 +44,7 @@ class Step:
             "appel": _("appel de nouvelles"), "rappel": _("rappel aux organismes"),
             "tombee": _("date de tombée"), "envoi": _("envoi du numéro"),
             "reprise": _("reprise des envois différés"), "sauvegarde": _("sauvegarde"),
+            "rebonds": _("relevé des rebonds"),
         }[self.id]
 
 
@@ -56,6 +57,7 @@ STEPS: dict[str, Step] = {s.id: s for s in (
     Step("envoi", timedelta(days=1), True),
     Step("reprise", timedelta(minutes=10), False),
     Step("sauvegarde", timedelta(hours=12), False),
+    Step("rebonds", timedelta(hours=12), False),
 )}
 
 
@@ -83,6 +85,8 @@ def enabled_steps(settings: Settings) -> list[str]:
         "rappel": bool(cal.appel and cal.rappel and settings.organizations),
         "tombee": True, "envoi": True, "reprise": True,
         "sauvegarde": cal.sauvegarde is not None,
+        "rebonds": bool(cal.releve_rebonds and settings.bounces
+                        and settings.bounces.has_mailbox),
     }
     return [step for step in STEPS if wanted[step]]
 
@@ -104,8 +108,9 @@ def occurrences(settings: Settings, step: str, start: datetime,
     if step in ("courriel", "reprise"):
         minutes = cal.releve_courriel if step == "courriel" else cal.reprises
         yield from _every(step, timedelta(minutes=minutes), start, end)
-    elif step in ("flux", "sauvegarde"):
-        hour = cal.releve_flux if step == "flux" else cal.sauvegarde
+    elif step in ("flux", "sauvegarde", "rebonds"):
+        hour = {"flux": cal.releve_flux, "sauvegarde": cal.sauvegarde,
+                "rebonds": cal.releve_rebonds}[step]
         if hour is not None:
             yield from _daily(step, hour, tz, start, end)
     else:

@@ -131,6 +131,11 @@ def status(month: Optional[str], failed: bool, csv_path: Optional[Path]) -> None
                         "envoyé).").format(month=report.month))
         raise click.exceptions.Exit(0)
     console.print(f"{report.month} : {report.summary}")
+    if settings.bounces is not None:
+        from ..pipeline.suppressions import issue_bounces
+
+        console.print(f"{report.month} : {issue_bounces(settings, report.month).summary()}",
+                      soft_wrap=True)
     if failed:
         for row in report.failures:
             console.print(f"{row.email} ({row.edition}) : {row.reason}", soft_wrap=True)

@@ -29,6 +29,7 @@ class DeliveryReport:
     deferred: int = 0
     failed: int = 0
     uncertain: int = 0
+    suspended: int = 0  # addresses skipped: suspended after bounces ([rebonds])
     by_edition: Counter[str] = field(default_factory=Counter)
     problems: list[DeliveryResult] = field(default_factory=list)
 
@@ -62,4 +63,6 @@ class DeliveryReport:
             deferred=self.deferred, failed=self.failed)
         if self.uncertain:   # « reportés 0, échecs 0. » → « …, échecs 0, incertains 2. »
             text = text[:-1] + _(", incertains {n}.").format(n=self.uncertain)
+        if self.suspended:   # « …, échecs 0. » → « …, échecs 0, adresses suspendues 3. »
+            text = text[:-1] + _(", adresses suspendues {n}.").format(n=self.suspended)
         return text

@@ -20,6 +20,9 @@ from . import DeliveryReport, DeliveryResult, Envelope, Sender
 from .message import EditionMessage, Unsubscriber
 
 Progress = Callable[[DeliveryResult], None]
+#: The envelope sender (MAIL FROM) of a recipient's message for an issue: VERP with
+#: ``[rebonds]`` (``senders.verp_sender``); the header From never changes.
+EnvelopeSender = Callable[[str, str], str]
 
 
 class MessageFactory:
@@ -27,8 +30,10 @@ class MessageFactory:
 
     def __init__(self, rendered: RenderedIssue, settings: Settings,
                  placeholders: Placeholders, unsubscriber: Unsubscriber | None, *,
-                 clock: Clock = SYSTEM_CLOCK):
+                 clock: Clock = SYSTEM_CLOCK,
+                 envelope_sender: EnvelopeSender | None = None):
         self.clock = clock
+        self.envelope_sender = envelope_sender
         self.month = rendered.issue.month
         self.issue = rendered.issue
         self.editions = {e.slug: e for e in rendered.editions}
@@ -57,7 +62,9 @@ class MessageFactory:
                 edition, self.placeholders, self.settings, self.month,
                 unsubscriber=self.unsubscriber, clock=self.clock)
         personal = message.personalize(recipient, now=now)
-        return Envelope(sender=self.settings.identity.sender_address, recipient=recipient.email,
+        sender = (self.envelope_sender(recipient.email, self.month) if self.envelope_sender
+                  else self.settings.identity.sender_address)
+        return Envelope(sender=sender, recipient=recipient.email,
                         message=personal.data, month=self.month, edition=edition.slug,
                         message_id=personal.message_id)
 
@@ -77,7 +84,8 @@ async def deliver_issue_async(rendered: RenderedIssue, recipients: Iterable[Reci
                               placeholders: Placeholders | None = None, *,
                               unsubscriber: Unsubscriber | None = None,
                               progress: Progress | None = None,
-                              clock: Clock = SYSTEM_CLOCK) -> DeliveryReport:
+                              clock: Clock = SYSTEM_CLOCK,
+                              envelope_sender: EnvelopeSender | None = None) -> DeliveryReport:
     """Send the issue to every email recipient with ``sender.concurrency`` sends in flight.
 
     The workers share one lazy stream of envelopes: a message is built only when a worker
@@ -86,7 +94,7 @@ async def deliver_issue_async(rendered: RenderedIssue, recipients: Iterable[Reci
     """
     report = DeliveryReport(month=rendered.issue.month)
     factory = MessageFactory(rendered, settings, placeholders or rendered.placeholders,
-                             unsubscriber, clock=clock)
+                             unsubscriber, clock=clock, envelope_sender=envelope_sender)
     stream = _envelopes(recipients, factory, report)
 
     async def worker() -> None:
@@ -124,8 +132,10 @@ def deliver_issue(rendered: RenderedIssue, recipients: Iterable[Recipient], send
                   settings: Settings, placeholders: Placeholders | None = None, *,
                   unsubscriber: Unsubscriber | None = None,
                   progress: Progress | None = None,
-                  clock: Clock = SYSTEM_CLOCK) -> DeliveryReport:
+                  clock: Clock = SYSTEM_CLOCK,
+                  envelope_sender: EnvelopeSender | None = None) -> DeliveryReport:
     """Run ``deliver_issue_async`` to completion, for the CLI and other synchronous callers."""
     return asyncio.run(deliver_issue_async(
         rendered, recipients, sender, settings, placeholders,
-        unsubscriber=unsubscriber, progress=progress, clock=clock))
+        unsubscriber=unsubscriber, progress=progress, clock=clock,
+        envelope_sender=envelope_sender))

@@ -5,10 +5,12 @@ Shared by the real send and the test send of ``pipeline``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from ..errors import DeliveryError, Problem, Severity
 from ..i18n import _
+from .. import verp
 from ..settings import Settings
 from ..unsubscribe import SignedUnsubscriber, load_secret
 from . import Sender
@@ -29,6 +31,17 @@ def signed_unsubscriber(settings: Settings) -> SignedUnsubscriber:
     """Give every message its signed unsubscribe links (mailto, and https when configured)."""
     secret = load_secret(settings.paths.donnees)
     return SignedUnsubscriber(secret, settings.unsubscribe.courriel, settings.unsubscribe.url)
+
+
+def verp_sender(settings: Settings) -> Callable[[str, str], str] | None:
+    """Return the envelope sender of each (recipient, month) with ``[rebonds]`` (VERP:
+    ``rebonds+<AAAAMM>-<jeton>@domaine``), or None: the bare ``expediteur`` for all."""
+    bounces = settings.bounces
+    if bounces is None:
+        return None
+    secret = load_secret(settings.paths.donnees)
+    return lambda recipient, month: verp.address(secret, recipient, month, bounces.adresse,
+                                                 bounces.domaine)
 
 
 def make_sender(settings: Settings, month: str, outbox: Path | None, *,

@@ -350,10 +350,14 @@ class SmtpSender:
             _("le serveur {host} refuse l'expéditeur {sender} ({code} {detail}).").format(
                 host=self.config.address, sender=envelope.sender, code=exc.code,
                 detail=exc.message),
-            where="[infolettre] expediteur",
-            fix=_("Le serveur doit permettre d'envoyer avec cette adresse : vérifiez "
-                  "[infolettre] expediteur et le compte [smtp] utilisateur, puis relancez "
-                  "l'envoi."))
+            where="[infolettre] expediteur" if "+" not in envelope.sender else "[rebonds]",
+            fix=(_("Le serveur doit permettre d'envoyer avec cette adresse : vérifiez "
+                   "[infolettre] expediteur et le compte [smtp] utilisateur, puis relancez "
+                   "l'envoi.") if "+" not in envelope.sender else _(
+                "Avec [rebonds], chaque message part avec l'expéditeur d'enveloppe "
+                "rebonds+…@domaine : le serveur doit l'accepter pour le compte [smtp] "
+                "utilisateur (demandez-le à votre fournisseur), sinon retirez la table "
+                "[rebonds] ; puis relancez l'envoi.")))
 
 
 def _describe(exc: BaseException) -> str:

@@ -12,10 +12,15 @@ Gathering news (``gather``), on their own schedule:
 The people and the data folder (``data``):
     unsubscribe · unsubscribe_requests · backup · user_add · user_list · user_remove ·
     sign_in · account
+Bounces (``bounces``, ``suppressions``): process_bounces · list_suppressions ·
+    export_suppressions_csv · reactivate · suspend · issue_bounces · bounces_of
 """
 
 from .data import (account, backup, sign_in, unsubscribe, unsubscribe_link, unsubscribe_requests,
                    user_add, user_list, user_remove)
+from .bounces import BounceReport, process_bounces
+from .suppressions import (IssueBounces, bounces_of, export_suppressions_csv, issue_bounces,
+                           list_suppressions, reactivate, suspend)
 from .gather import ack_sender, feeds_health, gather_feeds, gather_mail
 from . import dashboard, review, review_edit
 from . import held, previews  # noqa: F401 - « Courriels retenus », « Aperçus »
@@ -25,7 +30,9 @@ from .issue import (CheckResult, StatusReport, approve, build, check, postal, pr
 from .publish import PublishResult, publish
 from .sending import (Changes, SendState, SignoffState, compare, confirm_uncertain, log_path, send_state, signoff_state, start_send)  # noqa: F401
 
-__all__ = ["CheckResult", "StatusReport", "ack_sender", "approve", "backup", "build", "check",
+__all__ = ["BounceReport", "IssueBounces", "bounces_of", "export_suppressions_csv",
+           "issue_bounces", "list_suppressions", "process_bounces", "reactivate", "suspend",
+           "CheckResult", "StatusReport", "ack_sender", "approve", "backup", "build", "check",
            "feeds_health", "gather_feeds", "gather_mail", "postal", "prepare", "publish", "PublishResult", "reach",
            "send",
            "send_test", "sign_in", "account", "status", "unsubscribe", "unsubscribe_link", "unsubscribe_requests",

@@ -22,7 +22,8 @@ from ..deliver.labels import labels_path, write_labels_pdf
 from ..deliver.postal import default_path, postal_rows, write_postal_csv
 from ..deliver.recipients import LineError, check_address, iter_recipients, load_recipients
 from ..deliver.run import deliver_issue
-from ..deliver.senders import make_sender, refuse_items_in_error, signed_unsubscriber
+from ..deliver.senders import (make_sender, refuse_items_in_error, signed_unsubscriber,
+                               verp_sender)
 from ..deliver.started import open_ledger, record_attempted, record_started, refuse_if_lost
 from ..errors import DeliveryError, Problem, Severity
 from ..gather.files import gather_files
@@ -37,6 +38,7 @@ from ..review.signoff import (Reach, Signoff, SignoffStore, approve_issue, requi
                               resend_notice)
 from ..settings import Settings
 from ..state import connect, state_file
+from ..state.bounces import BounceStore
 from ..state.runlock import lock_data_dir
 from ..unsubscribe import UnsubscribeStore
 from .publish import publish_before_send, site_warnings
@@ -105,19 +107,23 @@ def _send(settings: Settings, month: str, *, outbox: Path | None, parution: date
         problems = problems + publish_before_send(settings, month, parution=parution,
                                                   clock=clock)
         unsubscribed = UnsubscribeStore(conn, clock=clock)
+        suspended, skipped = BounceStore(conn, clock=clock), []  # kept apart (a server's word)
         # --- reading ends here; sending begins ---
         issue = rendered.issue
         ledger.plan(month, ((r.email, issue.edition_slug_for(r))
-                            for r in unsubscribed.filter(iter_recipients(listing, settings, found))
+                            for r in suspended.filter(unsubscribed.filter(
+                                iter_recipients(listing, settings, found)))
                             if r.wants_email))
         _record_start(settings.paths.donnees, month, ledger, signoffs.current(month), clock)
         if release_uncertain:
             ledger.release_uncertain(month)
         sender = LedgerSender(make_sender(settings, month, outbox), ledger, month)
         report = deliver_issue(rendered,
-                               unsubscribed.filter(iter_recipients(listing, settings, [])),
+                               suspended.filter(unsubscribed.filter(
+                                   iter_recipients(listing, settings, [])), skipped.append),
                                sender, settings, unsubscriber=unsubscriber, clock=clock,
-                               progress=progress)
+                               progress=progress, envelope_sender=verp_sender(settings))
+        report.suspended = sum(r.wants_email for r in skipped)
         ledger.make_durable()  # the count below must never be ahead of the ledger on disk
         record_attempted(settings.paths.donnees, month, ledger.attempted(month))
     return report, problems + found

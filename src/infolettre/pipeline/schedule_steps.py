@@ -36,6 +36,7 @@ from ..state.runlock import current_holder
 from ..state.sendrecords import read_started, started_months
 from ..state.steps import DONE, FAILED, OK, WAITING, StepStore
 from . import notices
+from .bounces import read_bounces_step
 from .data import backup
 from .gather import gather_feeds, gather_mail
 from .issue import send, status
@@ -291,4 +292,5 @@ def save_state(settings: Settings, occurrence: Occurrence, store: StepStore,
 ACTIONS: dict[str, Action] = {
     "courriel": read_mail, "flux": read_feeds, "appel": call_for_news, "rappel": remind,
     "tombee": deadline, "envoi": send_issue, "reprise": retry, "sauvegarde": save_state,
+    "rebonds": read_bounces_step,
 }

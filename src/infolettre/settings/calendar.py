@@ -47,6 +47,7 @@ class Calendar:
     reprises: int = 10       # minutes between two checks for deferred messages
     incertains_delai: int = 24  # hours before « incertain » messages are sent again
     sauvegarde: time | None = time(3, 0)      # daily state backup; None: never
+    releve_rebonds: time | None = time(7, 0)  # daily reading of [rebonds]; None: never
     avis: tuple[str, ...] = ()  # who gets the notices; empty: [infolettre] repondre_a
 
     @property
@@ -94,7 +95,8 @@ def read_calendar(reader: _Reader, table: dict[str, Any]) -> Calendar:
             values[f.name] = _addresses(reader, key, value)
         elif isinstance(f.default, time) or f.default is None:
             values[f.name] = _hour(reader, key, value,
-                                   optional=f.name in ("releve_flux", "sauvegarde"))
+                                   optional=f.name in ("releve_flux", "sauvegarde",
+                                                        "releve_rebonds"))
         else:
             values[f.name] = _number(reader, key, value, f.name)
     calendar = Calendar(**values)

@@ -24,6 +24,7 @@ from .keys import plain_keys, quote_accented_keys
 from .schema import (AFTER_PROCESSING, CONTROL_CHARS, DEFAULT_CONFIG, ENV_CONFIG, FEED_TRUST,
                      IMAP_SECURITY, PAPER_SIZES, SLUG_RE, Application, Dkim, FeedSource,
                      Identity, MailIntake, Organization, Paths, Settings, Unsubscribe, Watch)
+from .bounces import read_bounces
 from .calendar import read_calendar
 from .logo import read_logo
 from .smtp import SmtpConfig
@@ -118,7 +119,7 @@ class _Reader:
         self.check_keys(_("le fichier"), self.raw, {
             "infolettre", "territoires", "rubriques", "organismes", "chemins", "impression", "smtp",
             "desabonnement", "dkim", "courriel_entrant", "flux", "veille", "application",
-            "calendrier"})
+            "calendrier", "rebonds"})
         territories = self.slug_table("territoires")
         if REGIONAL in territories:
             raise self.fail("territoires.regional", territories[REGIONAL],
@@ -141,6 +142,8 @@ class _Reader:
             watch=self.watch(identity),
             application=self.application(),
             calendar=read_calendar(self, self.table("calendrier", required=False)),
+            bounces=read_bounces(self, self.table("rebonds", required=False),
+                                 identity.sender_address),
             source=self.path,
         )
 

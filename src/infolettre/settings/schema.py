@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from ..i18n import _
 from ..models import REGIONAL
+from .bounces import Bounces
 from .calendar import Calendar
 from .smtp import SmtpConfig
 
@@ -210,6 +211,7 @@ class Settings:
     watch: Watch = Watch()  # [veille]
     application: Application = Application()  # [application]
     calendar: Calendar = Calendar()  # [calendrier]
+    bounces: Bounces | None = None  # [rebonds]; none: no VERP, no bounce reading
     source: Path | None = field(default=None, compare=False)
 
     def territory_name(self, slug: str) -> str:
