@@ -295,3 +295,49 @@ def test_cli_without_rebonds_says_what_to_write(project, capsys):
                 clock=FixedClock(NOW)) == 0  # no state yet: nothing suspended, nothing made
     assert "Aucune adresse suspendue." in capsys.readouterr().out
     assert not (project.root / "data").exists()
+
+
+TWO_RECIPIENTS = """\
+From: MAILER-DAEMON@mx.example.org
+To: {to}
+Subject: Delivery Status Notification
+Message-ID: <dsn-deux@mx.example.org>
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="b"
+
+--b
+Content-Type: text/plain
+
+Delivery is delayed for one recipient; another one failed.
+
+--b
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; mx.example.org
+
+Final-Recipient: rfc822; autre@example.net
+Action: failed
+Status: 5.1.1
+Diagnostic-Code: smtp; 550 5.1.1 User unknown
+
+Final-Recipient: rfc822; {who}
+Action: delayed
+Status: 4.2.2
+Diagnostic-Code: smtp; 452 4.2.2 Mailbox full
+
+--b--
+"""
+
+
+def test_a_report_listing_others_counts_the_failure_of_the_verp_recipient(data):
+    """An alias expanded, a copy: the report names another address too. The one the VERP
+    address names is counted with its own failure, never another's (a full mailbox is not
+    a dead address)."""
+    secret = load_secret(data.paths.donnees)
+    to = verp.address(secret, FULL, MONTH, "rebonds", "example.org")
+    fill(data.bounces.maildir, {"deux": TWO_RECIPIENTS.format(to=to, who=FULL).encode()})
+    report = process_bounces(data, clock=FixedClock(NOW))
+    assert report.recorded == 1 and report.suspended == []
+    with closing(connect(state_file(data.paths.donnees))) as conn:
+        [record] = BounceStore(conn).records(month=MONTH)
+    assert (record.email, record.kind, record.code) == (FULL, "temporaire", "4.2.2")

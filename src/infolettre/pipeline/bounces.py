@@ -10,8 +10,8 @@ Each message of the ``[rebonds]`` mailbox goes through the one mailbox runner
   No VERP address (a bounce of a message sent before ``[rebonds]``), or a token that
   matches nobody (forged, altered, another secret): « À vérifier », nothing counted —
   never a guess from the bounce's text;
-- each failure is recorded for that recipient and issue (``state.bounces``), the most
-  severe one when a report lists several.
+- the failure is recorded for that recipient and issue (``state.bounces``): the one the
+  report gives for that address, else the most severe when it lists others.
 
 Then, under the same lock: the ledger's own 5xx answers are recorded too (5.7.x « à
 vérifier »), the rules (``bounces.counting``) run again over each address with a counted
@@ -144,7 +144,10 @@ class BounceHandler:
             return BounceResult("faux", month=parsed.month, reason=_(
                 "jeton de retour invalide pour le numéro {month} (modifié, forgé ou signé avec "
                 "un autre secret) : rien n'a été compté.").format(month=parsed.month))
-        failure = max(reading.failures, key=lambda f: SEVERITY[f.kind])
+        # The failure of the recipient the VERP address names, when the report names it
+        # (a report may list others: an alias expanded, a copy); else the most severe.
+        own = [f for f in reading.failures if f.recipient == email] or reading.failures
+        failure = max(own, key=lambda f: SEVERITY[f.kind])
         new = self.store.record(BounceRecord(
             email, parsed.month, failure.kind.value, _key(message.raw), self.clock.now(),
             failure.status, _diagnostic(failure), "courriel"))
