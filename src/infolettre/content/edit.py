@@ -13,12 +13,11 @@ import hashlib
 import re
 from pathlib import Path
 
-import yaml
-
 from ..errors import ContentError
 from ..fsutil import fsync_dir, write_durably
 from ..i18n import _
 from ..settings import Settings
+from .frontmatter_write import yaml_line
 from .paths import inside_content, month_folder
 
 #: A slug as the store writes them (``names.safe_slug``): what a URL may name.
@@ -86,14 +85,18 @@ def replace_item(path: Path, new_text: str, expected_hash: str) -> str:
 
 def with_front_values(text: str, values: dict[str, str], path: Path) -> str:
     """Return ``text`` with plain ``key: value`` lines of its front matter set (replaced, or
-    added at its end), the notes and the rest unchanged; values quoted as YAML needs."""
+    added at its end), the notes and the rest unchanged; values quoted as YAML needs.
+
+    Lines are replaced in place rather than the header re-dumped: a delegate's layout and
+    comments stay; each line is written by python-frontmatter's YAML handler
+    (``frontmatter_write.yaml_line``), as the whole files are."""
     match = _HEADER.match(text)
     if match is None:
         raise ContentError(_("en-tête YAML absent ou non fermé."), where=str(path),
                            fix=_("Corrigez le fichier avec « Modifier »."))
     header = match.group(2)
     for key, value in values.items():
-        new_line = yaml.safe_dump({key: value}, allow_unicode=True, width=1000).strip()
+        new_line = yaml_line(key, value)
         line = re.compile(rf"^{re.escape(key)}[ \t]*:.*$", re.M)
         if line.search(header):
             header = line.sub(lambda _m, new_line=new_line: new_line, header, count=1)

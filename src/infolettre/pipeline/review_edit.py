@@ -14,11 +14,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-import yaml
-
 from ..clock import SYSTEM_CLOCK, Clock
 from ..content import to_datetime, validate
 from ..content.edit import replace_item
+from ..content.frontmatter_write import item_file_text
 from ..content.frontmatter import RawDocument, split
 from ..errors import ContentError, Severity
 from ..i18n import _
@@ -87,9 +86,8 @@ def item_text(header_notes: str, fields: dict[str, str], body: str,
         if value:
             front[key] = _typed(key, value)
     front.update({k: v for k, v in extra.items() if k not in front})
-    header = yaml.safe_dump(front, allow_unicode=True, sort_keys=False, width=1000)
     body = body.replace("\r\n", "\n").strip("\n")
-    return f"---\n{header_notes}{header}---\n{body}\n"
+    return item_file_text(front, body, header_notes)
 
 
 def _typed(key: str, value: str) -> Any:
