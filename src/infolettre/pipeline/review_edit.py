@@ -77,8 +77,10 @@ def item_text(header_notes: str, fields: dict[str, str], body: str,
     front: dict[str, Any] = {}
     for key in FRONT_MATTER_KEYS:
         if key == "evenement":
-            event = {part: fields.get(f"evenement_{part}", "").strip().replace("T", " ")
+            event = {part: fields.get(f"evenement_{part}", "").strip()
                      for part in ("debut", "fin", "lieu")}
+            for part in ("debut", "fin"):  # the date picker's « 2026-12-05T10:00 »; never
+                event[part] = re.sub(r"^(\d{4}-\d{2}-\d{2})T", r"\1 ", event[part])  # lieu
             if event["debut"] or event["fin"] or event["lieu"]:
                 front[key] = {k: v for k, v in event.items() if v}
             continue
