@@ -122,6 +122,10 @@ def split(text: str, doc: RawDocument) -> None:
         return
     handler = next((h for h in HANDLERS if h.detect(text)), None)
     bounds = header_bounds(handler, text) if handler is not None else None
+    if bounds is None and isinstance(handler, TomlSplitter):
+        doc.error(_("en-tête TOML non fermé."), line=1,
+                  fix=_("Fermez l'en-tête par une ligne « +++ », avant le texte."))
+        return
     if bounds is None:
         doc.error(_("en-tête YAML absent ou non fermé."), line=1,
                   fix=_("Le fichier doit commencer par une ligne « --- », suivie des champs, "

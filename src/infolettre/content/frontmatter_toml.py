@@ -47,12 +47,11 @@ def parse_toml(header: str, doc: Any, *, first_line: int) -> None:
 
     ``doc`` is not typed by name: ``frontmatter`` imports this module, not the reverse.
     """
-    try:
-        values = tomllib.loads(header)
+    try:  # blank lines first: tomllib's own « at line N » is then the file's line
+        values = tomllib.loads("\n" * (first_line - 1) + header)
     except tomllib.TOMLDecodeError as exc:
         problem = toml_problem(exc)
-        line = first_line + problem.line - 1 if problem.line else \
-            first_line + header.count("\n")
+        line = problem.line or first_line + header.count("\n")
         doc.error(_("en-tête TOML invalide : {problem}.").format(
                       problem=cut(problem.message, 300)),
                   line=line, fix=_("Vérifiez le signe « = », les guillemets et les crochets à "
