@@ -136,3 +136,19 @@ def test_item_file_text_orders_keys_and_keeps_what_it_is_given():
 def test_the_store_writes_through_python_frontmatter():
     """The writer is python-frontmatter's: its dumps is what ``_item_text`` calls."""
     assert store_write.item_file_text is item_file_text
+
+
+def test_an_edited_toml_item_is_written_back_in_yaml_with_its_notes(own, clock):  # noqa: F811
+    """Hugo's ``+++`` item edited in the app: the same values, now in the one format."""
+    slug = "hugo"
+    path = own.paths.contenu / MONTH / f"{slug}.md"
+    path.write_text('+++\n# Importé de Hugo.\ntitre = "Été solidaire"\norganisme = '
+                    '"CDC des Etchemins"\nrubrique = "nouvelles"\ndate = 2026-11-18\n'
+                    'vieux = 1\n+++\nCorps.\n', encoding="utf-8")
+    entry = pipeline.review.read_entry(own, MONTH, slug)
+    fields = pipeline.review_edit.form_values(own, entry.values)
+    pipeline.review_edit.edit_item(own, MONTH, slug, fields, entry.body, entry.hash, "p@x",
+                                   clock=clock)
+    assert path.read_text(encoding="utf-8").startswith("---\n# Importé de Hugo.\ntitre: ")
+    assert_reads_back(path, own, ordered(entry.values),
+                      "Corps.")

@@ -136,8 +136,10 @@ def edit_item(settings: Settings, month: str, slug: str, fields: dict[str, str],
 
 
 def _header_lines(text: str) -> list[str]:
-    match = re.match(r"\A\ufeff?-{3,}[ \t]*\r?\n(.*?)^-{3,}", text, re.S | re.M)
-    return match.group(1).splitlines() if match else []
+    """The header's lines, YAML (``---``) or TOML (``+++``): their « # » notes are kept (a
+    TOML item is written back in YAML, the one format the store writes)."""
+    match = re.match(r"\A\ufeff?(-{3,}|\+{3,})[ \t]*\r?\n(.*?)^\1", text, re.S | re.M)
+    return match.group(2).splitlines() if match else []
 
 
 def _changed(settings: Settings, before: dict[str, Any], after: dict[str, Any],
