@@ -10,20 +10,21 @@ hand edit is refused (``StaleItem``) and loses nothing. The callers hold the run
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from pathlib import Path
-
-import yaml
 
 from ..errors import ContentError
 from ..fsutil import fsync_dir, write_durably
 from ..i18n import _
 from ..settings import Settings
+from .frontmatter_write import yaml_line
 from .paths import inside_content, month_folder
 
 #: A slug as the store writes them (``names.safe_slug``): what a URL may name.
 SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,120}")
 _HEADER = re.compile(r"\A(\ufeff?-{3,}[ \t]*\r?\n)(.*?)(^-{3,}[ \t]*\r?$)", re.S | re.M)
+_TOML_HEADER = re.compile(r"\A(\ufeff?\+{3,}[ \t]*\r?\n)(.*?)(^\+{3,}[ \t]*\r?$)", re.S | re.M)
 
 
 class StaleItem(ContentError):
@@ -86,20 +87,43 @@ def replace_item(path: Path, new_text: str, expected_hash: str) -> str:
 
 def with_front_values(text: str, values: dict[str, str], path: Path) -> str:
     """Return ``text`` with plain ``key: value`` lines of its front matter set (replaced, or
-    added at its end), the notes and the rest unchanged; values quoted as YAML needs."""
+    added at its end), the notes and the rest unchanged; values quoted as YAML needs.
+
+    Lines are replaced in place rather than the header re-dumped: a delegate's layout and
+    comments stay; each line is written by python-frontmatter's YAML handler
+    (``frontmatter_write.yaml_line``), as the whole files are. A TOML header (``+++``,
+    Hugo's) gets ``key = "value"`` lines, before its first table."""
     match = _HEADER.match(text)
     if match is None:
-        raise ContentError(_("en-tête YAML absent ou non fermé."), where=str(path),
-                           fix=_("Corrigez le fichier avec « Modifier »."))
+        toml = _TOML_HEADER.match(text)
+        if toml is None:
+            raise ContentError(_("en-tête YAML absent ou non fermé."), where=str(path),
+                               fix=_("Corrigez le fichier avec « Modifier »."))
+        return text[:toml.start(2)] + _toml_values(toml.group(2), values) + text[toml.end(2):]
     header = match.group(2)
     for key, value in values.items():
-        new_line = yaml.safe_dump({key: value}, allow_unicode=True, width=1000).strip()
+        new_line = yaml_line(key, value)
         line = re.compile(rf"^{re.escape(key)}[ \t]*:.*$", re.M)
         if line.search(header):
             header = line.sub(lambda _m, new_line=new_line: new_line, header, count=1)
         else:
             header += ("" if header.endswith("\n") or not header else "\n") + new_line + "\n"
     return text[:match.start(2)] + header + text[match.end(2):]
+
+
+def _toml_values(header: str, values: dict[str, str]) -> str:
+    """Set top-level ``key = "value"`` lines of a TOML header (before its first table)."""
+    table = re.search(r"^[ \t]*\[", header, re.M)
+    top, tables = (header[:table.start()], header[table.start():]) if table else (header, "")
+    for key, value in values.items():
+        new_line = f"{key} = {json.dumps(value, ensure_ascii=False)}"  # a TOML basic string
+        line = re.compile(rf"^{re.escape(key)}[ \t]*=.*$", re.M)
+        if line.search(top):
+            top = line.sub(lambda _m, new_line=new_line: new_line, top, count=1)
+        else:  # after the last key, before the blank lines that set off a table
+            kept = top.rstrip("\n")
+            top = (kept + "\n" if kept else "") + new_line + "\n" + top[len(kept) + 1:]
+    return top + tables
 
 
 def set_front_value(path: Path, key: str, value: str) -> bool:

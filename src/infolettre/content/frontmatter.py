@@ -1,9 +1,11 @@
 """Split a content file into front matter and body, keeping the line of every key.
 
-python-frontmatter (and MkDocs) lose line numbers and some readers swallow bad YAML; the
-pivot needs « fichier.md:7 : date impossible ». This reader decodes the bytes (UTF-8, BOM,
-CRLF; Windows-1252 with a warning), finds the ``---`` block, and constructs each value on its
-own so an error points at its line. It never raises on bad input: it reports Problems.
+python-frontmatter finds and splits the header (its handlers' ``detect`` and ``split``:
+``---`` YAML, and ``+++`` TOML as Hugo writes it), but its ``load`` loses line numbers and
+the pivot needs « fichier.md:7 : date impossible ». So this reader decodes the bytes (UTF-8,
+BOM, CRLF; Windows-1252 with a warning), lets python-frontmatter split, then constructs each
+value of the split text on its own so an error points at its line (TOML:
+``frontmatter_toml``). It never raises on bad input: it reports Problems.
 
 YAML anchors and aliases (``&a`` / ``*a``) are refused: front matter never needs them, and a
 few lines of nested aliases expand to billions of values (the "billion laughs"), which would
@@ -18,13 +20,15 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from frontmatter.default_handlers import BaseHandler, YAMLHandler
 
 from ..errors import Problem, Severity, cut
 from ..i18n import _
 from ..parse_errors import value_problem, yaml_problem
+from .frontmatter_toml import TomlSplitter, parse_toml
 
-OPENING = re.compile(r"\A-{3,}[ \t]*\n")
-CLOSING = re.compile(r"^-{3,}[ \t]*$", re.MULTILINE)
+#: python-frontmatter's handlers, asked in this order which one the file's first line opens.
+HANDLERS: tuple[BaseHandler, ...] = (YAMLHandler(), TomlSplitter())
 SCANNING_ALIAS = ("while scanning an alias", "while scanning an anchor")
 EXAMPLE = "---\ntitre: …\norganisme: …\nrubrique: nouvelles\ndate: 2026-11-18\n---"
 
@@ -110,23 +114,48 @@ def read_document(path: Path) -> RawDocument:
 
 
 def split(text: str, doc: RawDocument) -> None:
-    """Separate the ``---`` block from the body and parse it key by key."""
-    if text.startswith("+++") or text.lstrip().startswith("{"):
-        doc.error(_("l'en-tête est en TOML ou en JSON ; infolettre lit seulement l'en-tête YAML."),
+    """Separate the header from the body (python-frontmatter) and parse it key by key."""
+    if text.lstrip().startswith("{"):
+        doc.error(_("l'en-tête est en JSON ; infolettre lit l'en-tête YAML (ou TOML)."),
                   line=1, fix=_("Réécrivez l'en-tête entre deux lignes « --- » :\n{ex}")
                   .format(ex=EXAMPLE))
         return
-    opening = OPENING.match(text)
-    closing = CLOSING.search(text, opening.end()) if opening else None
-    if not opening or not closing:
+    handler = next((h for h in HANDLERS if h.detect(text)), None)
+    bounds = header_bounds(handler, text) if handler is not None else None
+    if bounds is None and isinstance(handler, TomlSplitter):
+        doc.error(_("en-tête TOML non fermé."), line=1,
+                  fix=_("Fermez l'en-tête par une ligne « +++ », avant le texte."))
+        return
+    if bounds is None:
         doc.error(_("en-tête YAML absent ou non fermé."), line=1,
                   fix=_("Le fichier doit commencer par une ligne « --- », suivie des champs, "
                         "puis d'une autre ligne « --- » :\n{ex}").format(ex=EXAMPLE))
         return
-    header = text[opening.end():closing.start()]
-    doc.body = text[closing.end():].lstrip("\n")
-    doc.body_line = text.count("\n", 0, closing.end()) + 2
-    parse_header(header, doc, first_line=2)
+    start, end = bounds
+    closed = text.find("\n", end)  # the end of the closing delimiter's line
+    closed = len(text) if closed < 0 else closed
+    doc.body = text[closed:].lstrip("\n")
+    doc.body_line = text.count("\n", 0, closed) + 2
+    if isinstance(handler, TomlSplitter):
+        parse_toml(text[start:end], doc, first_line=2)
+    else:
+        parse_header(text[start:end], doc, first_line=2)
+
+
+def header_bounds(handler: BaseHandler, text: str) -> tuple[int, int] | None:
+    """Return where the header's text starts (the line after the opening delimiter) and
+    ends (the closing delimiter), as ``handler.split`` cut it; None when it is not closed.
+
+    The handler's boundary may swallow blank lines after the opening delimiter; the header
+    still starts on line 2, so every key keeps the line it has in the file.
+    """
+    opening = handler.FM_BOUNDARY.match(text)
+    try:
+        header, _content = handler.split(text)
+    except ValueError:  # no closing delimiter
+        return None
+    start, end = text.find("\n") + 1, opening.end() + len(header)
+    return (start, end) if 0 < start <= end else None
 
 
 def parse_header(header: str, doc: RawDocument, *, first_line: int) -> None:

@@ -13,12 +13,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-import yaml
-
 from ..fsutil import fsync_dir, write_durably
 from ..i18n import _
 from ..models import ItemDraft
 from ..settings import Settings
+from .frontmatter_write import HANDLER, comment_lines, item_file_text
 from .images import fit_image
 from .names import safe_filename, safe_slug
 from .paths import month_folder
@@ -67,8 +66,9 @@ def add_note(path: Path, note: str) -> bool:
 
     Used when another source brings the same news: the item stays one, its file says where
     else it came from. The file is rewritten atomically and otherwise unchanged; returns
-    False (nothing written) when it is not a UTF-8 item file with a ``---`` header, or
-    already carries this note.
+    False (nothing written) when it is not a UTF-8 item file with a ``---`` header
+    (python-frontmatter's YAML handler detects it), or already carries this note. The note
+    is inserted, not the file re-dumped: a delegate's own layout and comments stay.
     """
     if path.is_symlink():  # never read (nor rewrite) what a link points at
         return False
@@ -77,11 +77,12 @@ def add_note(path: Path, note: str) -> bool:
         text = raw.decode("utf-8")
     except (OSError, UnicodeDecodeError):
         return False
-    line = f"# {' '.join(note.split())}\n"
-    match = re.match(r"\A(\ufeff?-{3,}[ \t]*\r?\n)", text)
-    if match is None or line.strip() in text:
+    line = comment_lines([note])
+    bom = "\ufeff" if text.startswith("\ufeff") else ""
+    opened = text.find("\n") + 1  # the comment goes right after the opening « --- » line
+    if not HANDLER.detect(text[len(bom):]) or not 0 < opened or line.strip() in text:
         return False
-    updated = text[:match.end()] + line + text[match.end():]
+    updated = text[:opened] + line + text[opened:]
     write_durably(path, lambda h: h.write(updated.encode("utf-8")))
     return True
 
@@ -125,9 +126,7 @@ def _write_attachment(folder: Path, slug: str, name: str, data: bytes,
 
 def _item_text(front: dict[str, Any], corps: str, links: list[str], notes: list[str]) -> str:
     """Render the front matter (notes as YAML comments) and the Markdown body of an item."""
-    comments = "".join(f"# {' '.join(str(note).split())}\n" for note in notes)
-    header = yaml.safe_dump(front, allow_unicode=True, sort_keys=False, width=1000)
     body = corps.strip("\n")
     if links:
         body = (body + "\n\n" if body else "") + "\n\n".join(links)
-    return f"---\n{comments}{header}---\n{body}\n"
+    return item_file_text(front, body, comment_lines(notes))

@@ -14,11 +14,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-import yaml
-
 from ..clock import SYSTEM_CLOCK, Clock
 from ..content import to_datetime, validate
 from ..content.edit import replace_item
+from ..content.frontmatter_write import item_file_text
 from ..content.frontmatter import RawDocument, split
 from ..errors import ContentError, Severity
 from ..i18n import _
@@ -78,8 +77,10 @@ def item_text(header_notes: str, fields: dict[str, str], body: str,
     front: dict[str, Any] = {}
     for key in FRONT_MATTER_KEYS:
         if key == "evenement":
-            event = {part: fields.get(f"evenement_{part}", "").strip().replace("T", " ")
+            event = {part: fields.get(f"evenement_{part}", "").strip()
                      for part in ("debut", "fin", "lieu")}
+            for part in ("debut", "fin"):  # the date picker's « 2026-12-05T10:00 »; never
+                event[part] = re.sub(r"^(\d{4}-\d{2}-\d{2})T", r"\1 ", event[part])  # lieu
             if event["debut"] or event["fin"] or event["lieu"]:
                 front[key] = {k: v for k, v in event.items() if v}
             continue
@@ -87,9 +88,8 @@ def item_text(header_notes: str, fields: dict[str, str], body: str,
         if value:
             front[key] = _typed(key, value)
     front.update({k: v for k, v in extra.items() if k not in front})
-    header = yaml.safe_dump(front, allow_unicode=True, sort_keys=False, width=1000)
     body = body.replace("\r\n", "\n").strip("\n")
-    return f"---\n{header_notes}{header}---\n{body}\n"
+    return item_file_text(front, body, header_notes)
 
 
 def _typed(key: str, value: str) -> Any:
@@ -136,8 +136,10 @@ def edit_item(settings: Settings, month: str, slug: str, fields: dict[str, str],
 
 
 def _header_lines(text: str) -> list[str]:
-    match = re.match(r"\A\ufeff?-{3,}[ \t]*\r?\n(.*?)^-{3,}", text, re.S | re.M)
-    return match.group(1).splitlines() if match else []
+    """The header's lines, YAML (``---``) or TOML (``+++``): their « # » notes are kept (a
+    TOML item is written back in YAML, the one format the store writes)."""
+    match = re.match(r"\A\ufeff?(-{3,}|\+{3,})[ \t]*\r?\n(.*?)^\1", text, re.S | re.M)
+    return match.group(2).splitlines() if match else []
 
 
 def _changed(settings: Settings, before: dict[str, Any], after: dict[str, Any],
