@@ -298,3 +298,16 @@ def test_unsubscribe_requests_come_through_the_runner(settings, tmp_path, monkey
     again = pipeline.unsubscribe_requests(settings)
     assert (again.unsubscribed, again.left, again.to_review) == (1, [], [])
     assert files(root) == [] and len(files(root, "Traite")) == 1
+
+
+def test_maildir_messages_are_read_in_their_order_of_arrival(tmp_path):
+    """Maildir names carry the microseconds without leading zeros: « .M5000 » (5 ms) came
+    before « .M10000 » in the same second, though a plain sort of the names says otherwise."""
+    root = tmp_path / "Maildir"
+    for sub in ("new", "cur", "tmp"):
+        (root / sub).mkdir(parents=True)
+    names = ["1733400000.M5000P12Q1.hote", "1733400000.M10000P12Q2.hote",
+             "1733400001.M20P12Q3.hote", "sans-date"]
+    for name in reversed(names):
+        (root / "new" / name).write_bytes(mail(name))
+    assert [p.name for p in MaildirFolder(root, fix="--maildir").keys()] == names

@@ -1,6 +1,9 @@
 """A Maildir inbox as a mailbox source: moves that never lose a message.
 
-The messages are the files of ``new/`` then ``cur/`` (sorted, hidden files skipped). A
+The messages are the files of ``new/`` then ``cur/`` in their order of arrival (hidden files
+skipped): a Maildir name starts with the second it was delivered and, from Python, Dovecot
+or Postfix, « .M » and the microseconds, written without leading zeros — so « .M5000 »
+(5 ms) must come before « .M10000 » (10 ms), which a plain sort of the names inverts. A
 message is filed into a Maildir++ sub-folder — ``.Traite`` (done, marked seen) or
 ``.A-verifier`` (unread, the reason in an ``X-Infolettre-Raison`` header at the top) —
 through ``tmp/`` with an fsync, renamed into place, and only then deleted from where it
@@ -12,6 +15,7 @@ full disk) stops the run with a French error: the message stays in the inbox.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from datetime import UTC, datetime
 from pathlib import Path
@@ -46,6 +50,18 @@ def move(path: Path, data: bytes, folder: Path, sub: str, info: str) -> None:
     path.unlink(missing_ok=True)
 
 
+_DELIVERED = re.compile(r"(\d+)\.(?:[^.]*?M(\d+))?")
+
+
+def arrival(path: Path) -> tuple[int, int, str]:
+    """Sort key of a Maildir file: (second, microsecond, name) when its name tells them
+    (« 1733400000.M5000P12Q1.hôte »), else its name after every timed one."""
+    found = _DELIVERED.match(path.name)
+    if found is None:
+        return (1 << 62, 0, path.name)
+    return (int(found.group(1)), int(found.group(2) or 0), path.name)
+
+
 class MaildirFolder:
     """The inbox of a Maildir (``new/``, ``cur/``), filed into ``.Traite`` and ``.A-verifier``."""
 
@@ -71,7 +87,8 @@ class MaildirFolder:
                       "fichier de ce nom, renommez-le.")) from None
 
     def keys(self) -> list[Path]:
-        return [p for sub in ("new", "cur") for p in sorted((self.root / sub).iterdir())
+        return [p for sub in ("new", "cur")
+                for p in sorted((self.root / sub).iterdir(), key=arrival)
                 if not p.name.startswith(".") and p.is_file()]
 
     def label(self, key: Path) -> str:
