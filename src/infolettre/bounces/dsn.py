@@ -12,7 +12,7 @@ from email.message import Message
 from ..i18n import _
 from .classify import find_status, kind_for, normalize_status, status_from_reply
 from .model import Failure
-from .text import TEXT_LIMIT, clean, content_type, part_text
+from .text import TEXT_LIMIT, clean, content_type, part_text, subparts
 
 #: The media types of a machine-readable delivery status (RFC 3464, RFC 6533 for SMTPUTF8).
 STATUS_TYPES = ("message/delivery-status", "message/global-delivery-status",
@@ -42,13 +42,10 @@ def status_parts(msg: Message) -> list[Message]:
         if kind in STATUS_TYPES:
             (forwarded if inside else own).append(part)
             continue
-        try:
-            payload = part.get_payload() if part.is_multipart() else None
-        except Exception:  # noqa: BLE001
-            payload = None
-        if isinstance(payload, list):
+        children = subparts(part)
+        if children is not None:
             nested = inside or kind.startswith("message/")
-            stack.extend((sub, nested) for sub in reversed(payload) if isinstance(sub, Message))
+            stack.extend((sub, nested) for sub in reversed(children))
     return own or forwarded
 
 

@@ -121,6 +121,16 @@ def param(part: Message, name: str) -> str:
     return str(value or "").strip().lower()
 
 
+def subparts(part: Message) -> list[Message] | None:
+    """The parts inside a multipart ``part`` (None for a leaf, or a payload the email
+    library cannot give: broken MIME is read as a leaf, never raised)."""
+    try:
+        payload = part.get_payload() if part.is_multipart() else None
+    except Exception:  # noqa: BLE001 - any malformed structure: not a container
+        return None
+    return [p for p in payload if isinstance(p, Message)] if isinstance(payload, list) else None
+
+
 def walk(msg: Message, limit: int = 500):
     """The message's parts, depth first, at most ``limit`` of them (nested reports and
     forged messages can hold thousands)."""
@@ -130,9 +140,4 @@ def walk(msg: Message, limit: int = 500):
         part = stack.pop()
         seen += 1
         yield part
-        try:
-            payload = part.get_payload() if part.is_multipart() else None
-        except Exception:  # noqa: BLE001
-            payload = None
-        if isinstance(payload, list):
-            stack.extend(reversed([p for p in payload if isinstance(p, Message)]))
+        stack.extend(reversed(subparts(part) or []))

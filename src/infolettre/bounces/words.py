@@ -10,7 +10,7 @@ from email.message import Message
 
 from .classify import STATUS, kind_for, phrase_detail, status_from_reply
 from .model import Failure
-from .text import TEXT_LIMIT, clean, content_type, part_text
+from .text import TEXT_LIMIT, clean, content_type, part_text, subparts
 
 #: Lines where the returned copy of the original message begins: not the server's words.
 RETURNED = re.compile(
@@ -36,12 +36,9 @@ def bounce_text(message: Message) -> str:
         kind = content_type(part)
         if kind in ("message/rfc822", "text/rfc822-headers", "message/rfc822-headers"):
             continue
-        try:
-            payload = part.get_payload() if part.is_multipart() else None
-        except Exception:  # noqa: BLE001
-            payload = None
-        if isinstance(payload, list):
-            stack.extend(reversed([p for p in payload if isinstance(p, Message)]))
+        children = subparts(part)
+        if children is not None:
+            stack.extend(reversed(children))
             continue
         if not kind.startswith("text/") and part is not message:
             continue

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 from pathlib import Path
 from typing import Optional
 
@@ -10,7 +9,7 @@ import click
 
 from ..dates import long_date
 from ..i18n import _
-from .frame import _settings, app, console, state
+from .frame import _settings, app, console, login_name, state
 
 
 @app.command("rebonds", help=_("Lire la boîte des rebonds ([rebonds]) : les adresses mortes "
@@ -51,18 +50,11 @@ def suppressions(csv_path: Optional[Path]) -> None:
                       soft_wrap=True)
 
 
-def _login() -> str:
-    try:
-        return getpass.getuser()
-    except (OSError, KeyError):
-        return ""
-
-
 @app.command("reactiver", help=_("Réactiver une adresse suspendue après des rebonds (la "
                                  "personne a réglé le problème) : elle recevra le prochain "
                                  "numéro."))
 @click.argument("address", metavar="ADRESSE")
-@click.option("--par", "by", metavar="NOM", default=_login,
+@click.option("--par", "by", metavar="NOM", default=login_name,
               help=_("Qui réactive (défaut : l'utilisateur de la session)."))
 def reactivate(address: str, by: str) -> None:
     from ..pipeline.suppressions import reactivate as run_reactivate
@@ -77,7 +69,7 @@ def reactivate(address: str, by: str) -> None:
                                  "jusqu'à « infolettre reactiver »."))
 @click.argument("address", metavar="ADRESSE")
 @click.option("--note", default="", metavar="TEXTE", help=_("Pourquoi (gardé avec l'adresse)."))
-@click.option("--par", "by", metavar="NOM", default=_login,
+@click.option("--par", "by", metavar="NOM", default=login_name,
               help=_("Qui suspend (défaut : l'utilisateur de la session)."))
 def suspend(address: str, note: str, by: str) -> None:
     from ..pipeline.suppressions import suspend as run_suspend

@@ -9,6 +9,8 @@ commands themselves (``issue``, ``gather``, ``data``) only parse, call ``pipelin
 
 from __future__ import annotations
 
+import getpass
+
 import sys
 import traceback
 from datetime import date
@@ -98,6 +100,15 @@ def show_problems(problems: list[Problem]) -> int:
 
 
 MONTH = click.argument("month", required=False, metavar="[AAAA-MM]")
+
+
+def login_name() -> str:
+    """The account running the command: the default « --par » of an approval or a
+    (re)activation, so the journal says who, even when nobody typed a name."""
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return ""
 
 
 def _say(label: str, style: str, text: str) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 from pathlib import Path
 from typing import Optional
 
@@ -13,7 +12,8 @@ from rich.text import Text
 from ..errors import InfolettreError, Severity
 from ..i18n import _
 from ..content import check_month, latest_month
-from .frame import MONTH, _month, _parse_day, _settings, app, console, show_problems, state
+from .frame import (MONTH, _month, _parse_day, _settings, app, console, login_name,
+                    show_problems, state)
 
 
 @app.command("check", help=_("Vérifier les nouvelles d'un numéro (défaut : le plus récent) et "
@@ -145,18 +145,11 @@ def status(month: Optional[str], failed: bool, csv_path: Optional[Path]) -> None
     raise click.exceptions.Exit(0 if report.done else 1)
 
 
-def _login() -> str:
-    try:
-        return getpass.getuser()
-    except (OSError, KeyError):
-        return ""
-
-
 @app.command("approve", help=_("Approuver un numéro après relecture (défaut : le plus "
                                "récent) : seul un numéro approuvé, et inchangé depuis, peut "
                                "être envoyé."))
 @MONTH
-@click.option("--par", "by", metavar="NOM", default=_login,
+@click.option("--par", "by", metavar="NOM", default=login_name,
               help=_("Qui approuve (défaut : l'utilisateur de la session)."))
 @click.option("--malgre-envoi", "despite_sent", is_flag=True,
               help=_("Approuver une nouvelle version d'un numéro déjà envoyé à une partie des "
