@@ -29,6 +29,7 @@ from ..organize import organize
 from ..publish.model import PublishedIssue, PublishedItem, Site
 from ..publish.pages import Assets
 from ..publish.site import site_files
+from ..render.images import pixel_size
 from ..review.signoff import require_signoff
 from ..settings import Settings
 from ..state import connect, state_file
@@ -183,10 +184,9 @@ def build_site(stored: list[StoredIssue], settings: Settings, clock: Clock) -> S
 
 
 def scan_assets(site: Site, out: Path) -> Assets:
-    """Find what the site holds beside the pages: each item's image (with its size, read
-    with Pillow) and each month's documents."""
-    from PIL import Image
-
+    """Find what the site holds beside the pages: each item's image (with its size as
+    shown, read as the email reads it: ``render.images.pixel_size``) and each month's
+    documents."""
     images: dict[str, tuple[int, int] | None] = {}
     for published in site.items:
         item = published.item
@@ -195,11 +195,7 @@ def scan_assets(site: Site, out: Path) -> Assets:
         path = out / item.month / "images" / item.image
         if not path.is_file() or path.is_symlink():
             continue
-        try:
-            with Image.open(path) as picture:
-                images[permalinks.image(item.month, item.image)] = picture.size
-        except (OSError, ValueError, Image.DecompressionBombError):
-            images[permalinks.image(item.month, item.image)] = None
+        images[permalinks.image(item.month, item.image)] = pixel_size(path)
     documents = {}
     for issue in site.issues:
         folder = out / issue.month / "documents"

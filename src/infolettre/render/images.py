@@ -38,7 +38,7 @@ def _read_size(path: str, _size: int, _mtime: int) -> tuple[int, int] | None:
         with Image.open(path) as image:
             width, height = image.size
             turned = image.getexif().get(0x0112) in _QUARTER_TURNS
-    except (OSError, UnidentifiedImageError, ValueError):
+    except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError):
         return None
     if width <= 0 or height <= 0:
         return None
