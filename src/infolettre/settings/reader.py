@@ -27,6 +27,7 @@ from .schema import (AFTER_PROCESSING, CONTROL_CHARS, DEFAULT_CONFIG, ENV_CONFIG
 from .bounces import read_bounces
 from .calendar import read_calendar
 from .logo import read_logo
+from .organizations import read_organizations
 from .smtp import SmtpConfig
 
 
@@ -126,7 +127,7 @@ class _Reader:
                             _("un autre identifiant : « regional » est réservé"))
         rubriques = self.slug_table("rubriques")
         identity = self.identity()
-        organizations = self.organizations(territories)
+        organizations = read_organizations(self, territories)
         return Settings(
             identity=identity,
             territories=territories,
@@ -194,33 +195,6 @@ class _Reader:
                 raise self.fail(f"{name}.{slug}", label, _("un nom affiché non vide"))
             self.one_line(f"{name}.{slug}", label.strip())  # in the Subject of each edition
         return {slug: label.strip() for slug, label in t.items()}
-
-    def organizations(self, territories: dict[str, str]) -> tuple[Organization, ...]:
-        entries = self.raw.get("organismes", [])
-        if not isinstance(entries, list):
-            raise self.fail("[[organismes]]", entries, _("une liste de tables [[organismes]]"))
-        seen: set[str] = set()
-        result = []
-        for i, t in enumerate(entries, start=1):
-            w = f"organismes[{i}]"
-            self.check_keys(f"[[organismes]] n° {i}", t, {"nom", "courriels", "territoire", "table"})
-            nom = self.text(w, t, "nom")
-            if nom.casefold() in seen:
-                raise self.fail(f"{w}.nom", nom, _("un nom qui n'apparaît qu'une fois"))
-            seen.add(nom.casefold())
-            courriels = t.get("courriels", [])
-            if not isinstance(courriels, list):
-                raise self.fail(f"{w}.courriels", courriels, _("une liste d'adresses"))
-            territoire = self.text(w, t, "territoire")
-            if territoire != REGIONAL and territoire not in territories:
-                raise self.fail(f"{w}.territoire", territoire, _("« regional » ou l'un de : {choices}")
-                                .format(choices=", ".join(territories)))
-            result.append(Organization(
-                nom=nom,
-                courriels=tuple(self.address(f"{w}.courriels", c).lower() for c in courriels),
-                territoire=territoire,
-                table=self.text(w, t, "table", required=False)))
-        return tuple(result)
 
     def paths(self) -> Paths:
         t = self.table("chemins", required=False)

@@ -58,12 +58,20 @@ class Identity:
 
 @dataclass(frozen=True)
 class Organization:
-    """A member organization or table allowed to publish."""
+    """A member organization or table allowed to publish (``settings/organizations.py``).
+
+    ``courriels`` are private (who may submit); only the four public keys reach the site.
+    """
 
     nom: str
     courriels: tuple[str, ...]
     territoire: str
     table: str | None = None
+    relance: bool = False            # opt-in: a friendly reminder when silent
+    site_web: str | None = None
+    courriel_public: str | None = None
+    telephone_public: str | None = None
+    description: str | None = None
 
 
 @dataclass(frozen=True)
