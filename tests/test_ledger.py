@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import inspect
 import re
 import signal
 import subprocess
@@ -23,6 +24,7 @@ from infolettre.deliver.ledger import Ledger, LedgerSender, RetryPolicy, State
 from infolettre.deliver.outbox import OutboxSender, outbox_name
 from infolettre.deliver.recipients import load_recipients
 from infolettre.deliver.run import deliver_issue
+from infolettre.errors import DeliveryError
 from infolettre.models import COMPLETE, Edition, Issue, RenderedIssue
 from infolettre.render.personalize import Placeholders
 from infolettre.settings import load_settings
@@ -341,7 +343,9 @@ class HookedSender(ScriptedSender):
         self.seen.append(envelope)
         outcome, code, text, reaches_354 = self.replies.pop(0)
         if reaches_354 and before_content is not None:
-            before_content()
+            pending = before_content()          # plain or async, as ``Sender`` allows
+            if inspect.isawaitable(pending):
+                await pending
         return DeliveryResult(envelope, outcome, text, code)
 
 
@@ -454,3 +458,67 @@ def test_only_a_sender_that_declares_the_hook_is_sent_pipelined(ledger):
     assert send(LedgerSender(inner, ledger, MONTH, clock=Clock()), envelope()).outcome \
         is Outcome.SENT
     assert seen_before == [("en-attente", 1)]      # claimed (lock-step), not merely read
+
+
+def test_messages_at_their_354_in_the_same_turn_share_one_commit_made_before_any_content(
+        ledger):
+    """Group commit (``Table.commit_soon``): four connections reach their 354 together; one
+    commit makes the four rows « transmis », with the verdict that was waiting; no content
+    is written before its row is committed (read through another connection)."""
+    emails = [f"{c}@example.org" for c in "abcde"]
+    ledger.plan(MONTH, [(e, COMPLETE) for e in emails])
+    statements: list[str] = []
+    ledger.conn.set_trace_callback(statements.append)
+    at_content: dict[str, tuple[str, int]] = {}
+
+    class FourConnections(HookedSender):
+        concurrency = 4
+
+        async def send(self, envelope: Envelope, *, before_content=None) -> DeliveryResult:
+            await asyncio.sleep(0)                   # the 354s arrive in the same turn
+            await before_content()
+            at_content[envelope.recipient] = committed(ledger, envelope.recipient)
+            return DeliveryResult(envelope, Outcome.SENT, "ok", 250)
+
+    sender = LedgerSender(FourConnections(), ledger, MONTH, clock=Clock())
+
+    async def run() -> None:
+        await sender.send(envelope(emails[0], "<m0@example.org>"))   # alone: its own commit
+        await asyncio.gather(*(sender.send(envelope(e, f"<m{i}@example.org>"))
+                               for i, e in enumerate(emails[1:], start=1)))
+
+    asyncio.run(run())
+    assert at_content == {e: ("transmis", 1) for e in emails}
+    assert statements.count("COMMIT") == 2
+    assert committed(ledger, emails[0]) == ("envoye", 1)   # its verdict went with the four
+    assert ledger.counts(MONTH)[State.SENT] == 5
+
+
+def test_a_row_moved_behind_the_senders_back_stops_only_its_own_message(ledger):
+    """In a shared commit, a row another run already moved fails its own hook (nothing of it
+    is sent) and the others of the commit go on."""
+    ledger.plan(MONTH, [("a@example.org", COMPLETE), ("b@example.org", COMPLETE)])
+
+    class TwoConnections(HookedSender):
+        concurrency = 2
+        contents: list[str] = []
+
+        async def send(self, envelope: Envelope, *, before_content=None) -> DeliveryResult:
+            if envelope.recipient == "a@example.org":   # another run sends it meanwhile
+                ledger.conn.execute("UPDATE livraisons SET state = 'envoye' "
+                                    "WHERE email = 'a@example.org'")
+            await asyncio.sleep(0)
+            await before_content()
+            self.contents.append(envelope.recipient)
+            return DeliveryResult(envelope, Outcome.SENT, "ok", 250)
+
+    sender = LedgerSender(TwoConnections(), ledger, MONTH, clock=Clock())
+
+    async def run() -> list:
+        return await asyncio.gather(sender.send(envelope("a@example.org")),
+                                    sender.send(envelope("b@example.org", "<m2@x>")),
+                                    return_exceptions=True)
+
+    first, second = asyncio.run(run())
+    assert isinstance(first, DeliveryError) and "n'attendait pas" in str(first)
+    assert second.outcome is Outcome.SENT and TwoConnections.contents == ["b@example.org"]

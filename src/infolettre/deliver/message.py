@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import html
 import re
 import secrets
 from dataclasses import replace
@@ -146,14 +147,20 @@ class PreparedBody:
         self.pieces: list[bytes | str] = [
             tokens.get(piece) or encode_piece(piece)
             for piece in re.split(f"({pattern})", rendered) if piece]
+        #: The placeholders this body holds: only those are encoded per recipient.
+        self.used = tuple(name for name in FIELDS if name in self.pieces)
         self.placeholders = placeholders
         self.escape_html = escape_html
 
     def encode(self, values: dict[str, str]) -> bytes:
-        """Return the body encoded for one recipient's values."""
-        fill, escape = self.placeholders.fill, self.escape_html
-        encoded = {name: encode_piece(fill(self.placeholders.token(name), values,
-                                        escape_html=escape)) for name in FIELDS}
+        """Return the body encoded for one recipient's values.
+
+        Each value is what ``Placeholders.fill`` puts in place of its token (HTML-escaped
+        in HTML), computed directly: a value never holds a token (their nonce is secret).
+        """
+        escape = self.escape_html
+        encoded = {name: encode_piece(html.escape(values.get(name, "")) if escape
+                                      else values.get(name, "")) for name in self.used}
         return SOFT_BREAK.join(encoded[p] if isinstance(p, str) else p for p in self.pieces)
 
 

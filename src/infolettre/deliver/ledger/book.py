@@ -99,18 +99,39 @@ class Ledger(Table):
         Return the row as written, for ``record_grouped``.
         """
         now = self._now(now)
-        counted = claim is None or claim.written      # the attempt is in the table already
         with self.transaction():
-            row = (claim.row if claim is not None and claim.row is not None
-                   else self.read(month, email, edition))
-            ready = row is not None and (row.state is State.PENDING if counted
-                                         else rules.can_start(row))
-            sent = (rules.transmit(row if counted else rules.start(row, claim.message_id, now),
-                                   now) if ready else None)
+            row, sent = self._transmission(month, email, edition, now, claim)
             written = sent is not None and self.write(sent, was=row.state)
         if not written:   # raised once the verdicts that were waiting are committed
             raise self._unexpected(email, edition)
         return sent
+
+    async def transmit(self, month: str, email: str, edition: str, *,
+                       now: datetime | None = None, claim: Claim | None = None) -> LedgerRow:
+        """Do what ``mark_transmitted`` does, in a commit shared with the other connections.
+
+        For the pipelined sender's hook (``sender.py``): it returns once the row is
+        committed ``transmis`` (``Table.commit_soon``), so the content is still written only
+        after; several connections at their 354 in the same turn cost one commit.
+        """
+        now = self._now(now)
+        row, sent = self._transmission(month, email, edition, now, claim)
+        if sent is None or not await self.commit_soon(sent, row.state):
+            self.flush()   # raised once the verdicts that were waiting are committed
+            raise self._unexpected(email, edition)
+        return sent
+
+    def _transmission(self, month: str, email: str, edition: str, now: datetime,
+                      claim: Claim | None) -> tuple[LedgerRow | None, LedgerRow | None]:
+        """The row to move and the row ``transmis`` it becomes (None if it cannot)."""
+        counted = claim is None or claim.written      # the attempt is in the table already
+        row = (claim.row if claim is not None and claim.row is not None
+               else self.read(month, email, edition))
+        ready = row is not None and (row.state is State.PENDING if counted
+                                     else rules.can_start(row))
+        sent = (rules.transmit(row if counted else rules.start(row, claim.message_id, now),
+                               now) if ready else None)
+        return row, sent
 
     def record(self, result: DeliveryResult, now: datetime | None = None, *,
                claim: Claim | None = None) -> State:

@@ -7,7 +7,8 @@ declares (``Sender.before_content_hook``):
   read (``Ledger.check``); the sender calls the hook after the server's 354 and before the
   first byte of the content, which commits the row ``transmis`` with the attempt
   (``Ledger.mark_transmitted``); the verdict then waits for the next commit
-  (``Ledger.record_grouped``). A message refused before its content, or a sender that
+  (``Ledger.record_grouped``). The 354's commits of all connections in one turn of the
+  event loop are one commit (``Ledger.transmit``, ``Table.commit_soon``). A message refused before its content, or a sender that
   accepts the hook but never calls it (the outbox), has its attempt and verdict committed
   at once (``Ledger.record`` with the claim). One read and one commit per message.
 - **lock-step** (any other sender): the attempt is committed first (``Ledger.claim``,
@@ -109,9 +110,9 @@ class LedgerSender:
             return result, self.ledger.settle(result, self.clock.now(), claim=claim)
         transmitted: LedgerRow | None = None
 
-        def before_content() -> None:
+        async def before_content() -> None:   # awaited by the sender (``Sender``)
             nonlocal transmitted
-            transmitted = self.ledger.mark_transmitted(
+            transmitted = await self.ledger.transmit(
                 self.month, envelope.recipient, envelope.edition, now=self.clock.now(),
                 claim=claim)
 

@@ -13,6 +13,10 @@ through ``Ledger`` (``get``, ``counts``, ``failures``…), ``flush`` and ``close
 is waiting first. Only verdicts on ``transmis`` rows are kept so (``Ledger.record_grouped``):
 a kill before their commit leaves the row ``transmis``, never resent.
 
+The 354's commits of a pipelined send are grouped too (``commit_soon``): the messages of
+every connection that reached their 354 in the same turn of the event loop share one
+commit, made at the next turn, before any of their contents is written.
+
 Durability trade-off: the connection runs with ``synchronous=NORMAL`` (WAL), not ``FULL``.
 A commit then reaches the operating system (it survives a kill of the process, an
 exception, Ctrl-C — what the crash tests exercise) without waiting for the disk; a commit at
@@ -27,6 +31,7 @@ lets the sender keep up with a fast server.
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator
@@ -105,6 +110,7 @@ class Table:
         self._grouped: list[tuple[object, ...]] = []          # writes to commit, in order
         self._grouped_keys: set[tuple[object, ...]] = set()  # their rows
         self._grouped_since = 0.0
+        self._soon: list[tuple[tuple[object, ...], asyncio.Future]] = []   # ``commit_soon``
         if readonly:
             if not component_version(self.conn, COMPONENT):
                 self.conn.close()
@@ -195,17 +201,51 @@ class Table:
 
     def write(self, row: LedgerRow, was: State) -> bool:
         """Write ``row`` over the stored one if that is still ``was``; tell whether it was."""
-        return self.conn.execute(_WRITE, _values(row, was)).rowcount == 1
+        return self.conn.execute(_WRITE, write_values(row, was)).rowcount == 1
 
     def write_later(self, row: LedgerRow, was: State) -> None:
         """Write ``row`` with the next commit; commit now if the waiting ones are many or old."""
         if not self._grouped:
             self._grouped_since = time.monotonic()
-        self._grouped.append(_values(row, was))
+        self._grouped.append(write_values(row, was))
         self._grouped_keys.add((row.month, row.email, row.edition))
         if (len(self._grouped) >= GROUP_RECORDS
                 or time.monotonic() - self._grouped_since >= GROUP_SECONDS):
             self.flush()
+
+    async def commit_soon(self, row: LedgerRow, was: State) -> bool:
+        """Write ``row`` if still ``was``, in one commit with every write asked in this turn.
+
+        Group commit: the messages of all connections that reached their 354 in the same
+        turn of the event loop are committed together at its next turn, with the verdicts
+        waiting; each caller resumes only once the commit is made (or raised). Return
+        whether the row was still ``was``. A task cancelled while it waits (the run is
+        stopping on another error) may leave its row ``transmis`` with nothing sent:
+        « incertain », never sent twice.
+        """
+        loop = asyncio.get_running_loop()
+        done = loop.create_future()
+        self._soon.append((write_values(row, was), done))
+        if len(self._soon) == 1:
+            loop.call_soon(self._commit_soon)
+        return await done
+
+    def _commit_soon(self) -> None:
+        """Make the commit ``commit_soon`` promised; resolve each caller's future."""
+        batch, self._soon = self._soon, []
+        try:
+            with self.transaction() as conn:
+                written = [conn.execute(_WRITE, values).rowcount == 1 for values, _d in batch]
+        except BaseException as exc:
+            for _values, done in batch:
+                if not done.done():
+                    done.set_exception(exc)
+            if not isinstance(exc, Exception):
+                raise
+            return
+        for (_values, done), ok in zip(batch, written):
+            if not done.done():
+                done.set_result(ok)
 
     def in_state(self, month: str, state: State) -> list[LedgerRow]:
         """Return the issue's rows in one state, by address."""
@@ -234,7 +274,7 @@ class Table:
         return parse(row[0])
 
 
-def _values(row: LedgerRow, was: State) -> tuple[object, ...]:
+def write_values(row: LedgerRow, was: State) -> tuple[object, ...]:
     """Return the parameters of ``_WRITE`` for one row (times as ISO text, in UTC)."""
     return (row.state.value, row.attempts, row.smtp_code, row.smtp_text, row.reason,
             row.message_id, iso(row.first_attempt_at), iso(row.last_attempt_at),
