@@ -628,3 +628,29 @@ def test_a_misspelt_smtp_key_gets_a_suggestion():
     with pytest.raises(ConfigError) as caught:
         SmtpConfig.from_table({"hote": "smtp.example.org", "conexions": 2}, {})
     assert "conexions" in caught.value.message and "« connexions »" in caught.value.fix
+
+
+def test_a_pipelined_reply_that_never_comes_times_out_and_one_that_comes_is_read():
+    """The reply reader's own timer: silence raises aiosmtplib's read timeout (the send
+    then retries later); a reply arriving in time is returned, and its timer is gone."""
+    import aiosmtplib
+
+    from infolettre.deliver.transaction import _Replies
+
+    async def run() -> tuple[BaseException | None, str, int]:
+        replies = _Replies(owner=None)
+        silence: BaseException | None = None
+        try:
+            await replies.read(0.05)
+        except aiosmtplib.SMTPReadTimeoutError as exc:
+            silence = exc
+        loop = asyncio.get_running_loop()
+        loop.call_later(0.01, replies.data_received, b"250-first\r\n250 2.0.0 ok\r\n")
+        reply = await replies.read(5)
+        live = sum(not t.cancelled() for t in loop._scheduled)  # noqa: SLF001 - timers left
+        return silence, reply.message, live
+
+    silence, message, timers = asyncio.run(run())
+    assert isinstance(silence, aiosmtplib.SMTPReadTimeoutError)
+    assert message == "first\n2.0.0 ok"
+    assert timers == 0

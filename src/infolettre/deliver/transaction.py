@@ -325,15 +325,28 @@ class _Replies(asyncio.Protocol):
         while not self.ready:
             if self.error is not None:
                 raise self.error
-            self.waiter = asyncio.get_running_loop().create_future()
+            loop = asyncio.get_running_loop()
+            self.waiter = waiter = loop.create_future()
+            # One timer on the waiter, not ``asyncio.wait_for``: three replies per message
+            # made its wrapping a visible share of a fast send's event loop.
+            timer = (loop.call_later(timeout, _expire, waiter) if timeout is not None
+                     else None)
             try:
-                await asyncio.wait_for(self.waiter, timeout)
+                await waiter
             except asyncio.TimeoutError:
                 raise aiosmtplib.SMTPReadTimeoutError(
                     "Timed out waiting for server response") from None
             finally:
                 self.waiter = None
+                if timer is not None:
+                    timer.cancel()
         return self.ready.popleft()
+
+
+def _expire(waiter: asyncio.Future[None]) -> None:
+    """The read's time is up: its waiter raises ``TimeoutError``."""
+    if not waiter.done():
+        waiter.set_exception(asyncio.TimeoutError())
 
 
 def _close_if_closing(client: aiosmtplib.SMTP, response: aiosmtplib.SMTPResponse) -> None:
