@@ -11,6 +11,7 @@ import re
 import pytest
 
 from infolettre import permalinks, pipeline
+from infolettre.publish.directory import Listing
 from infolettre.settings import Organization
 
 from .site_helpers import broken_links, pages, publish_sample
@@ -224,3 +225,16 @@ def test_slugs_fold_accents_and_never_collide():
     assert {name: more[name] for name in names} == slugs
     assert more["Nouvel organisme"] == "nouvel-organisme"
     assert more["Echo."] not in slugs.values()
+
+
+@pytest.mark.parametrize("written, href", [
+    ("418 555-0142", "tel:+14185550142"),
+    ("(418) 555-0142", "tel:+14185550142"),
+    ("+1 418 555-0142", "tel:+14185550142"),
+    ("1 800 555-0100", "tel:18005550100"),
+    ("418 555-0142, poste 12", None),  # shown as written, not dialed wrong
+    ("sur rendez-vous", None),
+])
+def test_a_public_phone_is_dialable_only_when_it_is_a_number(written, href):
+    listing = Listing(dataclasses.replace(NEWCOMER, telephone_public=written), "echo", ())
+    assert listing.phone_href == href

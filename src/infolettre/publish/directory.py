@@ -25,7 +25,7 @@ from ..settings import Organization, Settings
 from .model import PublishedItem, Site
 
 #: A phone number a ``tel:`` link can dial as written (« 418 555-0142 », « +1 418… »).
-_DIALABLE = re.compile(r"^\+?[0-9][0-9 .()\-]{5,}$")
+_DIALABLE = re.compile(r"^\+?[0-9(][0-9 .()\-]{5,}$")
 
 
 @dataclass(frozen=True)
