@@ -87,7 +87,8 @@ def test_item_page_in_full_with_canonical_and_dates(published):
 
 def test_nothing_private_is_published(tmp_path):
     """No recipient's address, no placeholder, no unsubscribe link, no Message-ID, no
-    sender of a submission, no comment of a file: only the items' public fields."""
+    sender of a submission (nor a submitting address of the register, ``courriels``), no
+    comment of a file: only the items' public fields."""
     settings = sample_copy(tmp_path)
     path = settings.paths.contenu / "2026-12" / "courriel-recu.md"
     path.write_text("---\n# Reçu par courriel de marie.tremblay@courriel.example "
@@ -99,6 +100,8 @@ def test_nothing_private_is_published(tmp_path):
     pipeline.send(settings, "2026-12", outbox=tmp_path / "outbox")  # publishes first
     with open(REPO / "recipients.csv", encoding="utf-8") as handle:
         addresses = [row["courriel"].lower() for row in csv.DictReader(handle)]
+    public = {o.courriel_public for o in settings.organizations}  # given for the directory
+    addresses += [a for o in settings.organizations for a in o.courriels if a not in public]
     files = [p for p in settings.paths.site.rglob("*") if p.is_file()]
     assert any(p.name == "courriel-recu.html" for p in files)
     for path in files:

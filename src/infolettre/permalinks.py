@@ -15,6 +15,10 @@ Pages are ``.html`` files, not folders: ``file://`` and every static host serve 
 
 from __future__ import annotations
 
+import hashlib
+import re
+import unicodedata
+from collections.abc import Iterable
 from urllib.parse import quote
 
 #: The home page: the list of issues.
@@ -56,6 +60,53 @@ def rubrique_page(rubrique: str) -> str:
 def territory_page(territory: str) -> str:
     """Every item of a territory (or « regional »), across issues."""
     return f"territoires/{territory}.html"
+
+
+#: The directory of the registered organizations (« le lieu commun »): by territory and table.
+DIRECTORY = "organismes/index.html"
+#: The longest slug of an organization's page (a long name is cut at a word).
+ORGANIZATION_SLUG_MAX = 70
+
+
+def organization_page(slug: str) -> str:
+    """The page of one registered organization: « organismes/cdc-de-bellechasse.html ».
+
+    ``slug`` comes from ``organization_slugs``, never from a name directly."""
+    return f"organismes/{slug}.html"
+
+
+def organization_slugs(names: Iterable[str]) -> dict[str, str]:
+    """The slug of each organization's page, by name, in the register's order.
+
+    Made from the name alone, accents folded (« CDC de Lotbinière » → « cdc-de-lotbiniere »),
+    so the page keeps its address as long as the name does. Two names that fold the same
+    (« Écho » and « Echo ») or a name that would take the index's place (« Index »): the
+    first in the register keeps the plain slug, the others get a suffix made from their own
+    name (not from their rank), so an organization added at the end of the register never
+    moves another's page.
+    """
+    slugs: dict[str, str] = {}
+    taken = {DIRECTORY.rsplit("/", 1)[1].removesuffix(".html")}
+    for name in names:
+        slug = base = _fold(name)
+        digest = hashlib.sha256(name.strip().casefold().encode("utf-8")).hexdigest()
+        length = 6
+        while not slug or slug in taken:  # longer suffixes in the unlikely tie of two
+            slug = f"{base or 'organisme'}-{digest[:length]}"
+            length += 2
+        taken.add(slug)
+        slugs[name] = slug
+    return slugs
+
+
+def _fold(name: str) -> str:
+    """Lower-case ASCII words joined by « - », at most ``ORGANIZATION_SLUG_MAX`` long."""
+    text = unicodedata.normalize("NFKD", name.replace("’", "'"))
+    text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
+    slug = re.sub(r"[^a-z0-9]+", "-", text.replace("œ", "oe").replace("æ", "ae")).strip("-")
+    if len(slug) > ORGANIZATION_SLUG_MAX:
+        slug = slug[:ORGANIZATION_SLUG_MAX].rsplit("-", 1)[0]
+    return slug
 
 
 def atom_feed(territory: str | None = None) -> str:

@@ -23,6 +23,8 @@ PAGES = {
     "territoire": permalinks.territory_page("montmagny"),
     "regional": permalinks.territory_page("regional"),
     "integrer": permalinks.embed("bellechasse"),
+    "repertoire": permalinks.DIRECTORY,
+    "organisme": permalinks.organization_page("cdc-de-bellechasse"),
 }
 
 
@@ -69,7 +71,8 @@ def test_every_kind_of_page_fits_a_phone(tab, site, name):
         assert skip.bounding_box()["x"] >= 0
 
 
-@pytest.mark.parametrize("name", ["accueil", "numero", "nouvelle", "edition", "agenda"])
+@pytest.mark.parametrize("name", ["accueil", "numero", "nouvelle", "edition", "agenda",
+                                  "repertoire", "organisme"])
 def test_captures_at_375_and_1024(tab, site, name):
     CAPTURES.mkdir(parents=True, exist_ok=True)
     tab.goto((site / PAGES[name]).as_uri())

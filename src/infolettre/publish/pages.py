@@ -25,6 +25,7 @@ from ..render.environment import render_template
 from ..render.markdown import markdown_to_html, safe_link
 from ..render.text import upfirst
 from ..settings import Settings
+from .directory import Listing, groups, listings
 from .model import PublishedIssue, PublishedItem, Site
 
 #: How many items an embed lists (the territory's own and the regional ones, newest first).
@@ -47,6 +48,8 @@ class Pages:
                  assets: Assets, available: Collection[str] = ()):
         self.env, self.site, self.settings, self.assets = env, site, settings, assets
         self.available = set(available)  # feeds and calendars actually in the site
+        self.listings = listings(site, settings)  # the directory of organizations
+        self._pages = {e.organization.nom: e.path for e in self.listings}
 
     def context(self, path: str, **values: Any) -> dict[str, Any]:
         """Return what every page's template sees, for the page at ``path``."""
@@ -60,7 +63,7 @@ class Pages:
             "rubrique_title": lambda slug: self.settings.rubriques.get(slug, slug),
             "safe_link": safe_link, "upfirst": upfirst, "event_when": dates.event_when,
             "SectionKind": SectionKind, "COMPLETE": COMPLETE, "REGIONAL": REGIONAL,
-            "local": self.local, "body": lambda item: self.body(item, href),
+            "local": self.local, "organization_page": self.organization_page, "body": lambda item: self.body(item, href),
             "image": lambda item: self.image(item, href),
             "absolute": lambda to: permalinks.absolute(self.site.url, to),
             "available": lambda to: to in self.available,
@@ -75,6 +78,12 @@ class Pages:
 
     def territory_name(self, slug: str) -> str:
         return self.settings.territory_name(slug) if self.known_territory(slug) else slug
+
+    def organization_page(self, name: str) -> str | None:
+        """The directory page of the organization an item names, or None when the register
+        does not have it (matched as the intake does: case and spaces ignored)."""
+        organization = self.settings.organization(name or "")
+        return self._pages.get(organization.nom) if organization else None
 
     def local(self, moment: datetime) -> datetime:
         """A stored time (UTC) in the bulletin's time zone, for « Publié le … »."""
@@ -144,3 +153,13 @@ class Pages:
         items.sort(key=lambda p: (p.item.month, p.published_at), reverse=True)
         return self.render("integrer.html.j2", permalinks.embed(territory),
                            territory=territory, items=items[:EMBED_ITEMS])
+
+    def directory(self) -> str:
+        """The directory's index: every registered organization by territory and table."""
+        return self.render("organismes.html.j2", permalinks.DIRECTORY,
+                           groups=groups(self.listings, self.settings))
+
+    def organization(self, listing: Listing) -> str:
+        """One organization: its public contact and its items across issues."""
+        return self.render("organisme.html.j2", listing.path, entry=listing,
+                           organization=listing.organization)

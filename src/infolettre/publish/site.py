@@ -1,7 +1,7 @@
 """The whole published site as files: {path relative to the site's root: bytes}.
 
 Pure like the rest of ``publish``: every page of every published issue, the rubrique and
-territory pages, the embeds, the stylesheet and the feeds (``feeds.feed_files``) are
+territory pages, the directory of organizations (``directory``), the embeds, the stylesheet and the feeds (``feeds.feed_files``) are
 functions of the ``Site`` and of what the pipeline copied beside them (``Assets``). The
 pipeline writes the files; nothing here reads ``content/``.
 """
@@ -41,6 +41,9 @@ def site_files(site: Site, settings: Settings, assets: Assets | None = None) -> 
         html[permalinks.territory_page(territory)] = pages.territory(territory)
     for territory in settings.territories:
         html[permalinks.embed(territory)] = pages.embed(territory)
+    html[permalinks.DIRECTORY] = pages.directory()
+    for listing in pages.listings:
+        html[listing.path] = pages.organization(listing)
     files.update({path: text.encode("utf-8") for path, text in html.items()})
     files[permalinks.STYLESHEET] = stylesheet(settings)
     return files
