@@ -17,9 +17,9 @@ the regional level. No single issue shows it; a few issues side by side do. The 
 from .chart import Bar, Chart, territory_chart
 from .count import counted, report
 from .model import MonthItems, OrganizationFigures, Report, Silence, TableFigures, TerritoryFigures
-from .silence import silences, spoke
+from .silence import silences, spoke, to_remind
 from .text import report_lines, source_label
 
 __all__ = ["Bar", "Chart", "MonthItems", "OrganizationFigures", "Report", "Silence",
            "TableFigures", "TerritoryFigures", "counted", "report", "report_lines",
-           "silences", "source_label", "spoke", "territory_chart"]
+           "silences", "source_label", "spoke", "territory_chart", "to_remind"]

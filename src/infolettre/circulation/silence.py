@@ -57,3 +57,20 @@ def silences(history: Sequence[MonthItems], settings: Settings, *,
     order = {slug: n for n, slug in enumerate(settings.territories)}
     return sorted(found, key=lambda s: (-s.issues, order.get(s.territoire, -1),
                                         s.organisme.casefold()))
+
+
+def to_remind(history: Sequence[MonthItems], current: Sequence[Item], settings: Settings, *,
+              after: int) -> list[Silence]:
+    """Return who gets the « relance des silencieux » of the issue in preparation.
+
+    The registered organizations that asked for it (``relance = true``), silent in the last
+    ``after`` issues of ``history`` (the issues before this one, oldest first) and not heard
+    yet in this one (``current``: its items so far). With fewer than ``after`` issues read,
+    nobody: a new bulletin does not remind everyone at once.
+    """
+    if after < 1:
+        return []
+    wanted = {o.nom for o in settings.organizations if o.relance}
+    heard_now = {_key(i.organisme) for i in current if spoke(i)}
+    return [s for s in silences(history, settings, at_least=after)
+            if s.organisme in wanted and _key(s.organisme) not in heard_now]
