@@ -103,6 +103,7 @@ def test_tables_sum_their_organizations(year):
         members = [o.nom for o in year.organizations if o.table == table.table]
         assert table.organizations == len(members)
         assert table.items == sum(counts.organization[m] for m in members)
+        assert sum(table.by_source.values()) == sum(table.by_rubrique.values()) == table.items
 
 
 def test_the_charts_share_one_scale_and_say_their_numbers(year):

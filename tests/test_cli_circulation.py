@@ -30,7 +30,7 @@ def test_the_report_is_printed_in_french(year, capsys):
     counts = file_counts(year.settings(), MONTHS[-6:], history=MONTHS)
     assert "Rapport de circulation — Le Fil régional" in out
     assert "6 numéros, de juillet 2026 à décembre 2026" in out
-    assert f"celles que les lecteurs ont reçues : {counts.total} nouvelles" in out
+    assert f"celles que les lecteurs ont reçues (ou recevront) : {counts.total} nouvelles" in out
     assert f"Lotbinière : {counts.territory['lotbiniere']} nouvelle" in out
     assert "SOUS-REPRÉSENTÉ" in out
     assert "Entraide Bellechasse (Bellechasse) : silencieux depuis août 2026 (5 numéros) ; " \
@@ -55,7 +55,8 @@ def test_the_csv_has_one_row_per_territory_and_organization_with_accents(year, c
     raw = path.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")  # the BOM Excel needs to read UTF-8
     rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
-    assert len(rows) == 1 + len(settings.territories) + len(settings.organizations)
+    tables = {o.table for o in settings.organizations if o.table}
+    assert len(rows) == 1 + len(settings.territories) + len(tables) + len(settings.organizations)
     assert f"{len(rows)} ligne(s) écrite(s)" in out
     counts = file_counts(settings, MONTHS)
     territories = {r["nom"]: r for r in rows if r["genre"] == "territoire"}
@@ -70,6 +71,10 @@ def test_the_csv_has_one_row_per_territory_and_organization_with_accents(year, c
         counts.organization["CDC Ici Montmagny-L'Islet"]
     assert int(orgs["CDC de Bellechasse"]["source : flux"]) >= 0
     assert "Appels de projets et financement" in rows[0]
+    table = next(r for r in rows if r["genre"] == "table"
+                 and r["nom"] == "Table de développement social de Lotbinière")
+    assert int(table["nouvelles"]) == counts.organization["CDC de Lotbinière"]
+    assert table["territoire"] == "Lotbinière"
 
 
 @pytest.mark.parametrize("bad", ["0", "abc", "200", "-3"])

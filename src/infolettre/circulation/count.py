@@ -65,7 +65,7 @@ def report(history: Sequence[MonthItems], settings: Settings, *, window: int = 6
         by_rubrique=_by_rubrique((i for _n, i in items), settings),
         by_source=_by_source(i for _n, i in items),
         territories=territories, organizations=organizations,
-        tables=_tables(organizations, settings),
+        tables=_tables(organizations),
         silent=tuple(s for s in all_silences.values() if s.issues >= silence_after),
         silence_after=silence_after,
         regional_items=len(regional[0]), regional_appearances=regional[1])
@@ -156,12 +156,21 @@ def _organizations(items, months, history, settings: Settings, all_silences, sil
                                              o.nom.casefold())))
 
 
-def _tables(organizations: Sequence[OrganizationFigures], settings: Settings
-            ) -> tuple[TableFigures, ...]:
+def _tables(organizations: Sequence[OrganizationFigures]) -> tuple[TableFigures, ...]:
     grouped: dict[str, list[OrganizationFigures]] = defaultdict(list)
     for org in organizations:
         if org.registered and org.table:
             grouped[org.table].append(org)
     return tuple(TableFigures(table=name, territoire=orgs[0].territoire,
-                              organizations=len(orgs), items=sum(o.items for o in orgs))
+                              organizations=len(orgs), items=sum(o.items for o in orgs),
+                              by_month=tuple(map(sum, zip(*(o.by_month for o in orgs)))),
+                              by_rubrique=_sum(o.by_rubrique for o in orgs),
+                              by_source=_sum(o.by_source for o in orgs))
                  for name, orgs in grouped.items())
+
+
+def _sum(counts) -> dict[str, int]:
+    total: Counter = Counter()
+    for one in counts:
+        total.update(one)
+    return {key: total[key] for key in total}

@@ -84,6 +84,9 @@ class TableFigures:
     territoire: str
     organizations: int
     items: int
+    by_month: tuple[int, ...]
+    by_rubrique: dict[str, int]
+    by_source: dict[str, int]
 
 
 @dataclass(frozen=True)

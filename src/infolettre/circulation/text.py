@@ -32,9 +32,9 @@ def percent(fraction: float) -> str:
 def counted_sentence(report: Report) -> str:
     """Say which items the figures count, and what they leave aside."""
     text = ngettext("Sont comptées les nouvelles approuvées, celles que les lecteurs ont "
-                    "reçues : {n} nouvelle.",
+                    "reçues (ou recevront) : {n} nouvelle.",
                     "Sont comptées les nouvelles approuvées, celles que les lecteurs ont "
-                    "reçues : {n} nouvelles.", report.total).format(n=report.total)
+                    "reçues (ou recevront) : {n} nouvelles.", report.total).format(n=report.total)
     if report.left_out:
         text += " " + _("Non comptées : {list}.").format(list=", ".join(
             status_label(s, n) for s, n in report.left_out.items()))
@@ -109,9 +109,11 @@ def report_lines(report: Report, settings: Settings) -> list[str]:
                   list=breakdown(report.by_rubrique, lambda r: settings.rubriques.get(r, r))),
               _("Par source : {list}").format(list=breakdown(report.by_source, source_label)),
               "", _("Par table de concertation")]
-    lines += [_("  {table} ({territory}) : {items} nouvelle(s), {orgs} organisme(s)").format(
+    lines += [_("  {table} ({territory}) : {items} nouvelle(s), {orgs} organisme(s) ; "
+                "sources : {sources}").format(
         table=t.table, territory=settings.territory_name(t.territoire), items=t.items,
-        orgs=t.organizations) for t in report.tables] or ["  " + _("aucune table inscrite")]
+        orgs=t.organizations, sources=breakdown(t.by_source, source_label))
+        for t in report.tables] or ["  " + _("aucune table inscrite")]
     lines += ["", _("Par organisme")]
     for org in report.organizations:
         line = _("  {nom} ({territory}) : {n} nouvelle(s)").format(

@@ -85,8 +85,9 @@ def circulation_report(settings: Settings, *, issues: int = DEFAULT_ISSUES,
 
 
 def csv_text(result: Report, settings: Settings) -> str:
-    """The report as CSV: one row per territory, then one per organization, with every
-    figure (French headers; months, rubriques and sources each a column)."""
+    """The report as CSV: one row per territory, per concertation table, then per
+    organization, with every figure (French headers; months, rubriques and sources each a
+    column)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     months = [month_label(m) for m in result.months]
@@ -109,6 +110,11 @@ def csv_text(result: Report, settings: Settings) -> str:
                          round(t.share_organizations * 100),
                          yes if t.under_represented else no, t.elsewhere_items,
                          t.elsewhere_appearances, "", "", ""])
+    for t in result.tables:
+        writer.writerow([_("table"), t.table, settings.territory_name(t.territoire), t.table,
+                         t.items, *t.by_month, *(t.by_rubrique.get(r, 0) for r in rubriques),
+                         *(t.by_source.get(s, 0) for s in sources), t.organizations,
+                         "", "", "", "", "", "", "", "", ""])
     for o in result.organizations:
         writer.writerow([_("organisme") if o.registered else _("organisme non inscrit"),
                          o.nom, settings.territory_name(o.territoire), o.table or "", o.items,
@@ -130,4 +136,4 @@ def export_csv(result: Report, settings: Settings, path: Path) -> int:
                                 "({detail}).").format(detail=exc.strerror or exc),
                               where=str(path), fix=_("Vérifiez que le dossier existe et est "
                                                      "accessible en écriture.")) from None
-    return len(result.territories) + len(result.organizations)
+    return len(result.territories) + len(result.tables) + len(result.organizations)
