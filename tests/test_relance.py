@@ -179,3 +179,14 @@ def test_a_bad_relance_apres_names_the_key(project, value):
     with pytest.raises(ConfigError) as caught:
         project.settings()
     assert "relance_apres" in str(caught.value.where or "") + caught.value.message
+
+
+def test_the_pivot_sees_the_relance_among_the_next_steps(year):
+    settings = year.settings()
+    clock = FixedClock(datetime(2026, 12, 2, 9, 0, tzinfo=TZ))
+    lines = [pipeline.schedule.describe(o)
+             for o in pipeline.schedule.overview(settings, clock=clock).upcoming]
+    assert "relance des silencieux (numéro de janvier 2027)" in lines
+    assert lines.index("appel de nouvelles (numéro de janvier 2027)") \
+        < lines.index("relance des silencieux (numéro de janvier 2027)") \
+        < lines.index("rappel aux organismes (numéro de janvier 2027)")
