@@ -6,7 +6,9 @@ after the previous issue was sent go to this one. The call for news goes out on 
 ``appel`` of the cycle; the send is on the n-th weekday of the issue's month
 (« premier mardi »); the deadline is ``tombee`` days before the send, the reminder
 ``rappel`` days before the deadline. A send not signed off is tried again each day for
-``envoi_fenetre`` days.
+``envoi_fenetre`` days. The « relance des silencieux » (``relance_apres`` set) falls
+midway between the call (or the opening of the cycle, without a call) and the reminder (or
+the deadline, without a reminder): after the call everybody got, with time left to write.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ class Cycle:
     reminder: datetime | None     # rappel (None: no reminder)
     deadline: datetime            # date de tombée
     attempts: tuple[datetime, ...]  # the send, then one retry a day within the window
+    relance: datetime | None = None  # relance des silencieux (None: relance_apres = 0)
 
     @property
     def send(self) -> datetime:
@@ -62,6 +65,9 @@ def cycle(calendar: Calendar, month: str, tz: tzinfo) -> Cycle:
     deadline_day = send - timedelta(days=calendar.tombee)
     reminder_day = deadline_day - timedelta(days=calendar.rappel)
     call_day = opens.first_day + timedelta(days=calendar.appel - 1)
+    start = call_day if calendar.appel else opens.first_day
+    end = reminder_day if calendar.rappel and calendar.appel else deadline_day
+    relance_day = start + timedelta(days=(end - start).days // 2) if end > start else None
     return Cycle(
         month=month, opens=opens.first_day,
         call=local_moment(call_day, calendar.heure, tz) if calendar.appel else None,
@@ -69,7 +75,9 @@ def cycle(calendar: Calendar, month: str, tz: tzinfo) -> Cycle:
                   if calendar.rappel and calendar.appel else None),
         deadline=local_moment(deadline_day, calendar.heure, tz),
         attempts=tuple(local_moment(send + timedelta(days=n), calendar.envoi_heure, tz)
-                       for n in range(calendar.envoi_fenetre + 1)))
+                       for n in range(calendar.envoi_fenetre + 1)),
+        relance=(local_moment(relance_day, calendar.heure, tz)
+                 if calendar.relance_apres and relance_day else None))
 
 
 def issue_months(calendar: Calendar, start: str) -> Iterator[Month]:

@@ -44,7 +44,7 @@ class Step:
             "appel": _("appel de nouvelles"), "rappel": _("rappel aux organismes"),
             "tombee": _("date de tombée"), "envoi": _("envoi du numéro"),
             "reprise": _("reprise des envois différés"), "sauvegarde": _("sauvegarde"),
-            "rebonds": _("relevé des rebonds"),
+            "rebonds": _("relevé des rebonds"), "relance": _("relance des silencieux"),
         }[self.id]
 
 
@@ -52,6 +52,7 @@ STEPS: dict[str, Step] = {s.id: s for s in (
     Step("courriel", timedelta(minutes=15), False),
     Step("flux", timedelta(hours=12), False),
     Step("appel", timedelta(days=3), True),
+    Step("relance", timedelta(days=3), True),
     Step("rappel", timedelta(days=1), True),
     Step("tombee", timedelta(days=2), True),
     Step("envoi", timedelta(days=1), True),
@@ -83,6 +84,7 @@ def enabled_steps(settings: Settings) -> list[str]:
         "flux": bool(cal.releve_flux and settings.feeds),
         "appel": bool(cal.appel and settings.organizations),
         "rappel": bool(cal.appel and cal.rappel and settings.organizations),
+        "relance": bool(cal.relance_apres and any(o.relance for o in settings.organizations)),
         "tombee": True, "envoi": True, "reprise": True,
         "sauvegarde": cal.sauvegarde is not None,
         "rebonds": bool(cal.releve_rebonds and settings.bounces
@@ -151,7 +153,8 @@ def _of_issues(settings: Settings, step: str, start: datetime,
         if dates.opens > end.astimezone(tz).date():
             break
         times = {"appel": [dates.call], "rappel": [dates.reminder],
-                 "tombee": [dates.deadline], "envoi": list(dates.attempts)}[step]
+                 "tombee": [dates.deadline], "envoi": list(dates.attempts),
+                 "relance": [dates.relance]}[step]
         found += [Occurrence(at, step, str(month), n) for n, at in enumerate(times)
                   if at is not None and start <= at < end]
     yield from sorted(found)

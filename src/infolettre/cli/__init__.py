@@ -7,7 +7,7 @@ postal), ``gather`` (mail, feeds, feed health), ``data`` (unsubscribes, backup),
 (publish).
 """
 
-from . import bounces, data, gather, issue, site, web  # noqa: F401 - each module registers its commands
+from . import bounces, circulation, data, gather, issue, site, web  # noqa: F401 - each module registers its commands
 from .frame import app, main, state
 
 __all__ = ["app", "main", "state"]

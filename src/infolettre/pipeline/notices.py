@@ -151,6 +151,28 @@ def reminder(settings: Settings, address: str, organization: str, month: str,
         mois=month_title(month)), text)
 
 
+def relance(settings: Settings, address: str, silence, month: str, deadline) -> Notice:
+    """The friendly reminder to an organization silent for several issues, which asked for
+    it (``relance = true``): how to write, the next deadline, how to stop it."""
+    if silence.last_heard:
+        since = _("depuis le numéro de {mois}").format(mois=month_title(silence.last_heard))
+    else:
+        since = _("ces {n} derniers numéros").format(n=silence.issues)
+    text = _("Bonjour,\n\nNous n'avons pas eu de nouvelles de {organisme} dans {bulletin} "
+             "{since}. Vos activités, vos bons coups, vos événements et vos appels intéressent "
+             "les autres organismes et les tables de la région : le bulletin est fait pour "
+             "les faire circuler, et quelques lignes suffisent.\n\nLe prochain numéro "
+             "paraîtra en {mois} ; la date de tombée est le {tombee}.\n\n{comment}\n\n"
+             "Vous recevez ce petit mot parce que {organisme} a demandé d'être relancé quand "
+             "il se fait discret : un seul par numéro. Pour ne plus le recevoir, répondez "
+             "simplement à ce courriel.\n").format(
+        organisme=silence.organisme, bulletin=settings.identity.nom, since=since,
+        mois=month_title(month), tombee=when(settings, deadline),
+        comment=how_to_submit(settings))
+    return Notice(address, _("Des nouvelles de {organisme} pour le numéro de {mois} ?").format(
+        organisme=silence.organisme, mois=month_title(month)), text)
+
+
 def app_link(settings: Settings, path: str = "/") -> str:
     """Name where the pivot goes to act: the review app's page, or the command."""
     if settings.application.url:

@@ -41,6 +41,7 @@ from .data import backup
 from .gather import gather_feeds, gather_mail
 from .issue import send, status
 from .publish import NOT_PUBLISHED
+from .relance import remind_silent
 from .sending import signoff_state
 
 Action = Callable[[Settings, Occurrence, StepStore, Clock], tuple[str, str]]
@@ -292,5 +293,5 @@ def save_state(settings: Settings, occurrence: Occurrence, store: StepStore,
 ACTIONS: dict[str, Action] = {
     "courriel": read_mail, "flux": read_feeds, "appel": call_for_news, "rappel": remind,
     "tombee": deadline, "envoi": send_issue, "reprise": retry, "sauvegarde": save_state,
-    "rebonds": read_bounces_step,
+    "rebonds": read_bounces_step, "relance": remind_silent,
 }

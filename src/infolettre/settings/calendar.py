@@ -5,7 +5,9 @@ goes out on the first Tuesday of each month at 9 h, the call for news goes out o
 of the month before, the deadline (« date de tombée ») is seven days before the send. The
 cadence is « mensuelle » or « bimestrielle » (every other month, counted from
 ``premier_numero``). Hours are local (the bulletin's time zone, ``[infolettre] fuseau``);
-a step set to 0 or "" does not run.
+a step set to 0 or "" does not run. The registered organizations that asked for it
+(``relance = true``) and said nothing for ``relance_apres`` issues get one friendly
+reminder per issue, midway between the call for news and the reminder.
 
 Only what the file says is here; the dates themselves are computed by
 ``infolettre.calendar`` from these values.
@@ -49,6 +51,7 @@ class Calendar:
     sauvegarde: time | None = time(3, 0)      # daily state backup; None: never
     releve_rebonds: time | None = time(7, 0)  # daily reading of [rebonds]; None: never
     avis: tuple[str, ...] = ()  # who gets the notices; empty: [infolettre] repondre_a
+    relance_apres: int = 3   # issues of silence before the friendly reminder; 0: none
 
     @property
     def weekday(self) -> int:
@@ -115,7 +118,7 @@ def read_calendar(reader: _Reader, table: dict[str, Any]) -> Calendar:
 _LIMITS = {  # key: (smallest, largest)
     "releve_courriel": (0, 24 * 60), "appel": (0, 28), "rappel": (0, 28), "tombee": (0, 28),
     "envoi_semaine": (1, 4), "envoi_fenetre": (0, 20), "reprises": (1, 24 * 60),
-    "incertains_delai": (1, 24 * 14),
+    "incertains_delai": (1, 24 * 14), "relance_apres": (0, 24),
 }
 
 

@@ -15,7 +15,7 @@ from ..clock import SYSTEM_CLOCK, Clock
 from ..settings import Settings
 from . import auth, errors, home, security, unsubscribe
 from . import items, sending, signoff
-from . import bounces, held, previews
+from . import bounces, circulation, held, previews
 from .templating import install_templates
 
 
@@ -31,7 +31,7 @@ def create_app(settings: Settings, *, clock: Clock = SYSTEM_CLOCK,
     for blueprint in (auth.blueprint, home.blueprint, unsubscribe.blueprint):
         app.register_blueprint(blueprint)
     for blueprint in (items.blueprint, signoff.blueprint, sending.blueprint, held.blueprint,
-                      previews.blueprint, bounces.blueprint):
+                      previews.blueprint, bounces.blueprint, circulation.blueprint):
         app.register_blueprint(blueprint)
     auth.require_sign_in(app, open_endpoints={"static", "auth.sign_in", "unsubscribe.confirm",
                                               "unsubscribe.one_click"})

@@ -14,7 +14,7 @@ from ..state.users import User
 #: Actions on one item: allowed to a relecteur for the items of their territory.
 ITEM_ACTIONS = frozenset({"voir_nouvelle", "modifier_nouvelle", "approuver_nouvelle"})
 #: Actions anyone signed in may do.
-READING = frozenset({"voir_numero", "voir_apercus", "envoyer_test"})
+READING = frozenset({"voir_numero", "voir_apercus", "envoyer_test", "voir_circulation"})
 #: Everything else is the pivot's: « approuver_numero », « envoyer », « courriels_retenus »,
 #: « deplacer_nouvelle », « reactiver », …
 
