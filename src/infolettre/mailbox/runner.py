@@ -26,19 +26,30 @@ vérifier » with the reason (``refuse``). Either way the other messages go on.
 A source raises ``MessageProblem`` for a problem with one message (unreadable, not moved):
 it is reported and the others go on; anything else it raises (a lost connection, a folder
 that cannot be written) stops the run, after what was done so far was yielded.
+
+Batches (``each_message(..., batch=n)``, the mail intake): steps 1–4 run for up to ``n``
+messages with their fsyncs deferred (``fsutil.deferred_sync``); then, in this order, every
+file they wrote is made durable (``Pending.sync``), the handler records them
+(``handler.commit()``: « seen » only once the items are on disk), and only then are the
+messages filed, the source finishing its moves at once (``source.flush()``: one UID MOVE for
+the batch). A crash before that leaves the originals where they were: the next run takes
+them again, and what the handler had recorded makes it a duplicate, never a loss. Stopped by
+an exception in the middle of a batch, the runner still makes durable and records what was
+done, then lets the exception go (the originals stay, found done next time).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import sqlite3
-from collections.abc import Hashable, Iterator
+from collections.abc import Hashable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Generic, Protocol, TypeVar
 
 from ..errors import InfolettreError
+from ..fsutil import deferred_sync
 from ..i18n import _
 from .limits import oversized
 from .screening import screen, with_reason, without_reason
@@ -139,16 +150,58 @@ class Handled(Generic[R]):
 SURROUNDINGS = (InfolettreError, OSError, sqlite3.Error)
 
 
-def each_message(source: Source, handler: Handler[R]) -> Iterator[Handled[R]]:
-    """Handle and file every message of ``source`` (module docstring), yielding each one."""
-    for key in source.keys():
-        handled = handle_one(source, handler, key)
-        if handled is not None:
-            yield handled
+def each_message(source: Source, handler: Handler[R], *,
+                 batch: int = 1) -> Iterator[Handled[R]]:
+    """Handle and file every message of ``source`` (module docstring), yielding each one.
+
+    ``batch`` > 1 handles that many messages before making them durable, recording and
+    filing them together (module docstring); 1 does each message from fetch to filing.
+    """
+    keys = source.keys()
+    if batch <= 1:
+        for key in keys:
+            handled = handle_one(source, handler, key)
+            if handled is not None:
+                yield handled
+        return
+    for start in range(0, len(keys), batch):
+        yield from _each_batch(source, handler, keys[start:start + batch])
 
 
 def handle_one(source: Source, handler: Handler[R], key: Hashable) -> Handled[R] | None:
     """Fetch, screen, handle and file one message; None when it vanished meanwhile."""
+    taken = _take(source, handler, key)
+    if taken is None or isinstance(taken, Handled):
+        return taken
+    return _file(source, *taken)
+
+
+def _each_batch(source: Source, handler: Handler[R],
+                keys: Sequence[Hashable]) -> list[Handled[R]]:
+    """Handle ``keys`` with deferred fsyncs; then sync, record (``commit``), file, flush."""
+    done: list[Handled[R] | tuple[Message, R, bool]] = []
+    with deferred_sync() as pending:
+        try:
+            for key in keys:
+                taken = _take(source, handler, key)
+                if taken is not None:
+                    done.append(taken)
+        finally:  # interrupted too: what was done is made durable and recorded, not filed
+            pending.sync()
+            commit = getattr(handler, "commit", None)
+            if commit is not None:
+                commit()
+    filed = [t if isinstance(t, Handled) else _file(source, *t) for t in done]
+    flush = getattr(source, "flush", None)
+    problems = flush() if flush is not None else {}
+    return [dataclasses.replace(h, folder=None, problem=problems[h.key])
+            if h.key in problems and h.folder is not None else h for h in filed]
+
+
+def _take(source: Source, handler: Handler[R],
+          key: Hashable) -> Handled[R] | tuple[Message, R, bool] | None:
+    """Fetch, screen and handle one message: (message, result, whole) to file, a
+    ``Handled`` left where it is, or None when it vanished meanwhile."""
     try:
         message = source.fetch(key)
     except MessageProblem as exc:
@@ -156,8 +209,7 @@ def handle_one(source: Source, handler: Handler[R], key: Hashable) -> Handled[R]
     if message is None:
         return None
     if message.size is not None:  # too big: only its beginning was read; set aside whole
-        return _file(source, message, handler.refuse(message, oversized(message.size)),
-                     whole=True)
+        return message, handler.refuse(message, oversized(message.size)), True
     message = dataclasses.replace(message, raw=without_reason(message.raw))
     try:
         refused = screen(message.raw, handler.archive_to)
@@ -171,10 +223,10 @@ def handle_one(source: Source, handler: Handler[R], key: Hashable) -> Handled[R]
             "échec du traitement ({detail}) ; le message est mis de côté. Après correction, "
             "remettez-le dans la boîte de réception : il sera traité de nouveau.").format(
             detail=_detail(exc)))
-    return _file(source, message, result)
+    return message, result, False
 
 
-def _file(source: Source, message: Message, result: R, *, whole: bool = False) -> Handled[R]:
+def _file(source: Source, message: Message, result: R, whole: bool = False) -> Handled[R]:
     """File the message by its result (« À vérifier » with the reason, or done)."""
     try:
         if not result.filed_for_review:
