@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from ..fsutil import fsync_dir, write_durably
+from ..fsutil import fsync_dir, reserved_names, write_durably
 from ..i18n import _
 from ..models import ItemDraft
 from ..settings import Settings
@@ -88,8 +88,24 @@ def add_note(path: Path, note: str) -> bool:
 
 
 def _taken(folder: Path) -> set[str]:
-    """Return the names already in ``folder``, casefolded (case-insensitive disks too)."""
-    return {name.casefold() for name in os.listdir(folder)}
+    """Return the names already in ``folder``, casefolded (case-insensitive disks too), and
+    those a batch reserved there (``fsutil.deferred_sync``).
+
+    The listing is kept while the folder's modification time stays the same: a mail batch
+    writes hundreds of items into a folder of thousands of names. A name taken by another
+    process within that time's granularity is still refused when the file is put in place
+    (``no_clobber``): the next free name is used.
+    """
+    stamp = os.stat(folder).st_mtime_ns
+    cached = _LISTED.get(folder)
+    if cached is None or cached[0] != stamp:
+        cached = (stamp, frozenset(name.casefold() for name in os.listdir(folder)))
+        _LISTED.clear()  # one folder at a time: a run writes into one month
+        _LISTED[folder] = cached
+    return set(cached[1]) | {name.casefold() for name in reserved_names(folder)}
+
+
+_LISTED: dict[Path, tuple[int, frozenset[str]]] = {}
 
 
 def _free_slug(taken: set[str], slug: str) -> str:

@@ -26,7 +26,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from contextlib import closing
 from datetime import datetime
 from email.parser import BytesHeaderParser
@@ -244,11 +244,12 @@ class SeenLater:
     """
 
     def __init__(self) -> None:
-        self.rows: list[tuple] = []
+        self.rows: list[tuple[object, tuple]] = []  # (message's key, row)
         self.known: dict[str, dict[str, str | None]] = {}
+        self.unit: object = None  # the message being handled (``IntakeHandler.take``)
 
     def add(self, row: tuple) -> None:
-        self.rows.append(row)
+        self.rows.append((self.unit, row))
         found = {"vu_le": row[3], "chemin": row[5]}
         self.known[row[0]] = self.known[f"sha256:{row[1]}"] = found
 
@@ -256,10 +257,12 @@ class SeenLater:
         return (self.known.get(f"id:{message_id}") if message_id else None) \
             or self.known.get(f"sha256:{digest}")
 
-    def write(self, conn: sqlite3.Connection) -> None:
+    def write(self, conn: sqlite3.Connection, failed: Collection[object] = ()) -> None:
         """Write the records in one transaction (one fsync): the runner calls this after
-        the batch's files are durable, before its messages leave the inbox."""
-        rows, self.rows = self.rows, []
+        the batch's files are durable, before its messages leave the inbox. Messages whose
+        files could not be put in place (``failed``) are not recorded: done again later."""
+        rows = [row for unit, row in self.rows if unit not in failed]
+        self.rows = []
         self.known.clear()
         if rows:
             with conn:
@@ -282,14 +285,16 @@ class IntakeHandler:
 
     def take(self, message: Message) -> IntakeResult:
         process = self.process or process_raw  # looked up at each message (tests, bench)
+        self.later.unit = message.key
         result = process(message.raw, self.settings, source=message.label, conn=self.conn,
                          received=message.received, clock=self.clock, screened=True,
                          later=self.later)
         return announce(self.settings, message.raw, result, conn=self.conn, clock=self.clock)
 
-    def commit(self) -> None:
-        """Record the batch's messages as seen (its files are durable by now)."""
-        self.later.write(self.conn)
+    def commit(self, failed: Collection[object] = ()) -> None:
+        """Record the batch's messages as seen (its files are durable by now), but those
+        whose files could not be put in place (``failed``, keys)."""
+        self.later.write(self.conn, failed)
 
     def refuse(self, message: Message, reason: str) -> IntakeResult:
         return _refused(message.raw, reason, message.label, read=message.complete)

@@ -32,8 +32,8 @@ messages with their fsyncs deferred (``fsutil.deferred_sync``); then, in this or
 file they wrote is made durable (``Pending.sync``), the handler records them
 (``handler.commit()``: « seen » only once the items are on disk), and only then are the
 messages filed, the source finishing its moves at once (``source.flush()``: one UID MOVE for
-the batch). A crash before that leaves the originals where they were: the next run takes
-them again, and what the handler had recorded makes it a duplicate, never a loss. Stopped by
+the batch). A crash before that leaves the originals where they were (and the files only
+under temporary names): the next run takes them again, and what the handler had recorded makes it a duplicate, never a loss. Stopped by
 an exception in the middle of a batch, the runner still makes durable and records what was
 done, then lets the exception go (the originals stay, found done next time).
 """
@@ -183,6 +183,7 @@ def _each_batch(source: Source, handler: Handler[R],
     with deferred_sync() as pending:
         try:
             for key in keys:
+                pending.begin(key)
                 taken = _take(source, handler, key)
                 if taken is not None:
                     done.append(taken)
@@ -190,12 +191,21 @@ def _each_batch(source: Source, handler: Handler[R],
             pending.sync()
             commit = getattr(handler, "commit", None)
             if commit is not None:
-                commit()
-    filed = [t if isinstance(t, Handled) else _file(source, *t) for t in done]
+                commit(pending.failed)
+    filed = [_unplaced(t) if not isinstance(t, Handled) and t[0].key in pending.failed
+             else t if isinstance(t, Handled) else _file(source, *t) for t in done]
     flush = getattr(source, "flush", None)
     problems = flush() if flush is not None else {}
     return [dataclasses.replace(h, folder=None, problem=problems[h.key])
             if h.key in problems and h.folder is not None else h for h in filed]
+
+
+def _unplaced(taken: tuple[Message, R, bool]) -> Handled[R]:
+    """A message whose file's name was taken meanwhile (another process): left, done again."""
+    message = taken[0]
+    return Handled(message.key, message.label, None, problem=_(
+        "un nom de fichier a été pris entre-temps par un autre programme ; le message reste "
+        "dans la boîte et sera repris au prochain relevé."))
 
 
 def _take(source: Source, handler: Handler[R],
