@@ -122,6 +122,8 @@ class Pending:
         self.reserved: set[Path] = set()
         self.unit: object = None
         self.failed: set[object] = set()
+        #: Called with ``failed`` once the files are in place (the runner: record them).
+        self.then: Callable[[set[object]], object] | None = None
 
     def begin(self, unit: object) -> None:
         """Group the files written from now on under ``unit`` (one message)."""
@@ -164,6 +166,8 @@ class Pending:
                 os.unlink(tmp)
             self.paths.add(path.parent)
         self._sync_paths()
+        if self.then is not None:
+            self.then(self.failed)
 
     def _sync_paths(self) -> None:
         paths, self.paths = self.paths, set()

@@ -181,6 +181,8 @@ def _each_batch(source: Source, handler: Handler[R],
     """Handle ``keys`` with deferred fsyncs; then sync, record (``commit``), file, flush."""
     done: list[Handled[R] | tuple[Message, R, bool]] = []
     with deferred_sync() as pending:
+        # each sync (here, or earlier for a step that cannot wait) records what it made durable
+        pending.then = getattr(handler, "commit", None)
         try:
             for key in keys:
                 pending.begin(key)
@@ -189,9 +191,6 @@ def _each_batch(source: Source, handler: Handler[R],
                     done.append(taken)
         finally:  # interrupted too: what was done is made durable and recorded, not filed
             pending.sync()
-            commit = getattr(handler, "commit", None)
-            if commit is not None:
-                commit(pending.failed)
     filed = [_unplaced(t) if not isinstance(t, Handled) and t[0].key in pending.failed
              else t if isinstance(t, Handled) else _file(source, *t) for t in done]
     flush = getattr(source, "flush", None)
