@@ -119,7 +119,7 @@ class Pending:
     def __init__(self) -> None:
         self.paths: set[Path] = set()
         self.waiting: list[tuple[str, Path, bool, object]] = []
-        self.reserved: set[Path] = set()
+        self.reserved: dict[Path, set[str]] = {}  # folder → names waiting to be placed
         self.unit: object = None
         self.failed: set[object] = set()
         #: Called with ``failed`` once the files are in place (the runner: record them).
@@ -134,16 +134,16 @@ class Pending:
 
     def taken(self, path: Path) -> bool:
         """Tell whether ``path`` exists or is reserved by a file waiting in this batch."""
-        return path in self.reserved or os.path.lexists(path)
+        return path.name in self.reserved.get(path.parent, ()) or os.path.lexists(path)
 
     def place(self, tmp: str, path: Path, no_clobber: bool) -> None:
         self.waiting.append((tmp, path, no_clobber, self.unit))
-        self.reserved.add(path)
+        self.reserved.setdefault(path.parent, set()).add(path.name)
         self.paths.add(Path(tmp))
 
     def names(self, folder: Path) -> set[str]:
         """Return the names reserved in ``folder`` (not on disk yet)."""
-        return {p.name for p in self.reserved if p.parent == folder}
+        return self.reserved.get(folder, set())
 
     def sync(self) -> None:
         """Make every file written so far durable, then put it in place, durably.

@@ -55,9 +55,11 @@ def write_draft(settings: Settings, month: str, draft: ItemDraft) -> Path:
     text = _item_text(front, draft.corps, links, notes)
     while True:
         path = folder / f"{slug}.md"
-        if write_durably(path, lambda h: h.write(text.encode("utf-8")), no_clobber=True):
+        placed = write_durably(path, lambda h: h.write(text.encode("utf-8")), no_clobber=True)
+        taken.add(f"{slug}.md")  # if not placed: taken meanwhile (another process)
+        if placed:
+            _LISTED[folder] = (os.stat(folder).st_mtime_ns, frozenset(taken))
             return path
-        taken.add(f"{slug}.md")  # taken meanwhile (another process): the next free one
         slug = _free_slug(taken, slug)
 
 
@@ -91,10 +93,12 @@ def _taken(folder: Path) -> set[str]:
     """Return the names already in ``folder``, casefolded (case-insensitive disks too), and
     those a batch reserved there (``fsutil.deferred_sync``).
 
-    The listing is kept while the folder's modification time stays the same: a mail batch
-    writes hundreds of items into a folder of thousands of names. A name taken by another
-    process within that time's granularity is still refused when the file is put in place
-    (``no_clobber``): the next free name is used.
+    The listing is kept while the folder's modification time stays the one seen after the
+    last ``write_draft`` (its own names added): a mail run writes hundreds of items into a
+    folder of thousands of names. A name another process took unseen (within that time's
+    granularity, or between the write and that look) is still refused when the file is put
+    in place (``no_clobber``): the next free name is used, or, in a batch, the message is
+    done again at the next run.
     """
     stamp = os.stat(folder).st_mtime_ns
     cached = _LISTED.get(folder)
