@@ -240,3 +240,24 @@ def test_deferred_writes_are_invisible_until_the_sync(tmp_path):
         assert [p.name for p in tmp_path.iterdir()] == ["a.md"]  # no temporary file left
     fsutil.write_durably(tmp_path / "b.md", lambda h: h.write(b"trois"))
     assert (tmp_path / "b.md").read_bytes() == b"trois"
+
+
+def test_a_batch_ends_early_once_its_messages_hold_enough_bytes(settings, tmp_path,
+                                                                monkeypatch):
+    """Messages are kept in memory until filed: a batch holding ``BATCH_BYTES`` ends there
+    (here 1 byte: one message per batch, each synced, recorded and filed on its own)."""
+    from infolettre.mailbox import runner
+
+    syncs: list[int] = []
+    real_sync = fsutil.Pending.sync
+
+    def sync(self):
+        syncs.append(1)
+        real_sync(self)
+
+    monkeypatch.setattr(runner, "BATCH_BYTES", 1)
+    monkeypatch.setattr(fsutil.Pending, "sync", sync)
+    maildir = inbox(tmp_path)
+    process_maildir(settings, maildir)
+    assert len(syncs) >= len(SAMPLES)
+    assert_each_item_once(settings, maildir)

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import re
 import sqlite3
 from collections.abc import Callable, Collection
 from contextlib import closing
@@ -209,10 +210,15 @@ def archive(settings: Settings, raw: bytes, digest: str) -> Path:
     return keep_raw(archive_folder(settings), raw, digest)
 
 
+_BLANK_LINE = re.compile(rb"\r?\n\r?\n")
+
+
 def _message_id(raw: bytes) -> str:
     """Read the Message-ID from the headers only ("" when absent or unreadable)."""
+    end = _BLANK_LINE.search(raw, 0, 200_000)  # the header block only: the same headers
     try:
-        headers = BytesHeaderParser(policy=compat32).parsebytes(raw[:200_000])
+        headers = BytesHeaderParser(policy=compat32).parsebytes(
+            raw[:end.end()] if end else raw[:200_000])
         return " ".join(str(headers.get("Message-ID", "") or "").split()).strip("<> ")
     except Exception:  # noqa: BLE001 - a broken header means no usable ID: the hash is used
         return ""

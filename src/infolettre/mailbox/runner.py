@@ -28,7 +28,7 @@ it is reported and the others go on; anything else it raises (a lost connection,
 that cannot be written) stops the run, after what was done so far was yielded.
 
 Batches (``each_message(..., batch=n)``, the mail intake): steps 1–4 run for up to ``n``
-messages with their fsyncs deferred (``fsutil.deferred_sync``); then, in this order, every
+messages (fewer once they hold ``BATCH_BYTES``) with their fsyncs deferred (``fsutil.deferred_sync``); then, in this order, every
 file they wrote is made durable (``Pending.sync``), the handler records them
 (``handler.commit()``: « seen » only once the items are on disk), and only then are the
 messages filed, the source finishing its moves at once (``source.flush()``: one UID MOVE for
@@ -146,6 +146,9 @@ class Handled(Generic[R]):
         return self.result is None
 
 
+#: A batch ends early once its messages hold this many bytes (they are kept until filed).
+BATCH_BYTES = 64 * 1024 * 1024
+
 #: Failures of the surroundings, not of the message: it stays, to be tried again.
 SURROUNDINGS = (InfolettreError, OSError, sqlite3.Error)
 
@@ -164,8 +167,10 @@ def each_message(source: Source, handler: Handler[R], *,
             if handled is not None:
                 yield handled
         return
-    for start in range(0, len(keys), batch):
-        yield from _each_batch(source, handler, keys[start:start + batch])
+    position = 0
+    while position < len(keys):
+        handled, position = _each_batch(source, handler, keys, position, batch)
+        yield from handled
 
 
 def handle_one(source: Source, handler: Handler[R], key: Hashable) -> Handled[R] | None:
@@ -176,19 +181,26 @@ def handle_one(source: Source, handler: Handler[R], key: Hashable) -> Handled[R]
     return _file(source, *taken)
 
 
-def _each_batch(source: Source, handler: Handler[R],
-                keys: Sequence[Hashable]) -> list[Handled[R]]:
-    """Handle ``keys`` with deferred fsyncs; then sync, record (``commit``), file, flush."""
+def _each_batch(source: Source, handler: Handler[R], keys: Sequence[Hashable], position: int,
+                batch: int) -> tuple[list[Handled[R]], int]:
+    """Handle up to ``batch`` messages from ``keys[position]`` (fewer once they hold
+    ``BATCH_BYTES``) with deferred fsyncs; then sync, record (``commit``), file, flush.
+    Returns what became of them and the position of the next batch."""
     done: list[Handled[R] | tuple[Message, R, bool]] = []
+    held = 0  # bytes of the messages kept for filing
     with deferred_sync() as pending:
         # each sync (here, or earlier for a step that cannot wait) records what it made durable
         pending.then = getattr(handler, "commit", None)
         try:
-            for key in keys:
+            end = min(len(keys), position + batch)
+            while position < end and held < BATCH_BYTES:
+                key = keys[position]
+                position += 1
                 pending.begin(key)
                 taken = _take(source, handler, key)
                 if taken is not None:
                     done.append(taken)
+                    held += 0 if isinstance(taken, Handled) else len(taken[0].raw)
         finally:  # interrupted too: what was done is made durable and recorded, not filed
             pending.sync()
     filed = [_unplaced(t) if not isinstance(t, Handled) and t[0].key in pending.failed
@@ -196,7 +208,7 @@ def _each_batch(source: Source, handler: Handler[R],
     flush = getattr(source, "flush", None)
     problems = flush() if flush is not None else {}
     return [dataclasses.replace(h, folder=None, problem=problems[h.key])
-            if h.key in problems and h.folder is not None else h for h in filed]
+            if h.key in problems and h.folder is not None else h for h in filed], position
 
 
 def _unplaced(taken: tuple[Message, R, bool]) -> Handled[R]:
