@@ -261,3 +261,21 @@ def test_a_batch_ends_early_once_its_messages_hold_enough_bytes(settings, tmp_pa
     process_maildir(settings, maildir)
     assert len(syncs) >= len(SAMPLES)
     assert_each_item_once(settings, maildir)
+
+
+def test_a_jpeg_without_a_frame_header_is_unreadable_at_once():
+    """Damaged JPEG data with no frame header anywhere: the same note Pillow's long scan
+    would give, the bytes kept; a real JPEG still goes through Pillow (here, narrowed)."""
+    import io
+
+    from PIL import Image
+
+    from infolettre.content.images import IMAGE_MAX_WIDTH, fit_image
+
+    damaged = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(256)) * 80
+    kept, note = fit_image(damaged)
+    assert kept == damaged and "illisible" in note
+    photo = io.BytesIO()
+    Image.new("RGB", (1500, 800), "red").save(photo, "JPEG")
+    narrowed, note = fit_image(photo.getvalue())
+    assert note is None and Image.open(io.BytesIO(narrowed)).width == IMAGE_MAX_WIDTH
