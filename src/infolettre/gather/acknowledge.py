@@ -225,6 +225,7 @@ def acknowledge(settings: Settings, raw: bytes, *, titre: str, month: str,
     try:  # counted before it leaves: a crash after sending never allows a 4th reply
         sync_pending()  # and the item is on disk before the reply says it arrived
         result = _run(_deliver(sender or AckOutbox(ack_outbox(settings), clock), envelope))
+        sync_pending()  # a reply written to the outbox is in place now, not at the batch's end
         if result.outcome in (Outcome.SENT, Outcome.SKIPPED):
             return Acknowledgment(True, result.detail)
         detail = result.outcome.value + (f" : {result.detail}" if result.detail else "")
