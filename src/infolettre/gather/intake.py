@@ -268,12 +268,12 @@ class SeenLater:
         the batch's files are durable, before its messages leave the inbox. Messages whose
         files could not be put in place (``failed``) are not recorded: done again later."""
         rows = [row for unit, row in self.rows if unit not in failed]
-        self.rows = []
-        self.known.clear()
         if rows:
             with conn:
                 conn.execute("BEGIN IMMEDIATE")
                 conn.executemany(_REMEMBER, rows)
+        self.rows = []  # only once written: a failure leaves them for the next try
+        self.known.clear()
 
 
 class IntakeHandler:

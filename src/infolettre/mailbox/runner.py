@@ -28,14 +28,17 @@ it is reported and the others go on; anything else it raises (a lost connection,
 that cannot be written) stops the run, after what was done so far was yielded.
 
 Batches (``each_message(..., batch=n)``, the mail intake): steps 1–4 run for up to ``n``
-messages (fewer once they hold ``BATCH_BYTES``) with their fsyncs deferred (``fsutil.deferred_sync``); then, in this order, every
-file they wrote is made durable (``Pending.sync``), the handler records them
-(``handler.commit()``: « seen » only once the items are on disk), and only then are the
-messages filed, the source finishing its moves at once (``source.flush()``: one UID MOVE for
-the batch). A crash before that leaves the originals where they were (and the files only
-under temporary names): the next run takes them again, and what the handler had recorded makes it a duplicate, never a loss. Stopped by
-an exception in the middle of a batch, the runner still makes durable and records what was
-done, then lets the exception go (the originals stay, found done next time).
+messages (fewer once they hold ``BATCH_BYTES``) with their fsyncs deferred
+(``fsutil.deferred_sync``: files written under temporary names); then, in this order, every
+file they wrote is made durable and put in place (``Pending.sync``), the handler records
+them (``handler.commit(failed)``: « seen » only once the items are on disk), and only then
+are the messages filed, the source finishing its moves at once (``source.flush()``: one UID
+MOVE for the batch). A crash before that leaves the originals where they were and the files
+under temporary names only: the next run takes them again, as new. A step that cannot wait
+(an acknowledgment going out) syncs and records earlier (``fsutil.sync_pending``). Stopped
+by an exception in the middle of a batch, the runner still makes durable and records what
+was done, then lets the exception go (the originals stay, found done next time). A message
+whose file name another process took meanwhile (``Pending.failed``) is left, done again.
 """
 
 from __future__ import annotations
