@@ -24,11 +24,15 @@ this one process and run one after the other, each on a fresh project:
     (TLS is not what is measured); timed as a whole and split by thin wrappers around
     ``_Mailbox.fetch``, the mailbox runner's ``screen`` (and in it ``archive``),
     ``process_raw`` (and, inside it, ``convert_message``, ``write_draft`` — and in it
-    ``content.write._taken`` and ``content.write.fit_image``), ``intake.announce`` (the acknowledgment, its
-    subscriber) and the moves (a step the code does not have is left out);
+    ``content.write._taken`` and ``content.write.fit_image``), ``intake.announce`` (the
+    acknowledgment, its subscriber) and the moves; with the batched runner (issue 16), also
+    the end of each batch: ``fsutil.Pending.sync`` (files synced and put in place) and
+    ``IntakeHandler.commit`` (« seen » records, one transaction) — a step the code does not
+    have is left out;
 (b) **Maildir**: ``process_maildir`` on a Maildir holding the very bytes (a) fetched (the
-    same runner and intake without the network: a file read, then a durable copy into
-    ``.Traite`` instead of the IMAP move; ``runner.handle_one`` times each message whole);
+    same runner and intake without the network: a file read, then the message filed into
+    ``.Traite`` instead of the IMAP move — a durable copy by ``runner.handle_one``, timed
+    whole, before the batches; a rename, its folders synced per batch, since);
 (c) **conversion alone**: ``convert_message`` on the same bytes, in memory, nothing written.
 
 The wrappers cost about a microsecond a call, against milliseconds per message. Every
@@ -392,10 +396,12 @@ def main(argv: list[str] | None = None) -> int:
                          t.total["maildir_file"] - sc - pr - ack])
         rows += [
             ["  screen: drop reason, archive, measure", sc],
-            ["    archive raw bytes (sha256, fsync)", t.total["archive"]],
+            ["    archive raw bytes (sha256, write" + (")" if batched else ", fsync)"),
+             t.total["archive"]],
             ["  process_raw", pr],
             ["    convert_message", t.total["convert"]],
-            ["    write_draft (item + files, fsync)", t.total["write_draft"]],
+            ["    write_draft (item + files" + (")" if batched else ", fsync)"),
+             t.total["write_draft"]],
             ["      of which listing the month folder", t.total["taken"]],
             ["      of which fitting images (Pillow)", t.total["fit_image"]],
             ["    rest: sha256, Message-ID, seen check, record", pr - inner],

@@ -12,6 +12,12 @@ run after the fix processes it again.
 Each item written is announced (``events.item_written``); what follows it subscribes, for
 the run (``run_intake``): the acknowledgment to its sender (``acknowledge``).
 
+The runner takes the messages by batches (``BATCH``, ``mailbox.runner``): an item's files
+are written under temporary names, put in place once the batch is synced, and the
+messages recorded as seen (``SeenLater``) only then, before they leave the inbox. A
+subscriber that must see the file itself (or send word of it) calls ``fsutil.sync_pending``
+first, as the acknowledgment does.
+
 The issue (month) of a submission is the earliest one not signed off yet
 (``months.open_issue``): mail of December 4 goes to the December issue while it is not
 approved (``content/2026-12/``), to January once it is. An event or a deadline that will be
