@@ -212,6 +212,11 @@ def sync_pending() -> None:
         pending.sync()
 
 
+def deferring() -> bool:
+    """Tell whether a ``deferred_sync`` block is in force (a mail batch)."""
+    return _PENDING.get() is not None
+
+
 def reserved_names(folder: Path) -> set[str]:
     """Return the names waiting to be put in ``folder`` by the current ``deferred_sync``."""
     pending = _PENDING.get()
