@@ -22,7 +22,7 @@ this one process and run one after the other, each on a fresh project:
 (a) **poll**: ``gather.imap.poll(settings, plain_loopback=True)`` — fetch, intake,
     acknowledgment check, move to « Traité » / « À vérifier », in clear text on 127.0.0.1
     (TLS is not what is measured); timed as a whole and split by thin wrappers around
-    ``_Mailbox.fetch``, the mailbox runner's ``screen`` (and in it ``archive``),
+    ``_Mailbox.fetch`` (``fetch_many``: by groups, since issue 16), the mailbox runner's ``screen`` (and in it ``archive``),
     ``process_raw`` (and, inside it, ``convert_message``, ``write_draft`` — and in it
     ``content.write._taken`` and ``content.write.fit_image``), ``intake.announce`` (the
     acknowledgment, its subscriber) and the moves; with the batched runner (issue 16), also
@@ -203,7 +203,8 @@ def instrument(timers: Timers, capture: bool) -> list:
         if capture:
             timers.raw.append((args[0], kwargs.get("received")))
     return [
-        timers.wrap(imap._Mailbox, "fetch", "fetch"),
+        timers.wrap(imap._Mailbox, "fetch", "fetch"),  # one message (before issue 16)
+        timers.wrap(imap._Mailbox, "fetch_many", "fetch"),  # by groups (issue 16)
         timers.wrap(imap._Mailbox, "move", "move"),
         timers.wrap(imap._Mailbox, "file_with_reason", "move"),
         timers.wrap(imap, "process_raw", "process_raw", keep_raw),
@@ -388,7 +389,8 @@ def main(argv: list[str] | None = None) -> int:
         rows = []
         batched = "maildir_file" not in t.total
         if outer == "imap":
-            rows.append(["  fetch (UID FETCH BODY.PEEK[])", t.total["fetch"]])
+            rows.append(["  fetch (UID FETCH BODY.PEEK[]" + (", by groups)" if batched else ")"),
+                         t.total["fetch"]])
         elif batched:
             rows.append(["  read the file", t.total["read"]])
         else:

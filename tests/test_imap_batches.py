@@ -94,3 +94,37 @@ def test_interrupted_in_the_middle_of_a_batch_every_item_once(intake_settings, m
     for i in range(3):
         assert sum(f"lot-stop-{i}@example.org" in p.read_text(encoding="utf-8")
                    for p in items) == 1
+
+
+def fetches(monkeypatch) -> list[list[str]]:
+    """Record every fetch command: the UIDs it asked for."""
+    real, asked = mailbox_imap._Mailbox.fetch_many, []
+
+    def fetch_many(self, uids):
+        asked.append(list(uids))
+        return real(self, uids)
+
+    monkeypatch.setattr(mailbox_imap._Mailbox, "fetch_many", fetch_many)
+    return asked
+
+
+def test_messages_are_fetched_by_groups_bounded_in_bytes(intake_settings, mailbox,
+                                                         monkeypatch):
+    """The four messages come with one UID FETCH; with groups of at most 8 KB, the 28 KB
+    message with a photo comes alone and the small ones together — each message once."""
+    from infolettre.mailbox import imap_fetch
+
+    for i, name in enumerate(SAMPLES):
+        append(mailbox, name, f"lot-fetch-{i}@example.org")
+    asked = fetches(monkeypatch)
+    report = run(intake_settings, mailbox)
+    assert asked == [[m.uid for m in report.messages]]
+    for i, name in enumerate(SAMPLES):
+        append(mailbox, name, f"lot-petit-{i}@example.org")
+    monkeypatch.setattr(imap_fetch, "GROUP_BYTES", 8 * 1024)
+    asked.clear()
+    report = run(intake_settings, mailbox)
+    uids = [m.uid for m in report.messages]
+    assert asked == [uids[:1], uids[1:2], uids[2:]]  # the photo's message alone
+    assert [m.kind for m in report.messages] == ["item", "item", "item", "rejected"]
+    assert messages(mailbox, "INBOX") == []
