@@ -309,7 +309,6 @@ class ImapFolder:
         self.batched = batched
         self.waiting: list[str] = []
         self.ahead: dict[str, Fetched] = {}  # fetched with an earlier one (``imap_fetch``)
-        self.sizes: dict[str, int] | None = None
 
     def keys(self) -> list[str]:
         return list(self.uids)
@@ -338,16 +337,16 @@ class ImapFolder:
     def _fetch_group(self, key: str) -> dict[str, Fetched]:
         """Fetch ``key`` and the next messages with it (``imap_fetch.group``); refused, it
         is fetched alone (one unreadable message costs only itself)."""
-        if self.sizes is None:
-            self.sizes = imap_fetch.sizes(self.box.client)
-        uids = imap_fetch.group(self.uids, self.uids.index(key), self.sizes)
-        if len(uids) > 1:
-            try:
+        start = self.uids.index(key)
+        try:
+            known = imap_fetch.sizes(self.box.client, self.uids[start:start + imap_fetch.GROUP])
+            uids = imap_fetch.group(self.uids, start, known)
+            if len(uids) > 1:
                 return self.box.fetch_many(uids)
-            except imaplib.IMAP4.abort:
-                raise
-            except imaplib.IMAP4.error:
-                pass
+        except imaplib.IMAP4.abort:
+            raise
+        except imaplib.IMAP4.error:
+            pass
         return self.box.fetch_many([key])
 
     def file_done(self, message: Message) -> str:

@@ -3,8 +3,8 @@
 Over a real network every command waits a round trip (tens of milliseconds to a hosted
 mailbox): one FETCH per message costs more than reading it. The intake's batches fetch the
 next messages together (``ImapFolder`` when ``batched``): at most ``GROUP`` of them and,
-by their sizes (``RFC822.SIZE``, asked once for the whole folder), ``GROUP_BYTES`` —
-a message over that is fetched alone. Each is read as one message is (``BODY.PEEK[]``: not
+by their sizes (``RFC822.SIZE``, asked first for the next ``GROUP``), ``GROUP_BYTES`` — a
+message over that is fetched alone. Two commands for up to 50 messages, not 50. Each is read as one message is (``BODY.PEEK[]``: not
 marked read; only the first ``MAX_MESSAGE_BYTES`` + 1 bytes of a bigger one).
 """
 
@@ -50,9 +50,9 @@ def fetch(client: imaplib.IMAP4, uids: Sequence[str]) -> dict[str, Fetched]:
     return found
 
 
-def sizes(client: imaplib.IMAP4) -> dict[str, int]:
-    """Return the size of every message of the selected folder, by UID (one command)."""
-    typ, data = client.uid("FETCH", "1:*", "(UID RFC822.SIZE)")
+def sizes(client: imaplib.IMAP4, uids: Sequence[str]) -> dict[str, int]:
+    """Return the sizes of the messages ``uids``, by UID (one command; gone ones absent)."""
+    typ, data = client.uid("FETCH", ",".join(uids), "(UID RFC822.SIZE)")
     if typ != "OK":
         raise imaplib.IMAP4.error(data[0] if data else b"FETCH")
     found = {}
