@@ -128,3 +128,23 @@ def test_messages_are_fetched_by_groups_bounded_in_bytes(intake_settings, mailbo
     assert asked == [uids[:1], uids[1:2], uids[2:]]  # the photo's message alone
     assert [m.kind for m in report.messages] == ["item", "item", "item", "rejected"]
     assert messages(mailbox, "INBOX") == []
+
+
+def test_a_refused_group_fetch_falls_back_to_one_message_at_a_time(intake_settings,
+                                                                   mailbox, monkeypatch):
+    """The server refuses the group's FETCH (one broken message in it): the messages are
+    then fetched one at a time, and every one is taken in."""
+    for i, name in enumerate(SAMPLES):
+        append(mailbox, name, f"lot-seul-{i}@example.org")
+    real, asked = mailbox_imap._Mailbox.fetch_many, []
+
+    def refuse_groups(self, uids):
+        asked.append(len(uids))
+        if len(uids) > 1:
+            raise mailbox_imap.imaplib.IMAP4.error(b"[SERVERBUG] refus simule")
+        return real(self, uids)
+
+    monkeypatch.setattr(mailbox_imap._Mailbox, "fetch_many", refuse_groups)
+    report = run(intake_settings, mailbox)
+    assert [m.kind for m in report.messages] == ["item", "item", "item", "rejected"]
+    assert asked == [4, 1, 1, 1, 1] and messages(mailbox, "INBOX") == []

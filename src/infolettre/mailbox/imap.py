@@ -309,6 +309,7 @@ class ImapFolder:
         self.batched = batched
         self.waiting: list[str] = []
         self.ahead: dict[str, Fetched] = {}  # fetched with an earlier one (``imap_fetch``)
+        self.grouped = batched
 
     def keys(self) -> list[str]:
         return list(self.uids)
@@ -320,7 +321,7 @@ class ImapFolder:
         """Fetch one message (only its beginning when it is too big); gone: a problem."""
         try:
             if key not in self.ahead:
-                self.ahead = self._fetch_group(key) if self.batched else \
+                self.ahead = self._fetch_group(key) if self.grouped else \
                     self.box.fetch_many([key])
             fetched = self.ahead.pop(key, None)
         except imaplib.IMAP4.abort:
@@ -336,7 +337,7 @@ class ImapFolder:
 
     def _fetch_group(self, key: str) -> dict[str, Fetched]:
         """Fetch ``key`` and the next messages with it (``imap_fetch.group``); refused, it
-        is fetched alone (one unreadable message costs only itself)."""
+        and the rest are fetched one at a time (an unreadable message costs only itself)."""
         start = self.uids.index(key)
         try:
             known = imap_fetch.sizes(self.box.client, self.uids[start:start + imap_fetch.GROUP])
@@ -346,7 +347,7 @@ class ImapFolder:
         except imaplib.IMAP4.abort:
             raise
         except imaplib.IMAP4.error:
-            pass
+            self.grouped = False  # the server refuses groups: one message at a time
         return self.box.fetch_many([key])
 
     def file_done(self, message: Message) -> str:
