@@ -279,3 +279,26 @@ def test_a_jpeg_without_a_frame_header_is_unreadable_at_once():
     Image.new("RGB", (1500, 800), "red").save(photo, "JPEG")
     narrowed, note = fit_image(photo.getvalue())
     assert note is None and Image.open(io.BytesIO(narrowed)).width == IMAGE_MAX_WIDTH
+
+
+def test_a_message_left_in_the_inbox_leaves_no_file_behind(settings, tmp_path, monkeypatch):
+    """The database fails after the item's files were written (a surroundings failure):
+    the message stays in the inbox, and its files, never put in place, are dropped."""
+    maildir = inbox(tmp_path)
+    real = intake.announce
+
+    def locked_after_writing(settings, raw, result, **kwargs):
+        if b"lot-1@" in raw:
+            raise sqlite3.OperationalError("database is locked")
+        return real(settings, raw, result, **kwargs)
+
+    monkeypatch.setattr(intake, "announce", locked_after_writing)
+    report = process_maildir(settings, maildir)
+    [left] = [r for r in report.results if r.kind == "failed"]
+    assert "database is locked" in left.reason
+    month = next(settings.paths.contenu.iterdir())
+    assert not list(month.glob("frigo*")) and not list(month.glob("horaire*"))
+    assert len(items_by_message(settings)) == 5 and len(list((maildir / "new").iterdir())) == 1
+    monkeypatch.undo()
+    process_maildir(settings, maildir)
+    assert_each_item_once(settings, maildir)

@@ -201,6 +201,8 @@ def _each_batch(source: Source, handler: Handler[R], keys: Sequence[Hashable], p
                 position += 1
                 pending.begin(key)
                 taken = _take(source, handler, key)
+                if isinstance(taken, Handled):  # left in the inbox: what it wrote is dropped
+                    pending.failed.add(key)
                 if taken is not None:
                     done.append(taken)
                     held += 0 if isinstance(taken, Handled) else len(taken[0].raw)
