@@ -22,13 +22,17 @@ this one process and run one after the other, each on a fresh project:
 (a) **poll**: ``gather.imap.poll(settings, plain_loopback=True)`` — fetch, intake,
     acknowledgment check, move to « Traité » / « À vérifier », in clear text on 127.0.0.1
     (TLS is not what is measured); timed as a whole and split by thin wrappers around
-    ``_Mailbox.fetch``, the mailbox runner's ``screen`` (and in it ``archive``),
+    ``_Mailbox.fetch`` (``fetch_many``: by groups, since issue 16), the mailbox runner's ``screen`` (and in it ``archive``),
     ``process_raw`` (and, inside it, ``convert_message``, ``write_draft`` — and in it
-    ``content.write._taken`` and ``content.write.fit_image``), ``intake.announce`` (the acknowledgment, its
-    subscriber) and the moves (a step the code does not have is left out);
+    ``content.write._taken`` and ``content.write.fit_image``), ``intake.announce`` (the
+    acknowledgment, its subscriber) and the moves; with the batched runner (issue 16), also
+    the end of each batch: ``fsutil.Pending.sync`` (files synced and put in place) and
+    ``IntakeHandler.commit`` (« seen » records, one transaction) — a step the code does not
+    have is left out;
 (b) **Maildir**: ``process_maildir`` on a Maildir holding the very bytes (a) fetched (the
-    same runner and intake without the network: a file read, then a durable copy into
-    ``.Traite`` instead of the IMAP move; ``runner.handle_one`` times each message whole);
+    same runner and intake without the network: a file read, then the message filed into
+    ``.Traite`` instead of the IMAP move — a durable copy by ``runner.handle_one``, timed
+    whole, before the batches; a rename, its folders synced per batch, since);
 (c) **conversion alone**: ``convert_message`` on the same bytes, in memory, nothing written.
 
 The wrappers cost about a microsecond a call, against milliseconds per message. Every
@@ -59,11 +63,11 @@ for entry in (str(REPO / "src"), str(REPO)):  # runnable without an editable ins
     if entry not in sys.path:
         sys.path.insert(0, entry)
 
-from infolettre import i18n
+from infolettre import fsutil, i18n
 from infolettre.content import write as content_write
 from infolettre.gather import imap, intake
 from infolettre.gather.imap import ENV_PASSWORD
-from infolettre.mailbox import runner, screening
+from infolettre.mailbox import maildir, runner, screening
 from infolettre.state.issues import target_month
 from infolettre.settings import Settings, load_settings
 from tests.dovecot import DOVECOT, start_dovecot, stop_dovecot
@@ -199,14 +203,22 @@ def instrument(timers: Timers, capture: bool) -> list:
         if capture:
             timers.raw.append((args[0], kwargs.get("received")))
     return [
-        timers.wrap(imap._Mailbox, "fetch", "fetch"),
+        timers.wrap(imap._Mailbox, "fetch", "fetch"),  # one message (before issue 16)
+        timers.wrap(imap._Mailbox, "fetch_many", "fetch"),  # by groups (issue 16)
         timers.wrap(imap._Mailbox, "move", "move"),
         timers.wrap(imap._Mailbox, "file_with_reason", "move"),
         timers.wrap(imap, "process_raw", "process_raw", keep_raw),
-        # the mailbox runner: one message, from fetch to filing; the screening before the
-        # handler (reason header dropped, raw bytes archived, measured)
+        # the mailbox runner: one message, from fetch to filing (unbatched runner); the
+        # screening before the handler (reason header dropped, raw bytes archived, measured)
         timers.wrap(runner, "handle_one", "maildir_file"),
         timers.wrap(runner, "screen", "screen"),
+        # the batched runner (issue 16): each message read, then at the end of each batch
+        # its files synced, the « seen » records written, the messages filed
+        timers.wrap(maildir.MaildirFolder, "fetch", "read"),
+        timers.wrap(runner, "_file", "file"),
+        timers.wrap(fsutil.Pending, "sync", "sync"),
+        timers.wrap(intake.IntakeHandler, "commit", "commit"),
+        timers.wrap(maildir.MaildirFolder, "flush", "flush"),
         timers.wrap(screening, "archive", "archive"),
         timers.wrap(intake, "convert_message", "convert"),
         timers.wrap(intake, "write_draft", "write_draft"),
@@ -375,26 +387,42 @@ def main(argv: list[str] | None = None) -> int:
         pr, sc, ack = t.total["process_raw"], t.total["screen"], t.total["acknowledge"]
         inner = t.total["convert"] + t.total["write_draft"]
         rows = []
+        batched = "maildir_file" not in t.total
         if outer == "imap":
-            rows.append(["  fetch (UID FETCH BODY.PEEK[])", t.total["fetch"]])
+            rows.append(["  fetch (UID FETCH BODY.PEEK[]" + (", by groups)" if batched else ")"),
+                         t.total["fetch"]])
+        elif batched:
+            rows.append(["  read the file", t.total["read"]])
         else:
             rows.append(["  read + file into .Traite (write, fsync, rename)",
                          t.total["maildir_file"] - sc - pr - ack])
         rows += [
             ["  screen: drop reason, archive, measure", sc],
-            ["    archive raw bytes (sha256, fsync)", t.total["archive"]],
+            ["    archive raw bytes (sha256, write" + (")" if batched else ", fsync)"),
+             t.total["archive"]],
             ["  process_raw", pr],
             ["    convert_message", t.total["convert"]],
-            ["    write_draft (item + files, fsync)", t.total["write_draft"]],
+            ["    write_draft (item + files" + (")" if batched else ", fsync)"),
+             t.total["write_draft"]],
             ["      of which listing the month folder", t.total["taken"]],
             ["      of which fitting images (Pillow)", t.total["fit_image"]],
             ["    rest: sha256, Message-ID, seen check, record", pr - inner],
         ]
         rows.append(["  announce → acknowledgment (accusé de réception)", ack])
+        batch_end = t.total["sync"] + t.total["commit"]
+        if batched:
+            rows += [["  end of each batch: sync the files written (syncfs)", t.total["sync"]],
+                     ["  end of each batch: record them seen (one transaction)",
+                      t.total["commit"]]]
         if outer == "imap":
-            rows.append(["  move / file (UID MOVE, APPEND)", t.total["move"]])
-            rest = wall - t.total["fetch"] - sc - pr - ack - t.total["move"]
+            rows.append(["  move / file (UID MOVE per batch, APPEND)", t.total["move"]])
+            rest = wall - t.total["fetch"] - sc - pr - ack - t.total["move"] - batch_end
             rows.append(["  rest (login, SELECT, SEARCH, logout, loop)", rest])
+        elif batched:
+            filing = t.total["file"] + t.total["flush"]
+            rows.append(["  file into .Traite (rename; folders synced per batch)", filing])
+            rows.append(["  rest (listing, loop)",
+                         wall - t.total["read"] - sc - pr - ack - batch_end - filing])
         else:
             rows.append(["  rest (listing, fsync of new/ cur/, loop)",
                          wall - t.total["maildir_file"]])
@@ -417,7 +445,8 @@ def main(argv: list[str] | None = None) -> int:
     tenth = max(1, n // 10)
     print(f"growth, ms per message over the first tenth → the last tenth of the {n}:")
     for label, t, steps in (("poll", pt, ("fetch", "process_raw", "write_draft", "move")),
-                            ("Maildir", mt, ("process_raw", "write_draft", "maildir_file"))):
+                            ("Maildir", mt, ("process_raw", "write_draft", "maildir_file",
+                                             "read", "file"))):
         parts = []
         for step in steps:
             series = t.series.get(step, [])
@@ -427,7 +456,9 @@ def main(argv: list[str] | None = None) -> int:
             last = sum(series[-tenth:]) / tenth * 1000
             parts.append(f"{step} {first:.2f} → {last:.2f}")
         print(f"  {label}: " + "; ".join(parts))
-    print(f"RATIO mail_in_maildir_over_conversion_alone {conv_wall / md_wall:.2f}")
+    print(f"Maildir over conversion alone (time ratio): {conv_wall / md_wall:.2f}")
+    print(f"RATIO mail_in_imap_msgs_per_s {n / poll_wall:.1f}")
+    print(f"RATIO mail_in_maildir_msgs_per_s {n / md_wall:.1f}")
     return 0
 
 

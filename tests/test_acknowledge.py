@@ -199,3 +199,15 @@ def test_imap_poll_acknowledges_known_sender_only(intake_settings, mailbox):  # 
     assert [m.result.ack_sent for m in report.messages] == [True, False]
     [reply] = replies(intake_settings)
     assert reply["In-Reply-To"] == "<ack-delegue@example.org>"
+
+
+def test_a_held_item_is_decided_without_reading_the_message(settings, monkeypatch):
+    """Held (stranger, forged From): no reply, decided before any parsing."""
+    def no_parsing(raw):
+        raise AssertionError("parsed")
+
+    monkeypatch.setattr(ack, "parse_headers", no_parsing)
+    with connect(state_file(settings.paths.donnees)) as conn:
+        result = ack.acknowledge(settings, variant(1), titre="T", month="2026-12", conn=conn,
+                                 held=True)
+    assert not result.sent and "retenue" in result.detail

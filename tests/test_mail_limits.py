@@ -131,3 +131,16 @@ def test_converting_any_message_under_25_mb_stays_under_200_mb(case, tmp_path, p
                          env={"PYTHONPATH": str(SRC), "PATH": "/usr/bin:/bin"}).stdout
     found = json.loads(out.strip().splitlines()[-1])
     assert found["ok"] and found["peak_mb"] < 200, found
+
+
+def test_each_header_is_parsed_once_however_often_it_is_read():
+    """The email package parses a header at every access; ``BOUNDED`` keeps the parsed
+    header (the same object again), and parses a value past 1 KB each time (not kept)."""
+    from infolettre.mailbox import limits
+
+    raw = (HEAD.format(tag="cache") + "Subject: " + "mot " * 400 + "\r\n" + TEXT).encode()
+    msg = limits.parse(raw)
+    assert msg["From"] is msg["From"] and msg.get_content_type() == "text/plain"
+    assert limits.parse(raw)["From"] is msg["From"]  # the same text, another message
+    assert msg["Subject"] is not msg["Subject"] and msg["Subject"] == msg["Subject"]
+    assert limits.parse_headers(raw)["From"] is msg["From"]  # the header block alone

@@ -3,13 +3,25 @@
 A crash or a full disk leaves either the old file or the new one, never a truncated mix
 (what Mailman's queue and rss2email do for the same reason). ``no_clobber`` puts the file in
 place only if nothing is there yet: a delivered message is never overwritten.
+
+Inside ``deferred_sync()`` (the mail intake's batches) the fsyncs are not done at once: each
+file is written under its temporary name, and ``Pending.sync()`` makes them all durable
+(one ``syncfs`` per disk on Linux — one flush instead of thousands —, else one fsync each),
+then puts them in place and makes that durable too. A crash before leaves temporary files,
+never a half-written one under its real name. The caller must not rely on them (record them
+as done, delete what they replace) before that; ``sync_pending()`` does it early, for a step
+that cannot wait.
 """
 
 from __future__ import annotations
 
+import ctypes
+import errno
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import BinaryIO
 
@@ -19,18 +31,28 @@ def write_durably(path: Path, write: Callable[[BinaryIO], object], *, mode: int 
     """Write ``path`` through ``write(handle)``; return False if no_clobber found a file.
 
     ``sync_dir=False`` lets a caller writing many files fsync their folder once at the end.
+    Inside ``deferred_sync`` the file is written under its temporary name only and put in
+    place by ``Pending.sync`` (the name is reserved meanwhile).
     """
+    pending = _PENDING.get()
+    if pending is not None and no_clobber and pending.taken(path):
+        return False
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
             write(handle)
             handle.flush()
-            os.fsync(handle.fileno())
+            if pending is None:
+                os.fsync(handle.fileno())
         os.chmod(tmp, mode)
+        if pending is not None:
+            pending.place(tmp, path, no_clobber)
+            tmp = ""  # now the batch's, put in place (or removed) by ``Pending.sync``
+            return True
         placed = _link_no_clobber(tmp, path) if no_clobber else (os.replace(tmp, path) or True)
     finally:
-        if os.path.exists(tmp):
+        if tmp and os.path.exists(tmp):
             os.unlink(tmp)
     if sync_dir:
         fsync_dir(path.parent)
@@ -63,6 +85,15 @@ def _link_no_clobber(temp: str, target: Path) -> bool:
 
 def fsync_dir(folder: Path) -> None:
     """Make renames and links in ``folder`` durable (a no-op where unsupported)."""
+    pending = _PENDING.get()
+    if pending is not None:
+        pending.add(Path(folder))
+        return
+    _fsync_path(folder)
+
+
+def _fsync_path(folder: Path | str) -> None:
+    """Fsync one file or folder now (gone or unsupported: nothing to do)."""
     try:
         fd = os.open(folder, os.O_RDONLY)
     except OSError:
@@ -73,3 +104,146 @@ def fsync_dir(folder: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+class Pending:
+    """Files written under temporary names in a ``deferred_sync`` block, and folders to sync.
+
+    ``sync`` makes the files' bytes durable (``syncfs`` once per disk, else one fsync each),
+    only then gives them their names, and makes the names durable: a crash before leaves
+    hidden ``.<name>.*.tmp`` files, never a visible file half written. Files are grouped
+    by ``unit`` (``begin``: one message): a unit whose name was taken meanwhile by another
+    process (no_clobber) has its later files dropped and is listed in ``failed``.
+    """
+
+    def __init__(self) -> None:
+        self.paths: set[Path] = set()
+        self.waiting: list[tuple[str, Path, bool, object]] = []
+        self.reserved: dict[Path, set[str]] = {}  # folder → names waiting to be placed
+        self.unit: object = None
+        self.failed: set[object] = set()
+        #: Called with ``failed`` once the files are in place (the runner: record them).
+        self.then: Callable[[set[object]], object] | None = None
+
+    def begin(self, unit: object) -> None:
+        """Group the files written from now on under ``unit`` (one message)."""
+        self.unit = unit
+
+    def add(self, path: Path) -> None:
+        self.paths.add(path)
+
+    def taken(self, path: Path) -> bool:
+        """Tell whether ``path`` exists or is reserved by a file waiting in this batch."""
+        return path.name in self.reserved.get(path.parent, ()) or os.path.lexists(path)
+
+    def place(self, tmp: str, path: Path, no_clobber: bool) -> None:
+        self.waiting.append((tmp, path, no_clobber, self.unit))
+        self.reserved.setdefault(path.parent, set()).add(path.name)
+        self.paths.add(Path(tmp))
+
+    def names(self, folder: Path) -> set[str]:
+        """Return the names reserved in ``folder`` (not on disk yet)."""
+        return self.reserved.get(folder, set())
+
+    def sync(self) -> None:
+        """Make every file written so far durable, then put it in place, durably.
+
+        Raises ``OSError`` when the disk reports a write error (nothing may then be recorded
+        as done).
+        """
+        self._sync_paths()
+        waiting, self.waiting = self.waiting, []
+        self.reserved.clear()
+        for tmp, path, no_clobber, unit in waiting:
+            if unit in self.failed and unit is not None:
+                os.unlink(tmp)
+                continue
+            if no_clobber and not _link_no_clobber(tmp, path):
+                self.failed.add(unit)  # taken meanwhile: this message is done again later
+            elif not no_clobber:
+                os.replace(tmp, path)
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            self.paths.add(path.parent)
+        self._sync_paths()
+        if self.then is not None:
+            self.then(self.failed)
+
+    def _sync_paths(self) -> None:
+        paths, self.paths = self.paths, set()
+        by_disk: dict[int, list[Path]] = {}
+        for path in paths:
+            try:
+                by_disk.setdefault(os.stat(path).st_dev, []).append(path)
+            except FileNotFoundError:
+                continue  # removed since: nothing to keep
+        for group in by_disk.values():
+            if not _syncfs(group[0]):
+                for path in group:
+                    _fsync_path(path)
+
+
+_PENDING: ContextVar[Pending | None] = ContextVar("infolettre_fsutil_pending", default=None)
+
+
+@contextmanager
+def deferred_sync() -> Iterator[Pending]:
+    """Within the block, durable writes skip their fsyncs; the caller calls ``sync()``.
+
+    Nested blocks share the outer one's ``Pending``. Leaving the block does not sync: what
+    was written stays not-yet-durable until ``sync`` (the caller decides when).
+    """
+    outer = _PENDING.get()
+    if outer is not None:
+        yield outer
+        return
+    pending = Pending()
+    token = _PENDING.set(pending)
+    try:
+        yield pending
+    finally:
+        _PENDING.reset(token)
+
+
+def sync_pending() -> None:
+    """Make what the current ``deferred_sync`` block wrote durable now (outside one: nothing)."""
+    pending = _PENDING.get()
+    if pending is not None:
+        pending.sync()
+
+
+def deferring() -> bool:
+    """Tell whether a ``deferred_sync`` block is in force (a mail batch)."""
+    return _PENDING.get() is not None
+
+
+def reserved_names(folder: Path) -> set[str]:
+    """Return the names waiting to be put in ``folder`` by the current ``deferred_sync``."""
+    pending = _PENDING.get()
+    return pending.names(folder) if pending is not None else set()
+
+
+def _load_syncfs() -> Callable[[int], int] | None:
+    try:
+        return ctypes.CDLL(None, use_errno=True).syncfs
+    except (OSError, AttributeError):  # not Linux: fsync each path instead
+        return None
+
+
+_SYNCFS = _load_syncfs()
+
+
+def _syncfs(path: Path) -> bool:
+    """Flush the whole disk holding ``path`` (Linux ``syncfs``); False when unavailable."""
+    if _SYNCFS is None:
+        return False
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        if _SYNCFS(fd) != 0:
+            error = ctypes.get_errno()
+            if error in (errno.ENOSYS, errno.EINVAL):  # not offered here: fsync each path
+                return False
+            raise OSError(error, os.strerror(error), str(path))
+    finally:
+        os.close(fd)
+    return True

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from ..fsutil import fsync_dir, write_durably
+from ..fsutil import deferring, fsync_dir, reserved_names, write_durably
 from ..i18n import _
 from ..models import ItemDraft
 from ..settings import Settings
@@ -55,9 +55,11 @@ def write_draft(settings: Settings, month: str, draft: ItemDraft) -> Path:
     text = _item_text(front, draft.corps, links, notes)
     while True:
         path = folder / f"{slug}.md"
-        if write_durably(path, lambda h: h.write(text.encode("utf-8")), no_clobber=True):
+        placed = write_durably(path, lambda h: h.write(text.encode("utf-8")), no_clobber=True)
+        taken.add(f"{slug}.md")  # if not placed: taken meanwhile (another process)
+        if placed:
+            _LISTED[folder] = (os.stat(folder).st_mtime_ns, frozenset(taken))
             return path
-        taken.add(f"{slug}.md")  # taken meanwhile (another process): the next free one
         slug = _free_slug(taken, slug)
 
 
@@ -88,8 +90,26 @@ def add_note(path: Path, note: str) -> bool:
 
 
 def _taken(folder: Path) -> set[str]:
-    """Return the names already in ``folder``, casefolded (case-insensitive disks too)."""
-    return {name.casefold() for name in os.listdir(folder)}
+    """Return the names already in ``folder``, casefolded (case-insensitive disks too), and
+    those a batch reserved there (``fsutil.deferred_sync``).
+
+    In a batch, the listing is kept while the folder's modification time stays the one seen
+    after the last ``write_draft`` (its own names added): a mail run writes hundreds of
+    items into a folder of thousands of names. A name another process took unseen (within
+    that time's granularity, or between the write and that look) is still refused when the
+    file is put in place (``no_clobber``): the message is done again at the next run. Out
+    of a batch (feeds, the review app), the folder is listed at each call.
+    """
+    stamp = os.stat(folder).st_mtime_ns
+    cached = _LISTED.get(folder)
+    if cached is None or cached[0] != stamp or not deferring():
+        cached = (stamp, frozenset(name.casefold() for name in os.listdir(folder)))
+        _LISTED.clear()  # one folder at a time: a run writes into one month
+        _LISTED[folder] = cached
+    return set(cached[1]) | {name.casefold() for name in reserved_names(folder)}
+
+
+_LISTED: dict[Path, tuple[int, frozenset[str]]] = {}
 
 
 def _free_slug(taken: set[str], slug: str) -> str:

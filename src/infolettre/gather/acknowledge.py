@@ -36,9 +36,9 @@ from typing import Any
 from ..clock import SYSTEM_CLOCK, Clock
 from ..envelopes import DeliveryResult, Envelope, Outcome, Sender, outbox_name
 from ..events import item_written
-from ..fsutil import fsync_dir, write_durably
+from ..fsutil import fsync_dir, sync_pending, write_durably
 from ..i18n import _
-from ..mailbox.limits import parse
+from ..mailbox.limits import parse_headers
 from ..models import Month
 from ..dates import long_date, month_title
 from ..settings import Settings
@@ -193,11 +193,14 @@ def acknowledge(settings: Settings, raw: bytes, *, titre: str, month: str,
 
     Returns whether a reply went out, or why not; never raises.
     """
+    if held:  # decided before reading anything
+        return Acknowledgment(False, _("nouvelle retenue (expéditeur inconnu ou non "
+                                       "authentifié) : pas d'accusé."))
     try:
-        msg = parse(raw)
+        msg = parse_headers(raw)  # every check below reads headers only
         name, address = parseaddr(header_text(msg, "From"))
         address = address.strip().lower()
-        why_not = _why_not(settings, msg, address, held)
+        why_not = _why_not(settings, msg, address)
         if why_not:
             return Acknowledgment(False, why_not)
         now = now or clock.now()
@@ -220,7 +223,9 @@ def acknowledge(settings: Settings, raw: bytes, *, titre: str, month: str,
                        (address, day, now.astimezone(UTC).isoformat(timespec="seconds"),
                         original, envelope.message_id)).lastrowid
     try:  # counted before it leaves: a crash after sending never allows a 4th reply
+        sync_pending()  # and the item is on disk before the reply says it arrived
         result = _run(_deliver(sender or AckOutbox(ack_outbox(settings), clock), envelope))
+        sync_pending()  # a reply written to the outbox is in place now, not at the batch's end
         if result.outcome in (Outcome.SENT, Outcome.SKIPPED):
             return Acknowledgment(True, result.detail)
         detail = result.outcome.value + (f" : {result.detail}" if result.detail else "")
@@ -234,10 +239,8 @@ def acknowledge(settings: Settings, raw: bytes, *, titre: str, month: str,
     return Acknowledgment(False, problem=problem)
 
 
-def _why_not(settings: Settings, msg: EmailMessage, address: str, held: bool) -> str | None:
-    """Say why this message gets no reply, or None when it does."""
-    if held:
-        return _("nouvelle retenue (expéditeur inconnu ou non authentifié) : pas d'accusé.")
+def _why_not(settings: Settings, msg: EmailMessage, address: str) -> str | None:
+    """Say why this message (not held) gets no reply, or None when it does."""
     if not address or "@" not in address:
         return _("adresse de l'expéditeur absente : pas d'accusé.")
     if address in own_addresses(settings):

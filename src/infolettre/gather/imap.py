@@ -137,7 +137,7 @@ def poll(settings: Settings, progress: Progress | None = None, *,
         login(client, config.imap_utilisateur, password, where)
         source = ImapFolder(client, where, config.imap_dossier, done=config.dossier_traite,
                             review=config.dossier_a_verifier,
-                            mark_done=config.apres_traitement == "marquer")
+                            mark_done=config.apres_traitement == "marquer", batched=True)
         uids = source.uids
         run_intake(settings, source, report=report, progress=progress, ack_sender=ack_sender,
                    clock=clock, process=_process)

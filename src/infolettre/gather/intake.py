@@ -12,6 +12,12 @@ run after the fix processes it again.
 Each item written is announced (``events.item_written``); what follows it subscribes, for
 the run (``run_intake``): the acknowledgment to its sender (``acknowledge``).
 
+The runner takes the messages by batches (``BATCH``, ``mailbox.runner``): an item's files
+are written under temporary names, put in place once the batch is synced, and the
+messages recorded as seen (``SeenLater``) only then, before they leave the inbox. A
+subscriber that must see the file itself (or send word of it) calls ``fsutil.sync_pending``
+first, as the acknowledgment does.
+
 The issue (month) of a submission is the earliest one not signed off yet
 (``months.open_issue``): mail of December 4 goes to the December issue while it is not
 approved (``content/2026-12/``), to January once it is. An event or a deadline that will be
@@ -25,8 +31,9 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import re
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from contextlib import closing
 from datetime import datetime
 from email.parser import BytesHeaderParser
@@ -63,6 +70,9 @@ __all__ = ["ARCHIVE_DIR", "AUTOMATIC", "DONE_FOLDER", "REVIEW_FOLDER", "IntakeHa
            "process_maildir", "process_raw", "run_intake", "without_reason"]
 
 ARCHIVE_DIR = "courriels"
+#: Messages handled before their files are synced, recorded and filed together (a crash
+#: takes at most this many again: the ones in flight; ``mailbox.runner``).
+BATCH = 50
 #: How ``gather.mail`` starts the reason of automatic mail (filed as done, nobody to tell);
 #: other rejections (unreadable, empty, not an email) are filed for a person.
 AUTOMATIC = "courriel automatique"
@@ -82,13 +92,16 @@ CREATE INDEX courriels_vus_sha256 ON courriels_vus (sha256)
 
 def process_raw(raw: bytes, settings: Settings, *, source: str, conn: sqlite3.Connection,
                 month: str | None = None, received: datetime | None = None,
-                clock: Clock = SYSTEM_CLOCK, screened: bool = False) -> IntakeResult:
+                clock: Clock = SYSTEM_CLOCK, screened: bool = False,
+                later: SeenLater | None = None) -> IntakeResult:
     """Archive, de-duplicate, convert and write one message; never mark a failure as seen.
 
     ``source`` names where it came from (a file, an IMAP UID), for the report. ``screened``:
     the mailbox runner already dropped the reason header, archived and measured the bytes
     (``mailbox.screen``); otherwise it is done here first. Raises ``InfolettreError`` only
     when the raw bytes cannot be archived: the message must then stay where it is.
+    ``later``: the message is recorded as seen there, written to the database by the runner's
+    batch once the item is durable (``SeenLater.write``); None: recorded at once.
     """
     if not screened:
         raw = without_reason(raw)
@@ -98,7 +111,8 @@ def process_raw(raw: bytes, settings: Settings, *, source: str, conn: sqlite3.Co
     digest = hashlib.sha256(raw).hexdigest()
     migrate(conn, "courriels", SCHEMA)
     message_id = _message_id(raw)
-    seen = _seen(conn, message_id, digest)
+    seen = (later.find(message_id, digest) if later is not None else None) \
+        or _seen(conn, message_id, digest)
     if seen is not None:
         return IntakeResult("duplicate", Path(seen["chemin"]) if seen["chemin"] else None,
                             _("déjà reçu le {when}.").format(when=seen["vu_le"][:10]),
@@ -115,7 +129,11 @@ def process_raw(raw: bytes, settings: Settings, *, source: str, conn: sqlite3.Co
                                               "dans la boîte de réception : il sera traité "
                                               "de nouveau.").format(detail=detail),
                             message_id, source, for_person=True)
-    _remember(conn, message_id, digest, result, clock.now())
+    row = _seen_row(message_id, digest, result, clock.now())
+    if later is not None:
+        later.add(row)
+    else:
+        conn.execute(_REMEMBER, row)
     return result
 
 
@@ -198,10 +216,15 @@ def archive(settings: Settings, raw: bytes, digest: str) -> Path:
     return keep_raw(archive_folder(settings), raw, digest)
 
 
+_BLANK_LINE = re.compile(rb"\r?\n\r?\n")
+
+
 def _message_id(raw: bytes) -> str:
     """Read the Message-ID from the headers only ("" when absent or unreadable)."""
+    end = _BLANK_LINE.search(raw, 0, 200_000)  # the header block only: the same headers
     try:
-        headers = BytesHeaderParser(policy=compat32).parsebytes(raw[:200_000])
+        headers = BytesHeaderParser(policy=compat32).parsebytes(
+            raw[:end.end()] if end else raw[:200_000])
         return " ".join(str(headers.get("Message-ID", "") or "").split()).strip("<> ")
     except Exception:  # noqa: BLE001 - a broken header means no usable ID: the hash is used
         return ""
@@ -212,29 +235,78 @@ def _seen(conn: sqlite3.Connection, message_id: str, digest: str) -> sqlite3.Row
                         (f"id:{message_id}" if message_id else "", digest)).fetchone()
 
 
-def _remember(conn: sqlite3.Connection, message_id: str, digest: str,
-              result: IntakeResult, now: datetime) -> None:
-    """Record a message as seen (after its item is written): polling again skips it."""
-    conn.execute("INSERT OR IGNORE INTO courriels_vus (cle, sha256, message_id, vu_le, "
-                 "resultat, chemin, raison) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                 (f"id:{message_id}" if message_id else f"sha256:{digest}", digest,
-                  message_id or None, now.isoformat(timespec="seconds"),
-                  result.kind, str(result.path) if result.path else None, result.reason))
+_REMEMBER = ("INSERT OR IGNORE INTO courriels_vus (cle, sha256, message_id, vu_le, resultat, "
+             "chemin, raison) VALUES (?, ?, ?, ?, ?, ?, ?)")
+
+
+def _seen_row(message_id: str, digest: str, result: IntakeResult, now: datetime) -> tuple:
+    """The « seen » record of a message (after its item is written): polling again skips it."""
+    return (f"id:{message_id}" if message_id else f"sha256:{digest}", digest,
+            message_id or None, now.isoformat(timespec="seconds"),
+            result.kind, str(result.path) if result.path else None, result.reason)
+
+
+class SeenLater:
+    """« Seen » records of a batch, kept until its items are durable, then written at once.
+
+    A record written before its item is on disk would lose the item in a power cut (the
+    next run would call it a duplicate); kept here, it is lost with the item instead, and
+    the message, still in the inbox, is taken again. ``find`` also answers for a message
+    seen earlier in the same batch.
+    """
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[object, tuple]] = []  # (message's key, row)
+        self.known: dict[str, dict[str, str | None]] = {}
+        self.unit: object = None  # the message being handled (``IntakeHandler.take``)
+
+    def add(self, row: tuple) -> None:
+        self.rows.append((self.unit, row))
+        found = {"vu_le": row[3], "chemin": row[5]}
+        self.known[row[0]] = self.known[f"sha256:{row[1]}"] = found
+
+    def find(self, message_id: str, digest: str) -> dict[str, str | None] | None:
+        return (self.known.get(f"id:{message_id}") if message_id else None) \
+            or self.known.get(f"sha256:{digest}")
+
+    def write(self, conn: sqlite3.Connection, failed: Collection[object] = ()) -> None:
+        """Write the records in one transaction (one fsync): the runner calls this after
+        the batch's files are durable, before its messages leave the inbox. Messages whose
+        files could not be put in place (``failed``) are not recorded: done again later."""
+        rows = [row for unit, row in self.rows if unit not in failed]
+        if rows:
+            with conn:
+                conn.execute("BEGIN IMMEDIATE")
+                conn.executemany(_REMEMBER, rows)
+        self.rows = []  # only once written: a failure leaves them for the next try
+        self.known.clear()
 
 
 class IntakeHandler:
-    """The intake as a mailbox handler: ``process_raw``, then the item written announced."""
+    """The intake as a mailbox handler: ``process_raw``, then the item written announced.
+
+    Messages are recorded as seen at ``commit`` (the runner's batches, ``BATCH``): after
+    the batch's files are durable, before the messages leave the inbox.
+    """
 
     def __init__(self, settings: Settings, conn: sqlite3.Connection, clock: Clock,
                  process: Callable[..., IntakeResult] | None = None):
         self.settings, self.conn, self.clock, self.process = settings, conn, clock, process
         self.archive_to = archive_folder(settings)
+        self.later = SeenLater()
 
     def take(self, message: Message) -> IntakeResult:
         process = self.process or process_raw  # looked up at each message (tests, bench)
+        self.later.unit = message.key
         result = process(message.raw, self.settings, source=message.label, conn=self.conn,
-                         received=message.received, clock=self.clock, screened=True)
+                         received=message.received, clock=self.clock, screened=True,
+                         later=self.later)
         return announce(self.settings, message.raw, result, conn=self.conn, clock=self.clock)
+
+    def commit(self, failed: Collection[object] = ()) -> None:
+        """Record the batch's messages as seen (its files are durable by now), but those
+        whose files could not be put in place (``failed``, keys)."""
+        self.later.write(self.conn, failed)
 
     def refuse(self, message: Message, reason: str) -> IntakeResult:
         return _refused(message.raw, reason, message.label, read=message.complete)
@@ -254,7 +326,8 @@ def run_intake(settings: Settings, source: Source, *, report: IntakeReport | Non
     report = report if report is not None else IntakeReport()
     with closing(connect(state_file(settings.paths.donnees))) as conn, \
             acknowledging(settings, ack_sender, clock):
-        for handled in each_message(source, IntakeHandler(settings, conn, clock, process)):
+        for handled in each_message(source, IntakeHandler(settings, conn, clock, process),
+                                    batch=BATCH):
             result = handled.result
             if result is None:  # left where it was: retried at the next run
                 result = IntakeResult("failed", None, handled.problem, "", handled.label)
@@ -277,7 +350,7 @@ def process_maildir(settings: Settings, maildir: Path, *, progress: Progress | N
     source = MaildirFolder(maildir, fix=_(
         "Indiquez le dossier Maildir de l'adresse de l'infolettre, par exemple "
         "/var/mail/infolettre, avec la clé « maildir » de la table « courriel_entrant » ou "
-        "avec --maildir."))
+        "avec --maildir."), batched=True)
     try:
         return run_intake(settings, source, progress=progress, ack_sender=ack_sender,
                           clock=clock)

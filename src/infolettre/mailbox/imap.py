@@ -10,7 +10,10 @@ what is left is exactly what is still to do. For each message (``runner.each_mes
   as it is to « À vérifier »;
 - ``file_done``: moved to the « Traité » folder — ``UID MOVE`` when the server has MOVE,
   else ``UID COPY`` + ``\\Deleted`` + (UID) EXPUNGE — or, when messages are marked rather
-  than moved, flagged ``\\Seen`` and ``DONE_KEYWORD`` and left;
+  than moved, flagged ``\\Seen`` and ``DONE_KEYWORD`` and left; read by batches (the
+  intake), the messages of a batch are moved or marked together by ``flush``, with one
+  command on a UID set (one round trip instead of one per message), and fetched by groups
+  (``imap_fetch``);
 - ``file_for_review``: a copy carrying the reason header is APPENDed to « À vérifier » and
   the original deleted (copy first: a failure in between leaves two, never none).
 
@@ -26,20 +29,18 @@ import imaplib
 import re
 import socket
 import ssl
-import time
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from ..errors import InfolettreError
 from ..i18n import _
-from . import limits
+from . import imap_fetch, limits
+from .imap_fetch import Fetched
 from .runner import Message, MessageProblem
 
 ENV_PASSWORD = "INFOLETTRE_IMAP_PASSWORD"
 TIMEOUT = 60.0  # seconds, for connecting and for every command
 LOOPBACK = ("127.0.0.1", "::1")
-_FETCH_UID = re.compile(rb"\bUID (\d+)")
-_FETCH_SIZE = re.compile(rb"\bRFC822\.SIZE (\d+)")
 
 
 #: IMAP keyword of a message already processed, when messages are marked, not moved.
@@ -228,25 +229,11 @@ class _Mailbox:
             raise imaplib.IMAP4.error(data[0] if data else b"SEARCH")
         return [u.decode("ascii") for u in (data[0] or b"").split()]
 
-    def fetch(self, uid: str) -> tuple[bytes, datetime | None, int] | None:
-        """Return the raw bytes (without marking the message read; only the first
-        ``MAX_MESSAGE_BYTES`` + 1 of a bigger one), the server's arrival time and the
-        message's size, or None if the message is gone."""
-        typ, data = self.client.uid(
-            "FETCH", uid,
-            f"(INTERNALDATE RFC822.SIZE BODY.PEEK[]<0.{limits.MAX_MESSAGE_BYTES + 1}>)")
-        if typ != "OK":
-            raise imaplib.IMAP4.error(data[0] if data else b"FETCH")
-        for part in data:
-            if isinstance(part, tuple) and len(part) == 2:
-                found = _FETCH_UID.search(part[0])
-                if found is None or found.group(1).decode() == uid:
-                    when = imaplib.Internaldate2tuple(part[0])
-                    received = datetime.fromtimestamp(time.mktime(when), UTC) if when else None
-                    size = _FETCH_SIZE.search(part[0])
-                    return part[1], received, max(len(part[1]),
-                                                  int(size.group(1)) if size else 0)
-        return None
+    def fetch_many(self, uids: list[str]) -> dict[str, Fetched]:
+        """Return, by UID, the raw bytes (not marked read; only the first
+        ``MAX_MESSAGE_BYTES`` + 1 of a bigger one), the server's arrival time and the size
+        of ``uids``, with one command (``imap_fetch``); a message gone is absent."""
+        return imap_fetch.fetch(self.client, uids)
 
     def ensure(self, folder: str) -> str:
         """Return the encoded, quoted name of ``folder``, creating it on the server if absent."""
@@ -313,10 +300,16 @@ class ImapFolder:
     """
 
     def __init__(self, client: imaplib.IMAP4, where: str, folder: str, *, done: str,
-                 review: str, mark_done: bool = False):
+                 review: str, mark_done: bool = False, batched: bool = False):
         self.box = _Mailbox(client, where)
         self.folder, self.done, self.review, self.mark_done = folder, done, review, mark_done
         self.uids = self.box.open(folder)
+        #: ``batched``: the runner files by batches and calls ``flush`` after each one, so
+        #: the messages done are moved (or marked) together: one command per batch.
+        self.batched = batched
+        self.waiting: list[str] = []
+        self.ahead: dict[str, Fetched] = {}  # fetched with an earlier one (``imap_fetch``)
+        self.grouped = batched
 
     def keys(self) -> list[str]:
         return list(self.uids)
@@ -327,7 +320,10 @@ class ImapFolder:
     def fetch(self, key: str) -> Message:
         """Fetch one message (only its beginning when it is too big); gone: a problem."""
         try:
-            fetched = self.box.fetch(key)
+            if key not in self.ahead:
+                self.ahead = self._fetch_group(key) if self.grouped else \
+                    self.box.fetch_many([key])
+            fetched = self.ahead.pop(key, None)
         except imaplib.IMAP4.abort:
             raise  # the connection is lost: the run stops
         except imaplib.IMAP4.error as exc:
@@ -339,7 +335,25 @@ class ImapFolder:
         return Message(key, self.label(key), raw, received,
                        size if size > limits.MAX_MESSAGE_BYTES else None)
 
+    def _fetch_group(self, key: str) -> dict[str, Fetched]:
+        """Fetch ``key`` and the next messages with it (``imap_fetch.group``); refused, it
+        and the rest are fetched one at a time (an unreadable message costs only itself)."""
+        start = self.uids.index(key)
+        try:
+            known = imap_fetch.sizes(self.box.client, self.uids[start:start + imap_fetch.GROUP])
+            uids = imap_fetch.group(self.uids, start, known)
+            if len(uids) > 1:
+                return self.box.fetch_many(uids)
+        except imaplib.IMAP4.abort:
+            raise
+        except imaplib.IMAP4.error:
+            self.grouped = False  # the server refuses groups: one message at a time
+        return self.box.fetch_many([key])
+
     def file_done(self, message: Message) -> str:
+        if self.batched:  # moved (or marked) with the rest of the batch by ``flush``
+            self.waiting.append(message.key)
+            return self.folder if self.mark_done else self.done
         if self.mark_done:
             self._do(self.done, self.box.mark_done, message.key)
             return self.folder
@@ -353,6 +367,20 @@ class ImapFolder:
             self._do(self.review, self.box.file_with_reason, message.key, self.review, raw,
                      message.received)
         return self.review
+
+    def flush(self) -> dict[str, str]:
+        """Move (or mark) every message of the batch done at once (one UID set): refused,
+        each of them gets the problem — they stay in the inbox, found done next time."""
+        uids, self.waiting = self.waiting, []
+        if not uids:
+            return {}
+        action = self.box.mark_done if self.mark_done else self.box.move
+        args = () if self.mark_done else (self.done,)
+        try:
+            self._do(self.done, action, ",".join(uids), *args)
+        except MessageProblem as exc:
+            return dict.fromkeys(uids, exc.problem)
+        return {}
 
     @staticmethod
     def _do(target: str, action: Any, *args: Any) -> None:

@@ -7,13 +7,16 @@ or Postfix, « .M » and the microseconds, written without leading zeros — so 
 message is filed into a Maildir++ sub-folder — ``.Traite`` (done, marked seen) or
 ``.A-verifier`` (unread, the reason in an ``X-Infolettre-Raison`` header at the top) —
 through ``tmp/`` with an fsync, renamed into place, and only then deleted from where it
-was: a crash leaves it in two places, never in none. The sub-folders are made as Dovecot
+was: a crash leaves it in two places, never in none. Read by batches (the intake), a
+message filed as done unchanged is simply renamed into ``.Traite`` (one atomic step), the
+folders made durable once per batch (``flush``). The sub-folders are made as Dovecot
 makes them, so any mail program shows them. Any problem with the folder itself (unreadable,
 full disk) stops the run with a French error: the message stays in the inbox.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import secrets
@@ -65,12 +68,15 @@ def arrival(path: Path) -> tuple[int, int, str]:
 class MaildirFolder:
     """The inbox of a Maildir (``new/``, ``cur/``), filed into ``.Traite`` and ``.A-verifier``."""
 
-    def __init__(self, root: Path, *, fix: str):
+    def __init__(self, root: Path, *, fix: str, batched: bool = False):
         """Check that ``root`` is a Maildir and make its two folders.
 
         ``fix`` says where this Maildir is configured, for the error when it is not one.
+        ``batched``: the runner files by batches and calls ``flush`` after each one, so a
+        message kept as it is may be renamed into ``.Traite`` (no copy, no fsync each).
         """
         self.root = Path(root)
+        self.batched = batched
         if not all((self.root / sub).is_dir() for sub in ("new", "cur", "tmp")):
             raise InfolettreError(
                 _("ce dossier n'est pas une boîte Maildir (sous-dossiers new, cur et tmp "
@@ -106,17 +112,45 @@ class MaildirFolder:
         return Message(key, key.name, raw, received)
 
     def file_done(self, message: Message) -> str:
-        self._move(message, message.raw, self.done, "cur", ":2,S")
+        if self.batched and _unchanged(message):
+            self._rename(message, self.done, "cur", ":2,S")
+        else:
+            self._move(message, message.raw, self.done, "cur", ":2,S")
         return DONE_FOLDER
 
     def file_for_review(self, message: Message, raw: bytes | None) -> str:
         self._move(message, message.raw if raw is None else raw, self.review, "new", "")
         return REVIEW_FOLDER
 
+    def flush(self) -> dict[Path, str]:
+        """Make a batch's filings durable (the folders they left and entered): no problem
+        to report, a failure here is the folder's (``OSError``) and stops the run."""
+        for folder in (self.root / "new", self.root / "cur", self.done / "cur"):
+            fsync_dir(folder)
+        return {}
+
     def close(self) -> None:
         """Make the removals from the inbox durable."""
         fsync_dir(self.root / "new")
         fsync_dir(self.root / "cur")
+
+    def _rename(self, message: Message, target: Path, sub: str, info: str) -> None:
+        """File a message kept as it is by renaming it: one step, in one place at all times.
+
+        Made durable by ``flush`` (a rename lost in a crash leaves it in the inbox: done
+        again, a duplicate).
+        """
+        name = message.key.name.split(":", 1)[0]
+        if (target / sub / f"{name}{info}").exists():  # a copy left by an interrupted run
+            name = f"{name}.{secrets.token_hex(4)}"
+        try:
+            os.rename(message.key, target / sub / f"{name}{info}")
+        except FileNotFoundError:
+            return  # taken meanwhile by another reader: filed by it
+        except OSError as exc:  # another disk (a linked folder): copy, then delete
+            if exc.errno != errno.EXDEV:
+                raise _stuck(message.key, exc) from None
+            self._move(message, message.raw, target, sub, info)
 
     @staticmethod
     def _move(message: Message, data: bytes, target: Path, sub: str, info: str) -> None:
@@ -124,6 +158,14 @@ class MaildirFolder:
             move(message.key, data, target, sub, info)
         except OSError as exc:
             raise _stuck(message.key, exc) from None
+
+
+def _unchanged(message: Message) -> bool:
+    """Tell whether the file still holds exactly ``message.raw`` (no reason header dropped)."""
+    try:
+        return message.key.stat().st_size == len(message.raw)
+    except OSError:
+        return False
 
 
 def _stuck(path: Path, exc: OSError) -> InfolettreError:

@@ -26,19 +26,33 @@ vérifier » with the reason (``refuse``). Either way the other messages go on.
 A source raises ``MessageProblem`` for a problem with one message (unreadable, not moved):
 it is reported and the others go on; anything else it raises (a lost connection, a folder
 that cannot be written) stops the run, after what was done so far was yielded.
+
+Batches (``each_message(..., batch=n)``, the mail intake): steps 1–4 run for up to ``n``
+messages (fewer once they hold ``BATCH_BYTES``) with their fsyncs deferred
+(``fsutil.deferred_sync``: files written under temporary names); then, in this order, every
+file they wrote is made durable and put in place (``Pending.sync``), the handler records
+them (``handler.commit(failed)``: « seen » only once the items are on disk), and only then
+are the messages filed, the source finishing its moves at once (``source.flush()``: one UID
+MOVE for the batch). A crash before that leaves the originals where they were and the files
+under temporary names only: the next run takes them again, as new. A step that cannot wait
+(an acknowledgment going out) syncs and records earlier (``fsutil.sync_pending``). Stopped
+by an exception in the middle of a batch, the runner still makes durable and records what
+was done, then lets the exception go (the originals stay, found done next time). A message
+whose file name another process took meanwhile (``Pending.failed``) is left, done again.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import sqlite3
-from collections.abc import Hashable, Iterator
+from collections.abc import Hashable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Generic, Protocol, TypeVar
 
 from ..errors import InfolettreError
+from ..fsutil import deferred_sync
 from ..i18n import _
 from .limits import oversized
 from .screening import screen, with_reason, without_reason
@@ -135,20 +149,85 @@ class Handled(Generic[R]):
         return self.result is None
 
 
+#: A batch ends early once its messages hold this many bytes (they are kept until filed).
+BATCH_BYTES = 64 * 1024 * 1024
+
 #: Failures of the surroundings, not of the message: it stays, to be tried again.
 SURROUNDINGS = (InfolettreError, OSError, sqlite3.Error)
 
 
-def each_message(source: Source, handler: Handler[R]) -> Iterator[Handled[R]]:
-    """Handle and file every message of ``source`` (module docstring), yielding each one."""
-    for key in source.keys():
-        handled = handle_one(source, handler, key)
-        if handled is not None:
-            yield handled
+def each_message(source: Source, handler: Handler[R], *,
+                 batch: int = 1) -> Iterator[Handled[R]]:
+    """Handle and file every message of ``source`` (module docstring), yielding each one.
+
+    ``batch`` > 1 handles that many messages before making them durable, recording and
+    filing them together (module docstring); 1 does each message from fetch to filing.
+    """
+    keys = source.keys()
+    if batch <= 1:
+        for key in keys:
+            handled = handle_one(source, handler, key)
+            if handled is not None:
+                yield handled
+        return
+    position = 0
+    while position < len(keys):
+        handled, position = _each_batch(source, handler, keys, position, batch)
+        yield from handled
 
 
 def handle_one(source: Source, handler: Handler[R], key: Hashable) -> Handled[R] | None:
     """Fetch, screen, handle and file one message; None when it vanished meanwhile."""
+    taken = _take(source, handler, key)
+    if taken is None or isinstance(taken, Handled):
+        return taken
+    return _file(source, *taken)
+
+
+def _each_batch(source: Source, handler: Handler[R], keys: Sequence[Hashable], position: int,
+                batch: int) -> tuple[list[Handled[R]], int]:
+    """Handle up to ``batch`` messages from ``keys[position]`` (fewer once they hold
+    ``BATCH_BYTES``) with deferred fsyncs; then sync, record (``commit``), file, flush.
+    Returns what became of them and the position of the next batch."""
+    done: list[Handled[R] | tuple[Message, R, bool]] = []
+    held = 0  # bytes of the messages kept for filing
+    with deferred_sync() as pending:
+        # each sync (here, or earlier for a step that cannot wait) records what it made durable
+        pending.then = getattr(handler, "commit", None)
+        try:
+            end = min(len(keys), position + batch)
+            while position < end and held < BATCH_BYTES:
+                key = keys[position]
+                position += 1
+                pending.begin(key)
+                taken = _take(source, handler, key)
+                if isinstance(taken, Handled):  # left in the inbox: what it wrote is dropped
+                    pending.failed.add(key)
+                if taken is not None:
+                    done.append(taken)
+                    held += 0 if isinstance(taken, Handled) else len(taken[0].raw)
+        finally:  # interrupted too: what was done is made durable and recorded, not filed
+            pending.sync()
+    filed = [_unplaced(t) if not isinstance(t, Handled) and t[0].key in pending.failed
+             else t if isinstance(t, Handled) else _file(source, *t) for t in done]
+    flush = getattr(source, "flush", None)
+    problems = flush() if flush is not None else {}
+    return [dataclasses.replace(h, folder=None, problem=problems[h.key])
+            if h.key in problems and h.folder is not None else h for h in filed], position
+
+
+def _unplaced(taken: tuple[Message, R, bool]) -> Handled[R]:
+    """A message whose file's name was taken meanwhile (another process): left, done again."""
+    message = taken[0]
+    return Handled(message.key, message.label, None, problem=_(
+        "un nom de fichier a été pris entre-temps par un autre programme ; le message reste "
+        "dans la boîte et sera repris au prochain relevé."))
+
+
+def _take(source: Source, handler: Handler[R],
+          key: Hashable) -> Handled[R] | tuple[Message, R, bool] | None:
+    """Fetch, screen and handle one message: (message, result, whole) to file, a
+    ``Handled`` left where it is, or None when it vanished meanwhile."""
     try:
         message = source.fetch(key)
     except MessageProblem as exc:
@@ -156,8 +235,7 @@ def handle_one(source: Source, handler: Handler[R], key: Hashable) -> Handled[R]
     if message is None:
         return None
     if message.size is not None:  # too big: only its beginning was read; set aside whole
-        return _file(source, message, handler.refuse(message, oversized(message.size)),
-                     whole=True)
+        return message, handler.refuse(message, oversized(message.size)), True
     message = dataclasses.replace(message, raw=without_reason(message.raw))
     try:
         refused = screen(message.raw, handler.archive_to)
@@ -171,10 +249,10 @@ def handle_one(source: Source, handler: Handler[R], key: Hashable) -> Handled[R]
             "échec du traitement ({detail}) ; le message est mis de côté. Après correction, "
             "remettez-le dans la boîte de réception : il sera traité de nouveau.").format(
             detail=_detail(exc)))
-    return _file(source, message, result)
+    return message, result, False
 
 
-def _file(source: Source, message: Message, result: R, *, whole: bool = False) -> Handled[R]:
+def _file(source: Source, message: Message, result: R, whole: bool = False) -> Handled[R]:
     """File the message by its result (« À vérifier » with the reason, or done)."""
     try:
         if not result.filed_for_review:
