@@ -6,19 +6,27 @@ values stay as placeholders until delivery. ``render_issue`` is the stage's one 
 
 from __future__ import annotations
 
-from ..models import Issue, RenderedEdition, RenderedIssue
-from ..settings import Settings
-from .context import base_context, edition_context
-from .email import render_email_html
-from .environment import make_environment
-from .personalize import Placeholders
-from .print import render_print_html
-from .text import render_text
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..models import Issue, RenderedIssue
+    from ..settings import Settings
+    from .personalize import Placeholders
 
 
 def render_issue(issue: Issue, settings: Settings,
                  placeholders: Placeholders | None = None) -> RenderedIssue:
     """Render every edition of ``issue`` and its print version."""
+    # Imported here, not above: the process that lays out the PDF (``pdfjob``) imports
+    # ``render.pdf`` alone, without Jinja2, Markdown and the email's libraries.
+    from ..models import RenderedEdition, RenderedIssue
+    from .context import base_context, edition_context
+    from .email import render_email_html
+    from .environment import make_environment
+    from .personalize import Placeholders
+    from .print import render_print_html
+    from .text import render_text
+
     placeholders = placeholders or Placeholders()
     env = make_environment(settings.paths.gabarits)
     base = base_context(issue, settings, placeholders)

@@ -26,7 +26,8 @@ from ..settings import Settings
 from .context import IMAGES_DIR
 from .email import kilobytes, too_heavy, too_heavy_fix, too_heavy_message, weight_label
 from .environment import make_environment, render_template
-from .print import write_pdf
+from .pdfjob import PdfJob
+from .pdf import write_pdf
 from .text import upfirst
 
 
@@ -56,12 +57,19 @@ def preview_values(settings: Settings) -> dict[str, str]:
             "desabonnement": f"mailto:{settings.identity.repondre_a}", "images": f"{IMAGES_DIR}/"}
 
 
-def write_outputs(result: BuildResult, settings: Settings, *, pdf: bool) -> None:
-    """Write each edition's HTML and text, the print files, images and index.html."""
+def write_outputs(result: BuildResult, settings: Settings, *, pdf: bool,
+                  pdf_job: PdfJob | None = None) -> None:
+    """Write each edition's HTML and text, the print files, images and index.html.
+
+    With ``pdf_job`` (``render.pdfjob``), the PDF is laid out by that second process while
+    this one writes the other files: it gets the HTML as soon as the images are in place.
+    """
     out, rendered = result.out_dir, result.rendered
     values = preview_values(settings)
     fill = rendered.placeholders.fill
     copy_images(rendered, out / IMAGES_DIR, settings)
+    if pdf and pdf_job is not None:
+        pdf_job.submit(rendered.print_html, out, out / "print.pdf")
     logo = copy_logo(out / IMAGES_DIR, settings)
     for edition in rendered.editions:
         html_path, text_path = out / f"{edition.slug}.html", out / f"{edition.slug}.txt"
@@ -74,7 +82,10 @@ def write_outputs(result: BuildResult, settings: Settings, *, pdf: bool) -> None
     atomic_write_text(print_path, rendered.print_html)
     result.files.append(print_path)
     if pdf:
-        write_pdf(rendered.print_html, out, out / "print.pdf")
+        if pdf_job is not None:
+            pdf_job.wait()
+        else:
+            write_pdf(rendered.print_html, out, out / "print.pdf")
         result.files.append(out / "print.pdf")
     index = out / "index.html"
     atomic_write_text(index, render_index(result, settings))
