@@ -14,18 +14,26 @@ from ..gather.files import gather_files
 from ..models import RenderedIssue
 from ..organize import organize
 from ..render import render_issue
-from ..render.outputs import (BuildResult, default_out_dir, refuse_preview_over_build,
-                              write_outputs)
+from ..render.outputs import (BuildResult, default_out_dir, hand_over_print,
+                              refuse_preview_over_build, write_outputs)
 from ..render.pdfjob import PdfJob
 from ..settings import Settings
 
 
 def prepare(settings: Settings, month: str, *, parution: date | None = None,
-            preview: bool = False) -> tuple[RenderedIssue, list[Problem]]:
-    """Gather, organize and render one issue in memory (no file written)."""
+            preview: bool = False, pdf_job: PdfJob | None = None
+            ) -> tuple[RenderedIssue, list[Problem]]:
+    """Gather, organize and render one issue in memory (no file of the build written).
+
+    ``pdf_job`` gets the print HTML as soon as it is rendered, before the emails.
+    """
     items, problems = gather_files(settings, month)
     issue = organize(items, settings, month, parution=parution, preview=preview)
-    rendered = render_issue(issue, settings)
+    on_print = None
+    if pdf_job is not None:
+        def on_print(html: str) -> None:
+            hand_over_print(pdf_job, issue, html, settings)
+    rendered = render_issue(issue, settings, on_print=on_print)
     return rendered, problems + list(issue.notices)
 
 
@@ -41,7 +49,8 @@ def build(settings: Settings, month: str, *, out: Path | None = None,
     out = out or default_out_dir(settings, month, preview=preview)
     if preview:
         refuse_preview_over_build(out, settings, month)
-    rendered, problems = prepare(settings, month, parution=parution, preview=preview)
+    rendered, problems = prepare(settings, month, parution=parution, preview=preview,
+                                 pdf_job=pdf_job if pdf else None)
     result = BuildResult(month, out, rendered, problems)
     # --- reading ends here; writing begins ---
     write_outputs(result, settings, pdf=pdf, pdf_job=pdf_job)

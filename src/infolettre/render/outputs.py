@@ -21,7 +21,7 @@ from .. import permalinks
 from ..errors import BuildError, Problem, Severity, cut
 from ..fsutil import atomic_write_text, write_durably
 from ..i18n import _
-from ..models import RenderedIssue
+from ..models import Issue, RenderedIssue
 from ..settings import Settings
 from .context import IMAGES_DIR
 from .email import kilobytes, too_heavy, too_heavy_fix, too_heavy_message, weight_label
@@ -61,15 +61,14 @@ def write_outputs(result: BuildResult, settings: Settings, *, pdf: bool,
                   pdf_job: PdfJob | None = None) -> None:
     """Write each edition's HTML and text, the print files, images and index.html.
 
-    With ``pdf_job`` (``render.pdfjob``), the PDF is laid out by that second process while
-    this one writes the other files: it gets the HTML as soon as the images are in place.
+    With ``pdf_job`` (``render.pdfjob``), the PDF was laid out by that second process while
+    this one rendered the emails (handed over by ``hand_over_print``): it is written here, at
+    its turn among the files.
     """
     out, rendered = result.out_dir, result.rendered
     values = preview_values(settings)
     fill = rendered.placeholders.fill
     copy_images(rendered, out / IMAGES_DIR, settings)
-    if pdf and pdf_job is not None:
-        pdf_job.submit(rendered.print_html, out, out / "print.pdf")
     logo = copy_logo(out / IMAGES_DIR, settings)
     for edition in rendered.editions:
         html_path, text_path = out / f"{edition.slug}.html", out / f"{edition.slug}.txt"
@@ -83,6 +82,9 @@ def write_outputs(result: BuildResult, settings: Settings, *, pdf: bool,
     result.files.append(print_path)
     if pdf:
         if pdf_job is not None:
+            if not pdf_job.submitted:
+                hand_over_print(pdf_job, rendered.issue, rendered.print_html, settings)
+            pdf_job.commit(out / "print.pdf")
             pdf_job.wait()
         else:
             write_pdf(rendered.print_html, out, out / "print.pdf")
@@ -107,15 +109,27 @@ def size_warnings(result: BuildResult, settings: Settings) -> list[Problem]:
     return found
 
 
+def hand_over_print(job: PdfJob, issue: Issue, print_html: str, settings: Settings) -> None:
+    """Give the print HTML and its images to the process laying out the PDF (nothing of
+    the build is written: the images go to the job's own temporary folder)."""
+    job.submit(print_html, lambda folder: copy_issue_images(issue, folder / IMAGES_DIR,
+                                                            settings))
+
+
 def copy_images(rendered: RenderedIssue, folder: Path, settings: Settings) -> None:
-    """Copy the images of the issue's items next to the rendered files.
+    """Copy the images of the issue's items next to the rendered files."""
+    copy_issue_images(rendered.issue, folder, settings)
+
+
+def copy_issue_images(issue: Issue, folder: Path, settings: Settings) -> None:
+    """Copy the images of the issue's items into ``folder``.
 
     Only real files of ``content/`` are copied: never what a symbolic link points at (the
     build is published), even one put in place after the items were read.
     """
     from ..content import inside_content
 
-    for item in rendered.issue.items:
+    for item in issue.items:
         if item.image and item.path is not None:
             source = item.path.parent / item.image
             if not inside_content(source, settings):

@@ -99,36 +99,58 @@ def _fetcher_class():
 
 def write_pdf(html: str, base_dir: Path, out: Path) -> None:
     """Write the PDF of ``html`` to ``out``; ``images/…`` resolve against ``base_dir``."""
+    out = Path(out)
+    try:
+        data = lay_out_pdf(html, base_dir)
+        save_pdf(data, out)
+    except BuildError:
+        raise
+    except Exception as exc:
+        raise pdf_error(exc, out) from exc
+
+
+def lay_out_pdf(html: str, base_dir: Path) -> bytes:
+    """Lay ``html`` out and return its PDF; ``images/…`` resolve against ``base_dir``.
+
+    Raises what WeasyPrint raises (``pdf_error`` says it in French), or a ``BuildError``.
+    """
     weasyprint = load_weasyprint()
     base_dir = Path(base_dir).resolve()
-    out = Path(out)
+
     def lay_out(source: str):
         return weasyprint.HTML(string=source, base_url=base_dir.as_uri() + "/",
                                url_fetcher=local_fetcher(base_dir)).render(
             font_config=font_config())
 
-    try:
-        document = lay_out(html)
-        tall = tall_notices(document)
-        if tall:  # rare: only then a second layout, where they may continue (render.paging)
-            document = lay_out(mark_long(html, tall))
-        # 0644, not mkstemp's 0600: a web server may publish the PDF with the archive.
-        write_durably(out, document.write_pdf)
-    except BuildError:
-        raise
-    except OSError as exc:
-        raise BuildError(
+    document = lay_out(html)
+    tall = tall_notices(document)
+    if tall:  # rare: only then a second layout, where they may continue (render.paging)
+        document = lay_out(mark_long(html, tall))
+    return document.write_pdf()
+
+
+def save_pdf(data: bytes, out: Path) -> None:
+    """Put the PDF in place at once (a temporary file, then renamed)."""
+    # 0644, not mkstemp's 0600: a web server may publish the PDF with the archive.
+    write_durably(out, lambda handle: handle.write(data))
+
+
+def pdf_error(exc: BaseException, out: Path) -> BuildError:
+    """Say in French why the PDF of ``out`` could not be made (``exc``: what was raised)."""
+    if isinstance(exc, BuildError):
+        return exc
+    if isinstance(exc, OSError):
+        return BuildError(
             _("impossible d'écrire la version PDF ({detail}).").format(
                 detail=exc.strerror or exc),
             where=str(out),
             fix=_("Vérifiez que le dossier de sortie existe, qu'il est accessible en écriture, "
                   "que le disque n'est pas plein et que le PDF n'est pas ouvert dans un autre "
-                  "programme.")) from exc
-    except Exception as exc:  # WeasyPrint raises many kinds; all mean "no PDF".
-        raise BuildError(
-            _("la mise en page du PDF a échoué ({kind} : {detail}).").format(
-                kind=type(exc).__name__, detail=exc),
-            where=str(out),
-            fix=_("Vérifiez le gabarit templates/print.html.j2 ; relancez avec --debug pour "
-                  "voir le détail, et signalez-le à la personne qui maintient l'infolettre.")
-        ) from exc
+                  "programme."))
+    # WeasyPrint raises many kinds; all mean "no PDF".
+    return BuildError(
+        _("la mise en page du PDF a échoué ({kind} : {detail}).").format(
+            kind=type(exc).__name__, detail=exc),
+        where=str(out),
+        fix=_("Vérifiez le gabarit templates/print.html.j2 ; relancez avec --debug pour "
+              "voir le détail, et signalez-le à la personne qui maintient l'infolettre."))

@@ -1,27 +1,37 @@
 """The print PDF laid out in a second process, started before its HTML exists.
 
-WeasyPrint is most of a build's time: about 0.3 s to import it (and load Pango), then the
-layout of the pages. ``infolettre build`` starts this process first thing, so that import
-runs on the machine's other core while the command reads the news and renders the emails;
-the HTML is handed over as soon as it exists, and the PDF is laid out while the emails and
-texts are written. A thread would not do: the layout is Python, and one interpreter runs
-one thread at a time.
+WeasyPrint is most of a build's time: about 0.3 s to load it (and Pango), then the layout
+of the pages. ``infolettre build`` starts this process first thing, so that loading runs on
+the machine's other core while the command reads the news; the print HTML is rendered
+first and handed over at once, and the PDF is laid out while the emails and texts are
+rendered and written. A thread would not do: the layout is Python, and one interpreter
+runs one thread at a time.
 
 The process is a fresh interpreter (``python -m infolettre.render.pdfjob``), never a fork of
-the command (a fork after threads is unsafe). It does what ``print.write_pdf`` does, with
-the same guarantees: the PDF is written to a temporary file then moved into place, the same
-French ``BuildError`` comes back (what, where, how to fix). If the command stops before the
-hand-over, the process sees its input end and leaves without writing anything; a job never
-waited for is stopped (``close``).
+the command (a fork after threads is unsafe). The hand-over writes nothing of the build:
+the HTML and a copy of the issue's images go to a private temporary folder, so the layout
+starts before the build is known to succeed. The PDF stays in the process's memory until
+``commit`` names where it goes, at the moment the build writes its files: then it is
+written as ``print.write_pdf`` writes it (a temporary file moved into place), and the same
+French ``BuildError`` comes back (what, where, how to fix). A job never committed — the
+build stopped before its files — writes nothing: its process sees its input end, or is
+stopped (``close``).
+
+The conversation, on the process's standard input: one JSON line ``{"folder": …}`` (the
+temporary folder, holding ``print.html`` and ``images/``), then one JSON line ``{"out": …}``
+(the commit). On its standard output, one JSON answer: ``{"ok": true}`` or the error.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from ..errors import BuildError
@@ -29,10 +39,11 @@ from ..i18n import _
 
 #: The package's folder's parent: the child imports this very infolettre, wherever it is.
 _SOURCE = str(Path(__file__).resolve().parents[2])
+HTML_NAME = "print.html"
 
 
 class PdfJob:
-    """One PDF to lay out in a second process: ``submit`` the HTML, then ``wait``."""
+    """One PDF laid out in a second process: ``submit``, then ``commit`` and ``wait``."""
 
     def __init__(self, langue: str):
         env = dict(os.environ)
@@ -40,25 +51,32 @@ class PdfJob:
         self._process = subprocess.Popen(
             [sys.executable, "-m", __name__, langue], stdin=subprocess.PIPE,
             stdout=subprocess.PIPE, env=env)
+        self._folder: Path | None = None
         self._out: Path | None = None
 
-    def submit(self, html: str, base_dir: Path, out: Path) -> None:
-        """Hand over the print HTML; ``images/…`` must already be in ``base_dir``."""
-        self._out = Path(out)
-        request = json.dumps({"base_dir": str(Path(base_dir).resolve()),
-                              "out": str(Path(out).resolve())})
-        try:
-            self._process.stdin.write(request.encode("utf-8") + b"\n" + html.encode("utf-8"))
-            self._process.stdin.close()
-        except OSError:  # the process already stopped: ``wait`` says why
-            pass
+    @property
+    def submitted(self) -> bool:
+        return self._folder is not None
+
+    def submit(self, html: str, images: Callable[[Path], None]) -> None:
+        """Hand over the print HTML; ``images(folder)`` puts its ``images/…`` in ``folder``."""
+        self._folder = Path(tempfile.mkdtemp(prefix="infolettre-pdf-"))
+        images(self._folder)
+        (self._folder / HTML_NAME).write_text(html, encoding="utf-8")
+        self._say({"folder": str(self._folder)})
+
+    def commit(self, out: Path) -> None:
+        """Let the PDF be written to ``out`` (the build is writing its files)."""
+        self._out = Path(out).resolve()
+        self._say({"out": str(self._out)})
+        self._end_input()
 
     def wait(self) -> None:
-        """Wait for the PDF; raise the ``BuildError`` the layout raised, if any."""
-        if self._process.stdin and not self._process.stdin.closed:
-            self._process.stdin.close()
+        """Wait for the PDF; raise the ``BuildError`` the layout or the writing raised."""
+        self._end_input()
         answer = self._process.stdout.read()
         code = self._process.wait()
+        self._clean()
         try:
             reply = json.loads(answer or b"null")
         except ValueError:
@@ -75,13 +93,14 @@ class PdfJob:
                   "--sans-pdf et signalez-le à la personne qui maintient l'infolettre."))
 
     def close(self) -> None:
-        """Stop the process if it still runs (the build stopped before the PDF)."""
+        """Stop the process if it still runs (the build stopped before its PDF)."""
         if self._process.poll() is None:
             self._process.kill()
         self._process.wait()
-        for stream in (self._process.stdin, self._process.stdout):
-            if stream and not stream.closed:
-                stream.close()
+        self._end_input()
+        if not self._process.stdout.closed:
+            self._process.stdout.close()
+        self._clean()
 
     def __enter__(self) -> PdfJob:
         return self
@@ -89,28 +108,59 @@ class PdfJob:
     def __exit__(self, *exc_info) -> None:
         self.close()
 
+    def _say(self, message: dict) -> None:
+        try:
+            self._process.stdin.write(json.dumps(message).encode("utf-8") + b"\n")
+            self._process.stdin.flush()
+        except OSError:  # the process already stopped: ``wait`` says why
+            pass
+
+    def _end_input(self) -> None:
+        try:
+            self._process.stdin.close()
+        except OSError:
+            pass
+
+    def _clean(self) -> None:
+        if self._folder is not None:
+            shutil.rmtree(self._folder, ignore_errors=True)
+
 
 def serve(langue: str, source, reply) -> int:
-    """The second process: load WeasyPrint, then lay out the one HTML read from ``source``.
-
-    Writes to ``reply`` ``{"ok": true}`` or the ``BuildError`` as JSON; returns the exit code.
-    """
+    """The second process: load WeasyPrint, lay out the one HTML it is given, and write the
+    PDF where the commit says. Writes ``{"ok": true}`` or the error to ``reply``."""
     from .. import i18n
-    from .pdf import font_config, load_weasyprint, write_pdf
+    from .pdf import font_config, lay_out_pdf, load_weasyprint, pdf_error, save_pdf
 
     i18n.activate(langue)
+    data: bytes | None = None
+    failure: BaseException | None = None
     try:
         load_weasyprint()
         font_config()  # scans the system's fonts: done while the HTML is being rendered
-        header = source.readline()
-        if not header:  # the command stopped before the hand-over: nothing to write
-            return 0
-        request = json.loads(header)
-        write_pdf(source.read().decode("utf-8"), Path(request["base_dir"]),
-                  Path(request["out"]))
     except BuildError as exc:
-        reply.write(json.dumps({"message": exc.message, "where": exc.where,
-                                "fix": exc.fix}).encode("utf-8"))
+        failure = exc
+    header = source.readline()
+    if not header:  # the command stopped before the hand-over: nothing to write
+        return 0
+    folder = Path(json.loads(header)["folder"])
+    if failure is None:
+        try:
+            data = lay_out_pdf((folder / HTML_NAME).read_text(encoding="utf-8"), folder)
+        except Exception as exc:  # said in French once the destination is known
+            failure = exc
+    commit = source.readline()
+    if not commit:  # the build stopped before writing its files: neither is the PDF
+        return 0
+    out = Path(json.loads(commit)["out"])
+    try:
+        if failure is not None:
+            raise failure
+        save_pdf(data, out)
+    except Exception as exc:
+        error = pdf_error(exc, out)
+        reply.write(json.dumps({"message": error.message, "where": error.where,
+                                "fix": error.fix}).encode("utf-8"))
         return 1
     reply.write(b'{"ok": true}')
     return 0
