@@ -27,7 +27,7 @@ def no_images(folder):
 
 def test_the_pdf_is_written_only_at_the_commit(tmp_path):
     out = tmp_path / "print.pdf"
-    with PdfJob("fr_CA") as job:
+    with PdfJob() as job:
         job.submit(HTML, no_images)
         folder = job._folder
         assert (folder / "print.html").is_file() and not out.exists()
@@ -41,7 +41,7 @@ def test_the_pdf_is_written_only_at_the_commit(tmp_path):
 
 def test_a_job_never_committed_writes_nothing(tmp_path):
     """The build stopped between the hand-over and its files: no PDF, no process left."""
-    with PdfJob("fr_CA") as job:
+    with PdfJob() as job:
         job.submit(HTML, no_images)
         folder = job._folder
     assert job._process.poll() is not None
@@ -50,7 +50,7 @@ def test_a_job_never_committed_writes_nothing(tmp_path):
 
 
 def test_a_job_closed_before_the_hand_over_stops(tmp_path):
-    with PdfJob("fr_CA") as job:
+    with PdfJob() as job:
         pass
     assert job._process.poll() is not None
 
@@ -58,7 +58,7 @@ def test_a_job_closed_before_the_hand_over_stops(tmp_path):
 def test_a_write_failure_comes_back_in_french(tmp_path):
     blocker = tmp_path / "pas-un-dossier"
     blocker.write_text("fichier")
-    with PdfJob("fr_CA") as job, pytest.raises(BuildError) as info:
+    with PdfJob() as job, pytest.raises(BuildError) as info:
         job.submit(HTML, no_images)
         job.commit(blocker / "print.pdf")
         job.wait()
@@ -68,7 +68,7 @@ def test_a_write_failure_comes_back_in_french(tmp_path):
 
 
 def test_a_layout_process_that_dies_is_a_french_build_error(tmp_path):
-    with PdfJob("fr_CA") as job, pytest.raises(BuildError) as info:
+    with PdfJob() as job, pytest.raises(BuildError) as info:
         job.submit(HTML, no_images)
         job._process.kill()
         job.commit(tmp_path / "print.pdf")
@@ -96,7 +96,7 @@ def test_a_build_that_fails_after_the_hand_over_writes_no_pdf(sample_here, tmp_p
     the build then: neither the PDF nor anything else of the build is written."""
     tiny = dataclasses.replace(sample_here, max_email_bytes=10_000)
     out = tmp_path / "build"
-    with PdfJob("fr_CA") as job:
+    with PdfJob() as job:
         with pytest.raises(BuildError):
             build(tiny, "2026-12", out=out, pdf=True, pdf_job=job)
         assert job.submitted
@@ -111,3 +111,36 @@ def test_the_layout_process_loads_neither_jinja_nor_markdown():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True, cwd=REPO)
     assert done.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("argv, wanted", [
+    (["/usr/bin/infolettre", "build", "2026-12"], True),
+    (["-m", "build"], True),
+    (["infolettre", "--config", "x.toml", "--debug", "build", "--out", "b"], True),
+    (["infolettre", "-c", "x.toml", "--strict", "build"], True),
+    (["infolettre", "--config=x.toml", "build"], True),
+    (["infolettre", "build", "--sans-pdf"], False),
+    (["infolettre", "build", "--help"], False),
+    (["infolettre", "check", "2026-12"], False),
+    (["infolettre", "--inconnue", "build"], False),
+    (["infolettre", "--config"], False),
+    (["/usr/bin/pytest", "-k", "build"], False),
+    (["scheduler.py", "build"], False),
+    ([], False),
+])
+def test_only_the_build_command_starts_its_pdf_process_early(argv, wanted):
+    from infolettre.cli.early import wants_pdf
+
+    assert wants_pdf(argv) is wanted
+
+
+def test_the_command_in_its_own_process_writes_the_pdf(tmp_path):
+    """``python -m infolettre.cli build``: the process started before the command's imports
+    (cli.early) is the one that writes the PDF."""
+    out = tmp_path / "build"
+    done = subprocess.run([sys.executable, "-m", "infolettre.cli", "--config",
+                           str(REPO / "infolettre.toml"), "build", "2026-12", "--out", str(out)],
+                          capture_output=True, text=True, cwd=tmp_path)
+    assert done.returncode in (0, 1), done.stderr
+    assert (out / "print.pdf").read_bytes().startswith(b"%PDF")
+    assert "Le Fil régional" in " ".join(page_texts(out / "print.pdf"))

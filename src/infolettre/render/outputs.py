@@ -26,8 +26,8 @@ from ..settings import Settings
 from .context import IMAGES_DIR
 from .email import kilobytes, too_heavy, too_heavy_fix, too_heavy_message, weight_label
 from .environment import make_environment, render_template
-from .pdfjob import PdfJob
 from .pdf import write_pdf
+from .pdfjob import PdfJob
 from .text import upfirst
 
 

@@ -1,7 +1,8 @@
 """The print PDF laid out in a second process, started before its HTML exists.
 
 WeasyPrint is most of a build's time: about 0.3 s to load it (and Pango), then the layout
-of the pages. ``infolettre build`` starts this process first thing, so that loading runs on
+of the pages. ``infolettre build`` starts this process first thing (``cli.early``: even
+before the command's own imports), so that loading runs on
 the machine's other core while the command reads the news; the print HTML is rendered
 first and handed over at once, and the PDF is laid out while the emails and texts are
 rendered and written. A thread would not do: the layout is Python, and one interpreter
@@ -17,9 +18,9 @@ French ``BuildError`` comes back (what, where, how to fix). A job never committe
 build stopped before its files — writes nothing: its process sees its input end, or is
 stopped (``close``).
 
-The conversation, on the process's standard input: one JSON line ``{"folder": …}`` (the
-temporary folder, holding ``print.html`` and ``images/``), then one JSON line ``{"out": …}``
-(the commit). On its standard output, one JSON answer: ``{"ok": true}`` or the error.
+The conversation, on the process's standard input: one JSON line ``{"folder": …,
+"langue": …}`` (the temporary folder, holding ``print.html`` and ``images/``; the language
+of the errors), then one JSON line ``{"out": …}`` (the commit). On its standard output, one JSON answer: ``{"ok": true}`` or the error.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..errors import BuildError
-from ..i18n import _
+from ..i18n import _, current_locale
 
 #: The package's folder's parent: the child imports this very infolettre, wherever it is.
 _SOURCE = str(Path(__file__).resolve().parents[2])
@@ -46,11 +47,11 @@ HTML_NAME = "print.html"
 class PdfJob:
     """One PDF laid out in a second process: ``submit``, then ``commit`` and ``wait``."""
 
-    def __init__(self, langue: str):
+    def __init__(self):
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [_SOURCE, env.get("PYTHONPATH")]))
         self._process = subprocess.Popen(
-            [sys.executable, "-m", __name__, langue], stdin=subprocess.PIPE,
+            [sys.executable, "-m", __name__], stdin=subprocess.PIPE,
             stdout=subprocess.PIPE, env=env)
         self._folder: Path | None = None
         self._out: Path | None = None
@@ -64,7 +65,8 @@ class PdfJob:
         self._folder = Path(tempfile.mkdtemp(prefix="infolettre-pdf-"))
         images(self._folder)
         (self._folder / HTML_NAME).write_text(html, encoding="utf-8")
-        self._say({"folder": str(self._folder)})
+        # The bulletin's language, for the errors: the process may start before it is known.
+        self._say({"folder": str(self._folder), "langue": str(current_locale())})
 
     def commit(self, out: Path) -> None:
         """Let the PDF be written to ``out`` (the build is writing its files)."""
@@ -127,29 +129,29 @@ class PdfJob:
             shutil.rmtree(self._folder, ignore_errors=True)
 
 
-def serve(langue: str, source, reply) -> int:
+def serve(source, reply) -> int:
     """The second process: load WeasyPrint, lay out the one HTML it is given, and write the
     PDF where the commit says. Writes ``{"ok": true}`` or the error to ``reply``."""
     from .. import i18n
     from .pdf import font_config, lay_out_pdf, load_weasyprint, pdf_error, save_pdf
 
-    i18n.activate(langue)
     data: bytes | None = None
     failure: BaseException | None = None
     try:
         load_weasyprint()
         font_config()  # scans the system's fonts: done while the HTML is being rendered
-    except BuildError as exc:
-        failure = exc
+    except BuildError:
+        pass  # said below, in the bulletin's language: ``lay_out_pdf`` loads it again
     header = source.readline()
     if not header:  # the command stopped before the hand-over: nothing to write
         return 0
-    folder = Path(json.loads(header)["folder"])
-    if failure is None:
-        try:
-            data = lay_out_pdf((folder / HTML_NAME).read_text(encoding="utf-8"), folder)
-        except Exception as exc:  # said in French once the destination is known
-            failure = exc
+    request = json.loads(header)
+    i18n.activate(request["langue"])
+    folder = Path(request["folder"])
+    try:
+        data = lay_out_pdf((folder / HTML_NAME).read_text(encoding="utf-8"), folder)
+    except Exception as exc:  # said in French once the destination is known
+        failure = exc
     commit = source.readline()
     if not commit:  # the build stopped before writing its files: neither is the PDF
         return 0
@@ -177,5 +179,8 @@ if __name__ == "__main__":
     answer = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
     with answer:
-        code = serve(sys.argv[1], sys.stdin.buffer, answer)
-    sys.exit(code)
+        code = serve(sys.stdin.buffer, answer)
+    # The PDF is in place and the answer sent: the command waits for this process to end,
+    # and tearing down WeasyPrint's modules and objects one by one takes ~0.07 s.
+    sys.stderr.flush()
+    os._exit(code)
