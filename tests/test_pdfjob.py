@@ -103,6 +103,16 @@ def test_a_build_that_fails_after_the_hand_over_writes_no_pdf(sample_here, tmp_p
     assert not out.exists()
 
 
+def test_a_build_whose_pdf_process_died_lays_the_pdf_out_itself(sample_here, tmp_path):
+    """Killed, or no Python to run it: the PDF is laid out in the command's process, as
+    without a job (an error the process reports, layout or writing, is not retried)."""
+    out = tmp_path / "build"
+    with PdfJob() as job:
+        job._process.kill()
+        build(sample_here, "2026-12", out=out, pdf=True, pdf_job=job)
+    assert "Le Fil régional" in " ".join(page_texts(out / "print.pdf"))
+
+
 def test_the_layout_process_loads_neither_jinja_nor_markdown():
     """It starts first and is the longest path of a build: it imports WeasyPrint's side."""
     code = ("import sys, infolettre.render.pdfjob, infolettre.render.pdf; "

@@ -52,12 +52,21 @@ def start(argv: list[str] | None = None) -> None:
     """Start the PDF's process now if this process is ``infolettre build``."""
     global _started
     if _started is None and wants_pdf(sys.argv if argv is None else argv):
-        _started = PdfJob()
+        try:
+            _started = PdfJob()
+        except OSError:  # no process to be had: the build lays the PDF out itself
+            return
         atexit.register(_started.close)
 
 
-def take() -> PdfJob | None:
-    """The process started early, for the ``build`` command (once), or None."""
+def pdf_job() -> PdfJob | None:
+    """The PDF's process for the ``build`` command: the one started early, else a new one;
+    None when no process can be started (the PDF is then laid out in this one)."""
     global _started
     job, _started = _started, None
-    return job
+    if job is not None:
+        return job
+    try:
+        return PdfJob()
+    except OSError:
+        return None

@@ -45,13 +45,12 @@ def check(month: Optional[str]) -> None:
 @click.option("--pdf/--sans-pdf", default=True, help=_("Produire aussi print.pdf."))
 def build(month: Optional[str], out: Optional[Path], preview: bool, parution: Optional[str],
           pdf: bool) -> None:
-    from ..render.pdfjob import PdfJob
     from . import early
 
     settings = _settings()
     # WeasyPrint loads in a second process while this one reads and renders (render.pdfjob);
     # started as the command began (cli.early), or now.
-    job = (early.take() or PdfJob()) if pdf else None
+    job = early.pdf_job() if pdf else None
     with job or nullcontext():
         from ..pipeline import build as run_build
         from ..render.email import weight_label

@@ -55,6 +55,10 @@ def __getattr__(name: str):
     return value
 
 
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_HOME))
+
+
 class _Actions(types.ModuleType):
     """The package, whose action ``publish`` keeps its name once the module ``publish`` is
     imported (Python would otherwise put the module under that name)."""

@@ -27,7 +27,7 @@ from .context import IMAGES_DIR
 from .email import kilobytes, too_heavy, too_heavy_fix, too_heavy_message, weight_label
 from .environment import make_environment, render_template
 from .pdf import write_pdf
-from .pdfjob import PdfJob
+from .pdfjob import PdfJob, PdfJobLost
 from .text import upfirst
 
 
@@ -85,7 +85,10 @@ def write_outputs(result: BuildResult, settings: Settings, *, pdf: bool,
             if not pdf_job.submitted:
                 hand_over_print(pdf_job, rendered.issue, rendered.print_html, settings)
             pdf_job.commit(out / "print.pdf")
-            pdf_job.wait()
+            try:
+                pdf_job.wait()
+            except PdfJobLost:  # its process is gone: the PDF is laid out here, as without
+                write_pdf(rendered.print_html, out, out / "print.pdf")
         else:
             write_pdf(rendered.print_html, out, out / "print.pdf")
         result.files.append(out / "print.pdf")

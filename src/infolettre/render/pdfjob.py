@@ -44,6 +44,11 @@ _SOURCE = str(Path(__file__).resolve().parents[2])
 HTML_NAME = "print.html"
 
 
+class PdfJobLost(BuildError):
+    """The process stopped without an answer (killed, or no Python to run it): the build
+    lays the PDF out itself instead (``outputs.write_outputs``)."""
+
+
 class PdfJob:
     """One PDF laid out in a second process: ``submit``, then ``commit`` and ``wait``."""
 
@@ -88,7 +93,7 @@ class PdfJob:
             return
         if isinstance(reply, dict) and "message" in reply:
             raise BuildError(reply["message"], where=reply.get("where"), fix=reply.get("fix"))
-        raise BuildError(
+        raise PdfJobLost(
             _("la mise en page du PDF a échoué (le processus de mise en page s'est arrêté, "
               "code {code}).").format(code=code),
             where=str(self._out) if self._out else None,
