@@ -154,3 +154,18 @@ def test_the_command_in_its_own_process_writes_the_pdf(tmp_path):
     assert done.returncode in (0, 1), done.stderr
     assert (out / "print.pdf").read_bytes().startswith(b"%PDF")
     assert "Le Fil régional" in " ".join(page_texts(out / "print.pdf"))
+
+
+def test_the_temporary_folder_goes_even_if_the_command_is_killed(tmp_path):
+    """The process removes the HTML and images it was given as soon as it has laid them
+    out: a command killed before its end (kill -9) leaves no copy in the temporary folder."""
+    job = PdfJob()
+    try:
+        job.submit(HTML, no_images)
+        folder = job._folder
+        job._folder = None  # as if this process were gone: nobody else cleans up
+        job._end_input()  # its end of the pipe closes, as when it is killed
+        job._process.wait(timeout=60)
+        assert not folder.exists()
+    finally:
+        job.close()

@@ -157,6 +157,8 @@ def serve(source, reply) -> int:
         data = lay_out_pdf((folder / HTML_NAME).read_text(encoding="utf-8"), folder)
     except Exception as exc:  # said in French once the destination is known
         failure = exc
+    # Read and laid out: the folder goes now, even if the command is killed before its end.
+    shutil.rmtree(folder, ignore_errors=True)
     commit = source.readline()
     if not commit:  # the build stopped before writing its files: neither is the PDF
         return 0
