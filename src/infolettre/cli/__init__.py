@@ -7,7 +7,11 @@ postal), ``gather`` (mail, feeds, feed health), ``data`` (unsubscribes, backup),
 (publish).
 """
 
-from . import bounces, circulation, data, gather, issue, site, web  # noqa: F401 - each module registers its commands
+from . import early
+
+early.start()  # ``infolettre build``: the PDF's process, before the imports below (cli.early)
+
+from . import bounces, circulation, data, gather, issue, site, web  # noqa: E402,F401 - each module registers its commands
 from .frame import app, main, state
 
 __all__ = ["app", "main", "state"]

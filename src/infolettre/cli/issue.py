@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Optional
 
@@ -44,14 +45,20 @@ def check(month: Optional[str]) -> None:
 @click.option("--pdf/--sans-pdf", default=True, help=_("Produire aussi print.pdf."))
 def build(month: Optional[str], out: Optional[Path], preview: bool, parution: Optional[str],
           pdf: bool) -> None:
-    from ..pipeline import build as run_build
-    from ..render.email import weight_label
+    from . import early
 
     settings = _settings()
-    month = _month(settings, month)
-    with console.status(Text(_("Production du numéro {month}…").format(month=month))):
-        result = run_build(settings, month, out=out, parution=_parse_day(parution),
-                           preview=preview, pdf=pdf)
+    # WeasyPrint loads in a second process while this one reads and renders (render.pdfjob);
+    # started as the command began (cli.early), or now.
+    job = early.pdf_job() if pdf else None
+    with job or nullcontext():
+        from ..pipeline import build as run_build
+        from ..render.email import weight_label
+
+        month = _month(settings, month)
+        with console.status(Text(_("Production du numéro {month}…").format(month=month))):
+            result = run_build(settings, month, out=out, parution=_parse_day(parution),
+                               preview=preview, pdf=pdf, pdf_job=job)
     table = Table(title=Text(_("Numéro {month} produit dans {out}").format(
         month=month, out=result.out_dir)))
     table.add_column(_("Édition"))

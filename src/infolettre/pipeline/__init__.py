@@ -16,19 +16,60 @@ Bounces (``bounces``, ``suppressions``): process_bounces · list_suppressions ·
     export_suppressions_csv · reactivate · suspend · issue_bounces · bounces_of
 """
 
-from .data import (account, backup, sign_in, unsubscribe, unsubscribe_link, unsubscribe_requests,
-                   user_add, user_list, user_remove)
-from .bounces import BounceReport, process_bounces
-from .suppressions import (IssueBounces, bounces_of, export_suppressions_csv, issue_bounces,
-                           list_suppressions, reactivate, suspend)
-from .gather import ack_sender, feeds_health, gather_feeds, gather_mail
-from . import dashboard, review, review_edit
-from . import held, previews  # noqa: F401 - « Courriels retenus », « Aperçus »
-from . import notices, schedule  # noqa: F401 - the calendar (scheduler.py)
-from .issue import (CheckResult, StatusReport, approve, build, check, postal, prepare, reach,
-                    send, send_test, status)
-from .publish import PublishResult, publish
-from .sending import (Changes, SendState, SignoffState, compare, confirm_uncertain, log_path, send_state, signoff_state, start_send)  # noqa: F401
+import importlib
+import sys
+import types
+
+#: Where each action lives. A front door imports only the module of the action it runs
+#: (``infolettre build`` needs neither the ledger, the web archive nor the bounces): each
+#: name is imported on first use (PEP 562), then kept here like an ordinary attribute.
+_HOMES = {
+    "building": ("build", "prepare"),
+    "bounces": ("BounceReport", "process_bounces"),
+    "data": ("account", "backup", "sign_in", "unsubscribe", "unsubscribe_link",
+             "unsubscribe_requests", "user_add", "user_list", "user_remove"),
+    "gather": ("ack_sender", "feeds_health", "gather_feeds", "gather_mail"),
+    "issue": ("CheckResult", "StatusReport", "approve", "check", "postal", "reach", "send",
+              "send_test", "status"),
+    "publish": ("PublishResult", "publish"),
+    "sending": ("Changes", "SendState", "SignoffState", "compare", "confirm_uncertain",
+                "log_path", "send_state", "signoff_state", "start_send"),
+    "suppressions": ("IssueBounces", "bounces_of", "export_suppressions_csv", "issue_bounces",
+                     "list_suppressions", "reactivate", "suspend"),
+}
+_HOME = {name: module for module, names in _HOMES.items() for name in names}
+
+
+def __getattr__(name: str):
+    if name not in _HOME:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        try:
+            return importlib.import_module(f"{__name__}.{name}")  # a module: pipeline.review…
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__name__}.{name}":
+                raise
+            raise AttributeError(name) from None
+    value = getattr(importlib.import_module(f"{__name__}.{_HOME[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_HOME))
+
+
+class _Actions(types.ModuleType):
+    """The package, whose action ``publish`` keeps its name once the module ``publish`` is
+    imported (Python would otherwise put the module under that name)."""
+
+    def __setattr__(self, name: str, value) -> None:
+        if isinstance(value, types.ModuleType) and _HOME.get(name) == name:
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Actions
 
 __all__ = ["BounceReport", "IssueBounces", "bounces_of", "export_suppressions_csv",
            "issue_bounces", "list_suppressions", "process_bounces", "reactivate", "suspend",

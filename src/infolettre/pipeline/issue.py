@@ -4,7 +4,8 @@ test), status, postal.
 Each runs the stages from the files of ``content/`` (gather the files → organize → review →
 render → deliver) and, below the marked line, writes what they produced. Review happens
 between organize and render: only approved items reach the editions (``--preview`` shows
-the others too). The ones that write state hold the data folder's lock.
+the others too). The ones that write state hold the data folder's lock. ``build`` and
+``prepare`` live in ``building`` (what ``infolettre build`` imports alone).
 """
 
 from __future__ import annotations
@@ -29,11 +30,8 @@ from ..errors import DeliveryError, Problem, Severity
 from ..gather.files import gather_files
 from ..gather.mail.trust import authentication_warnings
 from ..i18n import _
-from ..models import COMPLETE, REGIONAL, Issue, Item, Recipient, RenderedIssue
+from ..models import COMPLETE, REGIONAL, Issue, Item, Recipient
 from ..organize import organize
-from ..render import render_issue
-from ..render.outputs import (BuildResult, default_out_dir, refuse_preview_over_build,
-                              write_outputs)
 from ..review.signoff import (Reach, Signoff, SignoffStore, approve_issue, require_signoff,
                               resend_notice)
 from ..settings import Settings
@@ -41,32 +39,8 @@ from ..state import connect, state_file
 from ..state.bounces import BounceStore
 from ..state.runlock import lock_data_dir
 from ..unsubscribe import UnsubscribeStore
+from .building import build, prepare  # noqa: F401 - with the other actions on an issue
 from .publish import publish_before_send, site_warnings
-
-
-def prepare(settings: Settings, month: str, *, parution: date | None = None,
-            preview: bool = False) -> tuple[RenderedIssue, list[Problem]]:
-    """Gather, organize and render one issue in memory (no file written)."""
-    items, problems = gather_files(settings, month)
-    issue = organize(items, settings, month, parution=parution, preview=preview)
-    rendered = render_issue(issue, settings)
-    return rendered, problems + list(issue.notices)
-
-
-def build(settings: Settings, month: str, *, out: Path | None = None,
-          parution: date | None = None, preview: bool = False, pdf: bool = True) -> BuildResult:
-    """Build one issue into ``build/<YYYY-MM>/``: every edition, print, and an index.
-
-    A preview goes to ``apercu/<YYYY-MM>/`` (or ``out``), never over the approved build.
-    """
-    out = out or default_out_dir(settings, month, preview=preview)
-    if preview:
-        refuse_preview_over_build(out, settings, month)
-    rendered, problems = prepare(settings, month, parution=parution, preview=preview)
-    result = BuildResult(month, out, rendered, problems)
-    # --- reading ends here; writing begins ---
-    write_outputs(result, settings, pdf=pdf)
-    return result
 
 
 def send(settings: Settings, month: str, *, outbox: Path | None = None,

@@ -6,22 +6,40 @@ values stay as placeholders until delivery. ``render_issue`` is the stage's one 
 
 from __future__ import annotations
 
-from ..models import Issue, RenderedEdition, RenderedIssue
-from ..settings import Settings
-from .context import base_context, edition_context
-from .email import render_email_html
-from .environment import make_environment
-from .personalize import Placeholders
-from .print import render_print_html
-from .text import render_text
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from ..models import Issue, RenderedIssue
+    from ..settings import Settings
+    from .personalize import Placeholders
 
 
 def render_issue(issue: Issue, settings: Settings,
-                 placeholders: Placeholders | None = None) -> RenderedIssue:
-    """Render every edition of ``issue`` and its print version."""
+                 placeholders: Placeholders | None = None, *,
+                 on_print: Callable[[str], None] | None = None) -> RenderedIssue:
+    """Render every edition of ``issue`` and its print version.
+
+    The print version comes first, and ``on_print`` gets it at once: the PDF is laid out
+    in a second process while the emails are rendered (``render.pdfjob``).
+    """
+    # Imported here, not above: the process that lays out the PDF (``pdfjob``) imports
+    # ``render.pdf`` alone, without Jinja2, Markdown and the email's libraries.
+    from ..models import RenderedEdition, RenderedIssue
+    from .context import base_context, edition_context
+    from .email import render_email_html
+    from .environment import make_environment
+    from .personalize import Placeholders
+    from .print import render_print_html
+    from .text import render_text
+
     placeholders = placeholders or Placeholders()
     env = make_environment(settings.paths.gabarits)
     base = base_context(issue, settings, placeholders)
+    print_html = render_print_html(env, base)
+    if on_print is not None:
+        on_print(print_html)
     editions = []
     for edition in issue.editions:
         ctx = edition_context(base, issue, edition, settings)
@@ -29,4 +47,4 @@ def render_issue(issue: Issue, settings: Settings,
             slug=edition.slug, titre=edition.titre, subject=ctx["subject"],
             html=render_email_html(env, ctx, settings), text=render_text(env, ctx)))
     return RenderedIssue(issue=issue, editions=tuple(editions),
-                         print_html=render_print_html(env, base), placeholders=placeholders)
+                         print_html=print_html, placeholders=placeholders)

@@ -21,12 +21,13 @@ from .. import permalinks
 from ..errors import BuildError, Problem, Severity, cut
 from ..fsutil import atomic_write_text, write_durably
 from ..i18n import _
-from ..models import RenderedIssue
+from ..models import Issue, RenderedIssue
 from ..settings import Settings
 from .context import IMAGES_DIR
 from .email import kilobytes, too_heavy, too_heavy_fix, too_heavy_message, weight_label
 from .environment import make_environment, render_template
-from .print import write_pdf
+from .pdf import write_pdf
+from .pdfjob import PdfJob, PdfJobLost
 from .text import upfirst
 
 
@@ -56,8 +57,14 @@ def preview_values(settings: Settings) -> dict[str, str]:
             "desabonnement": f"mailto:{settings.identity.repondre_a}", "images": f"{IMAGES_DIR}/"}
 
 
-def write_outputs(result: BuildResult, settings: Settings, *, pdf: bool) -> None:
-    """Write each edition's HTML and text, the print files, images and index.html."""
+def write_outputs(result: BuildResult, settings: Settings, *, pdf: bool,
+                  pdf_job: PdfJob | None = None) -> None:
+    """Write each edition's HTML and text, the print files, images and index.html.
+
+    With ``pdf_job`` (``render.pdfjob``), the PDF was laid out by that second process while
+    this one rendered the emails (handed over by ``hand_over_print``): it is written here, at
+    its turn among the files.
+    """
     out, rendered = result.out_dir, result.rendered
     values = preview_values(settings)
     fill = rendered.placeholders.fill
@@ -74,7 +81,16 @@ def write_outputs(result: BuildResult, settings: Settings, *, pdf: bool) -> None
     atomic_write_text(print_path, rendered.print_html)
     result.files.append(print_path)
     if pdf:
-        write_pdf(rendered.print_html, out, out / "print.pdf")
+        if pdf_job is not None:
+            if not pdf_job.submitted:
+                hand_over_print(pdf_job, rendered.issue, rendered.print_html, settings)
+            pdf_job.commit(out / "print.pdf")
+            try:
+                pdf_job.wait()
+            except PdfJobLost:  # its process is gone: the PDF is laid out here, as without
+                write_pdf(rendered.print_html, out, out / "print.pdf")
+        else:
+            write_pdf(rendered.print_html, out, out / "print.pdf")
         result.files.append(out / "print.pdf")
     index = out / "index.html"
     atomic_write_text(index, render_index(result, settings))
@@ -96,15 +112,27 @@ def size_warnings(result: BuildResult, settings: Settings) -> list[Problem]:
     return found
 
 
+def hand_over_print(job: PdfJob, issue: Issue, print_html: str, settings: Settings) -> None:
+    """Give the print HTML and its images to the process laying out the PDF (nothing of
+    the build is written: the images go to the job's own temporary folder)."""
+    job.submit(print_html, lambda folder: copy_issue_images(issue, folder / IMAGES_DIR,
+                                                            settings))
+
+
 def copy_images(rendered: RenderedIssue, folder: Path, settings: Settings) -> None:
-    """Copy the images of the issue's items next to the rendered files.
+    """Copy the images of the issue's items next to the rendered files."""
+    copy_issue_images(rendered.issue, folder, settings)
+
+
+def copy_issue_images(issue: Issue, folder: Path, settings: Settings) -> None:
+    """Copy the images of the issue's items into ``folder``.
 
     Only real files of ``content/`` are copied: never what a symbolic link points at (the
     build is published), even one put in place after the items were read.
     """
     from ..content import inside_content
 
-    for item in rendered.issue.items:
+    for item in issue.items:
         if item.image and item.path is not None:
             source = item.path.parent / item.image
             if not inside_content(source, settings):

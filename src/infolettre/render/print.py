@@ -11,32 +11,25 @@ Items without a link of their own get no QR code, even when the web archive is c
 paper already carries their whole text, and a code alone, without an address a reader can
 type, would be the one way in to a page that may not be published yet.
 
-``write_pdf`` turns that HTML into a PDF offline: only ``file:`` and ``data:`` URLs are
-fetched, and only files under the build folder (where ``images/`` is copied). The PDF is
-written to a temporary file, then moved into place, so a failed build never leaves a
-half-written ``print.pdf``.
+``write_pdf`` (``render.pdf``) turns that HTML into a PDF offline.
 """
 
 from __future__ import annotations
 
 import html as html_lib
 import re
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
-from urllib.request import url2pathname
+from urllib.parse import unquote
 
 import jinja2
 from markupsafe import Markup
 
 from ..errors import BuildError
-from ..fsutil import write_durably
 from ..i18n import _
 from ..models import COMPLETE, Item
 from .environment import render_template
 from .markdown import markdown_to_html
-from .paging import mark_long, tall_notices
+from .pdf import font_config, load_weasyprint, local_fetcher, write_pdf  # noqa: F401
 from .qr import qr_data_uri
 
 TEMPLATE = "print.html.j2"
@@ -116,89 +109,3 @@ def render_print_html(env: jinja2.Environment, ctx: dict[str, Any]) -> str:
             "css_string": css_string,
             "qr_src": qr_data_uri,
         })
-
-
-# --- PDF ---------------------------------------------------------------------------------
-
-def load_weasyprint():
-    """Import WeasyPrint, explaining in French what to install when it cannot load."""
-    try:
-        import weasyprint
-    except (ImportError, OSError) as exc:
-        raise BuildError(
-            _("WeasyPrint n'a pas pu être chargé ({detail}) : la version PDF ne peut pas être "
-              "produite.").format(detail=exc),
-            fix=_("Installez les bibliothèques système : sudo apt-get install libpango-1.0-0 "
-                  "libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core, puis relancez "
-                  "la commande.")) from None
-    return weasyprint
-
-
-@lru_cache(maxsize=1)
-def font_config():
-    """One FontConfiguration for the whole process (building it scans the system fonts)."""
-    from weasyprint.text.fonts import FontConfiguration
-    return FontConfiguration()
-
-
-def local_fetcher(root: Path):
-    """Return a URL fetcher that reads ``data:`` URLs and files under ``root`` only."""
-    return _fetcher_class()(root)
-
-
-@lru_cache(maxsize=1)
-def _fetcher_class():
-    weasyprint = load_weasyprint()
-
-    class LocalFetcher(weasyprint.URLFetcher):
-        """Fetch ``data:`` URLs and files under one folder; anything else is refused."""
-
-        def __init__(self, root: Path):
-            super().__init__(allowed_protocols={"file", "data"}, timeout=5)
-            self.root = root.resolve()
-
-        def fetch(self, url, headers=None):
-            if url.lower().startswith("file:"):
-                path = Path(url2pathname(urlsplit(url).path)).resolve()
-                if not path.is_relative_to(self.root):
-                    raise ValueError(f"file outside the build folder: {url}")
-            return super().fetch(url, headers)
-
-    return LocalFetcher
-
-
-def write_pdf(html: str, base_dir: Path, out: Path) -> None:
-    """Write the PDF of ``html`` to ``out``; ``images/…`` resolve against ``base_dir``."""
-    weasyprint = load_weasyprint()
-    base_dir = Path(base_dir).resolve()
-    out = Path(out)
-    def lay_out(source: str):
-        return weasyprint.HTML(string=source, base_url=base_dir.as_uri() + "/",
-                               url_fetcher=local_fetcher(base_dir)).render(
-            font_config=font_config())
-
-    try:
-        document = lay_out(html)
-        tall = tall_notices(document)
-        if tall:  # rare: only then a second layout, where they may continue (render.paging)
-            document = lay_out(mark_long(html, tall))
-        # 0644, not mkstemp's 0600: a web server may publish the PDF with the archive.
-        write_durably(out, document.write_pdf)
-    except BuildError:
-        raise
-    except OSError as exc:
-        raise BuildError(
-            _("impossible d'écrire la version PDF ({detail}).").format(
-                detail=exc.strerror or exc),
-            where=str(out),
-            fix=_("Vérifiez que le dossier de sortie existe, qu'il est accessible en écriture, "
-                  "que le disque n'est pas plein et que le PDF n'est pas ouvert dans un autre "
-                  "programme.")) from exc
-    except Exception as exc:  # WeasyPrint raises many kinds; all mean "no PDF".
-        raise BuildError(
-            _("la mise en page du PDF a échoué ({kind} : {detail}).").format(
-                kind=type(exc).__name__, detail=exc),
-            where=str(out),
-            fix=_("Vérifiez le gabarit templates/print.html.j2 ; relancez avec --debug pour "
-                  "voir le détail, et signalez-le à la personne qui maintient l'infolettre.")
-        ) from exc
