@@ -262,6 +262,11 @@ class Sink:
         found = re.findall(r"mesg=(\d+)", tail)
         return int(found[-1]) if found else 0
 
+    def cpu(self) -> float:
+        """The sink's CPU seconds so far (user + system, from /proc): the reference's limit."""
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def stop(self) -> None:
         self.proc.terminate()   # our own child, by its pid
         try:
@@ -572,7 +577,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Sink: {SMTP_SINK} on 127.0.0.1:{port}; project in {tmp}.", flush=True)
 
         fresh_state(config)
+        sink_before = sink.cpu()
         ours = run_child(config, "ours", sink)
+        ours["sink_cpu_s"] = sink.cpu() - sink_before
         print(f"(a) ours: {ours['sent']:,} in {ours['seconds']:.1f} s", flush=True)
         fresh_state(config)
         bare = run_child(config, "no-ledger", sink)
@@ -580,7 +587,9 @@ def main(argv: list[str] | None = None) -> int:
         naive = naive_send(config, port, naive_n)
         print(f"(b) naive: {naive['sent']:,} in {naive['seconds']:.1f} s", flush=True)
         body = max(1, round(mean) - 300)  # -l excludes smtp-source's few headers
+        sink_before = sink.cpu()
         source = smtp_source(port, args.connections, args.recipients, body, reuse=True)
+        source["sink_cpu_s"] = sink.cpu() - sink_before
         source_new = smtp_source(port, args.connections, args.recipients, body, reuse=False)
         print(f"(c) smtp-source: {args.recipients:,} in {source['seconds']:.1f} s", flush=True)
         alone = personalize_only(config, args.recipients)
@@ -636,6 +645,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"CPU of our process per message (render and plan included): ours "
           f"{ours['cpu_s'] / max(1, ours['sent']) * 1e6:.0f} µs, without the ledger "
           f"{bare['cpu_s'] / max(1, bare['sent']) * 1e6:.0f} µs")
+    print(f"CPU of smtp-sink per message: during ours "
+          f"{ours['sink_cpu_s'] / max(1, ours['sent']) * 1e6:.0f} µs, during smtp-source "
+          f"{source['sink_cpu_s'] / max(1, source['sent']) * 1e6:.0f} µs (the sink shares "
+          f"the {os.cpu_count()} cores: smtp-source's rate is bound by the sink's)")
     print(f"ours / naive: {r_ours / rate(naive):.1f}×  (target ≥ 7)")
     print(f"ours without ledger / smtp-source: {rate(bare) / r_source:.2f}; "
           f"the ledger costs {1 - r_ours / rate(bare):.0%} of our rate{plan}")
