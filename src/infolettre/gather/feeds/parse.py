@@ -45,8 +45,9 @@ LOCAL_TZ = ZoneInfo("America/Montreal")
 
 _HTML_TYPES = ("text/html", "application/xhtml+xml", "html", "xhtml")
 _SPACES = re.compile(r"\s+")
-#: What Markdown markup alone is made of (rules, emphasis, quotes, escapes), and spaces.
-_MARKUP = re.compile(r"[\s\-*_=#>|`~\\+]+")
+#: A character that is not Markdown markup alone (rules, emphasis, quotes, escapes) nor a
+#: space: a text without one says nothing.
+_WORD_CHAR = re.compile(r"[^\s\-*_=#>|`~\\+]")
 _MD_INLINE = re.compile(r"([\\`*_\[\]<>&!|~])")
 _MD_LINE_START = re.compile(r"^(\s*)([#>+=-]|\d+[.)])", re.MULTILINE)
 _WORDPRESS = re.compile(
@@ -231,7 +232,7 @@ def _cut(text: str, limit: int) -> str:
 
 def _has_words(text: str) -> bool:
     """Tell whether a text says something: more than Markdown markup (« --- », « * * * »)."""
-    return bool(_MARKUP.sub("", text))
+    return _WORD_CHAR.search(text) is not None
 
 
 def _first_words(corps: str) -> str:
