@@ -178,3 +178,35 @@ def test_values_without_anything_to_resolve_skip_the_first_pass(monkeypatch):
     assert entry_markdown(plain.replace("https://exemple.org/x", "x"), URL) == \
         "Un [lien](https://exemple.org/blogue/x) et **du gras**."
     assert len(calls) == 1
+
+
+# --- feedparser's base-URI joins, remembered ------------------------------------------------
+
+def test_base_joins_are_remembered_and_answer_the_same():
+    import feedparser.mixin
+
+    from infolettre.gather.feeds.baseuri import remember_base_joins
+
+    assert remember_base_joins()
+    memo = feedparser.mixin.make_safe_absolute_uri
+    original = memo.__wrapped__
+    for base, rel in [("https://exemple.org/a/", "https://exemple.org/a/"), ("", "b/"),
+                      ("https://exemple.org/a/", "../c/"), ("https://exemple.org/", None),
+                      ("https://exemple.org/", "javascript:alert(1)//"),
+                      ("javascript:x", "https://exemple.org/"), ("https://exemple.org/", "//[")]:
+        assert memo(base, rel) == original(base, rel), (base, rel)
+    before = memo.cache_info().hits
+    parse_feed(atom("<entry><title>T</title><id>1</id></entry>",
+                    feed_base="https://exemple.org/"), ATOM, URL)
+    assert memo.cache_info().hits > before
+    assert remember_base_joins() and feedparser.mixin.make_safe_absolute_uri is memo  # once
+
+
+def test_without_the_feedparser_function_nothing_is_installed(monkeypatch):
+    import feedparser.mixin
+
+    from infolettre.gather.feeds.baseuri import remember_base_joins
+
+    monkeypatch.delattr(feedparser.mixin, "make_safe_absolute_uri")
+    assert remember_base_joins() is False
+    assert not hasattr(feedparser.mixin, "make_safe_absolute_uri")
