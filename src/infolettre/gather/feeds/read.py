@@ -22,8 +22,18 @@ from .parse import parse_feed
 
 #: From this many feeds on, answers are parsed in a worker process while fetching goes on.
 PARALLEL_FROM = 20
+
+
+def _cores() -> int:
+    """Cores this process may run on (a container or ``taskset`` may allow fewer than exist)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not on Linux
+        return os.cpu_count() or 1
+
+
 #: Worker processes parsing answers (the fetching loop itself needs little CPU).
-WORKERS = max(1, min(4, os.cpu_count() or 1))
+WORKERS = max(1, min(4, _cores()))
 
 Fetch = Callable[..., list[Fetched]]
 
