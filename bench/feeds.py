@@ -204,7 +204,7 @@ def main(argv: Sequence[str] | None = None) -> int:
           f"{seq_entries:5d}/{expected} entrées   (plancher ≈ {args.feeds * args.delay:.1f} s)")
     print()
     print(f"  rapport (b)/(a) : {seq_s / ours_s:.1f}×   "
-          f"(borne ≈ {(args.feeds * args.delay) / floor_ours:.0f}×, objectif ≥ 20×)")
+          f"(borne ≈ {(args.feeds * args.delay) / floor_ours:.0f}×, objectif ≥ 30×)")
     print()
     print(f"  (c) infolettre gather feeds, 1er passage : {first_s:7.2f} s   "
           f"{first} nouvelles écrites ({first_s / max(first, 1) * 1000:.1f} ms chacune, "
