@@ -131,3 +131,14 @@ def test_a_bad_number_of_issues_and_an_empty_content_are_explained(settings, yea
         assert "nombre de numéros" in caught.value.message and caught.value.fix
     with pytest.raises(InfolettreError, match="aucun numéro"):
         circulation_report(year, until=Month("2025-12"))
+
+
+def test_counts_read_as_french_singular_and_plural():
+    """« 1 nouvelle », « 2 nouvelles »: no « nouvelle(s) » in what a table meeting reads."""
+    from infolettre.circulation.text import elsewhere_sentence, news, regional_sentence
+
+    assert (news(1), news(2)) == ("1 nouvelle", "2 nouvelles")
+    assert elsewhere_sentence(1, 4).startswith("1 nouvelle, 4 fois")
+    assert regional_sentence(1, 5) == ("Section régionale : 1 nouvelle régionale, parue 5 fois "
+                                       "dans les éditions territoriales.")
+    assert "nouvelles régionales, parues" in regional_sentence(9, 45)

@@ -61,6 +61,26 @@ def silence_sentence(silence: Silence) -> str:
     return text + _(" ; aucune nouvelle dans les numéros lus")
 
 
+def news(n: int) -> str:
+    """« 1 nouvelle », « 7 nouvelles »."""
+    return ngettext("{n} nouvelle", "{n} nouvelles", n).format(n=n)
+
+
+def elsewhere_sentence(items: int, times: int) -> str:
+    """How far a territory's news went in the other territories' editions."""
+    return ngettext("{items} nouvelle, {times} fois dans les éditions des autres territoires",
+                    "{items} nouvelles, {times} fois dans les éditions des autres territoires",
+                    items).format(items=items, times=times)
+
+
+def regional_sentence(items: int, times: int) -> str:
+    """How often the regional section reached the territorial editions."""
+    return ngettext("Section régionale : {items} nouvelle régionale, parue {times} fois dans "
+                    "les éditions territoriales.",
+                    "Section régionale : {items} nouvelles régionales, parues {times} fois "
+                    "dans les éditions territoriales.", items).format(items=items, times=times)
+
+
 def breakdown(counts: dict[str, int], label) -> str:
     return ", ".join(f"{label(k)} {n}" for k, n in counts.items() if n) or "—"
 
@@ -81,10 +101,8 @@ def territory_lines(t: TerritoryFigures, report: Report, settings: Settings) -> 
              "    " + _("organismes inscrits entendus : {heard} sur {n}").format(
                  heard=t.organizations_heard, n=t.organizations)]
     if t.slug != "regional":
-        lines.append("    " + _("parues dans « Ailleurs dans la région » : {items} "
-                                "nouvelle(s), {times} fois dans les éditions des autres "
-                                "territoires").format(items=t.elsewhere_items,
-                                                      times=t.elsewhere_appearances))
+        lines.append("    " + _("parues dans « Ailleurs dans la région » : {sentence}").format(
+            sentence=elsewhere_sentence(t.elsewhere_items, t.elsewhere_appearances)))
     return lines
 
 
@@ -100,24 +118,22 @@ def report_lines(report: Report, settings: Settings) -> list[str]:
     lines.append(_("Territoires sous-représentés (part des nouvelles sous les deux tiers de "
                    "leur part des organismes inscrits) : {list}.").format(
         list=", ".join(t.name for t in under) or _("aucun")))
-    lines.append(_("Section régionale : {items} nouvelle(s) régionale(s), parue(s) {times} "
-                   "fois dans les éditions territoriales.").format(
-        items=report.regional_items, times=report.regional_appearances))
+    lines.append(regional_sentence(report.regional_items, report.regional_appearances))
     lines.append(_("Nouvelles locales parues ailleurs dans la région : {items} sur "
                    "{local}.").format(items=report.elsewhere_items, local=report.local_items))
     lines += ["", _("Par rubrique : {list}").format(
                   list=breakdown(report.by_rubrique, lambda r: settings.rubriques.get(r, r))),
               _("Par source : {list}").format(list=breakdown(report.by_source, source_label)),
               "", _("Par table de concertation")]
-    lines += [_("  {table} ({territory}) : {items} nouvelle(s), {orgs} organisme(s) ; "
-                "sources : {sources}").format(
-        table=t.table, territory=settings.territory_name(t.territoire), items=t.items,
-        orgs=t.organizations, sources=breakdown(t.by_source, source_label))
+    lines += [_("  {table} ({territory}) : {news}, {orgs} ; sources : {sources}").format(
+        table=t.table, territory=settings.territory_name(t.territoire), news=news(t.items),
+        orgs=ngettext("{n} organisme", "{n} organismes", t.organizations).format(
+            n=t.organizations), sources=breakdown(t.by_source, source_label))
         for t in report.tables] or ["  " + _("aucune table inscrite")]
     lines += ["", _("Par organisme")]
     for org in report.organizations:
-        line = _("  {nom} ({territory}) : {n} nouvelle(s)").format(
-            nom=org.nom, territory=settings.territory_name(org.territoire), n=org.items)
+        line = _("  {nom} ({territory}) : {news}").format(
+            nom=org.nom, territory=settings.territory_name(org.territoire), news=news(org.items))
         if not org.registered:
             line += " — " + _("pas dans le registre [[organismes]]")
         lines.append(line)

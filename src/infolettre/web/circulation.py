@@ -14,7 +14,8 @@ from io import BytesIO
 from flask import Blueprint, current_app, render_template, request, send_file
 
 from ..circulation import source_label, territory_chart
-from ..circulation.text import counted_sentence, percent, period, silence_sentence
+from ..circulation.text import (counted_sentence, elsewhere_sentence, percent, period,
+                                regional_sentence, silence_sentence)
 from ..errors import InfolettreError
 from ..i18n import _
 from ..pipeline.circulation import DEFAULT_ISSUES, check_issues, circulation_report, csv_text
@@ -52,6 +53,7 @@ def page():
         "circulation.html.j2", report=result, error=None, issues=issues, choices=CHOICES,
         charts=charts, period=period(result), counted=counted_sentence(result),
         silence_sentence=silence_sentence, source_label=source_label, percent=percent,
+        elsewhere_sentence=elsewhere_sentence, regional_sentence=regional_sentence,
         rubriques=settings.rubriques)
 
 
