@@ -14,6 +14,7 @@ The people and the data folder (``data``):
     sign_in · account
 Bounces (``bounces``, ``suppressions``): process_bounces · list_suppressions ·
     export_suppressions_csv · reactivate · suspend · issue_bounces · bounces_of
+Circulation (``circulation``, ``relance``): circulation_report · remind_silent
 """
 
 import importlib
@@ -26,12 +27,14 @@ import types
 _HOMES = {
     "building": ("build", "prepare"),
     "bounces": ("BounceReport", "process_bounces"),
+    "circulation": ("circulation_report",),
     "data": ("account", "backup", "sign_in", "unsubscribe", "unsubscribe_link",
              "unsubscribe_requests", "user_add", "user_list", "user_remove"),
     "gather": ("ack_sender", "feeds_health", "gather_feeds", "gather_mail"),
     "issue": ("CheckResult", "StatusReport", "approve", "check", "postal", "reach", "send",
               "send_test", "status"),
     "publish": ("PublishResult", "publish"),
+    "relance": ("remind_silent",),
     "sending": ("Changes", "SendState", "SignoffState", "compare", "confirm_uncertain",
                 "log_path", "send_state", "signoff_state", "start_send"),
     "suppressions": ("IssueBounces", "bounces_of", "export_suppressions_csv", "issue_bounces",
@@ -71,10 +74,10 @@ class _Actions(types.ModuleType):
 
 sys.modules[__name__].__class__ = _Actions
 
-__all__ = ["BounceReport", "IssueBounces", "bounces_of", "export_suppressions_csv",
-           "issue_bounces", "list_suppressions", "process_bounces", "reactivate", "suspend",
-           "CheckResult", "StatusReport", "ack_sender", "approve", "backup", "build", "check",
-           "feeds_health", "gather_feeds", "gather_mail", "postal", "prepare", "publish", "PublishResult", "reach",
-           "send",
-           "send_test", "sign_in", "account", "status", "unsubscribe", "unsubscribe_link", "unsubscribe_requests",
-           "user_add", "user_list", "user_remove"]
+__all__ = [
+    "account", "ack_sender", "approve", "backup", "BounceReport", "bounces_of", "build",
+    "check", "CheckResult", "circulation_report", "export_suppressions_csv", "feeds_health", "gather_feeds",
+    "gather_mail", "issue_bounces", "IssueBounces", "list_suppressions", "postal", "prepare",
+    "process_bounces", "publish", "PublishResult", "reach", "reactivate", "remind_silent", "send", "send_test",
+    "sign_in", "status", "StatusReport", "suspend", "unsubscribe", "unsubscribe_link",
+    "unsubscribe_requests", "user_add", "user_list", "user_remove"]
