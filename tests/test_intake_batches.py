@@ -302,3 +302,25 @@ def test_a_message_left_in_the_inbox_leaves_no_file_behind(settings, tmp_path, m
     monkeypatch.undo()
     process_maildir(settings, maildir)
     assert_each_item_once(settings, maildir)
+
+
+def test_what_a_killed_batch_left_is_removed_at_the_next_run_but_a_fresh_write_is_kept(
+        settings, tmp_path):
+    """Hidden ``.<name>.*.tmp`` files older than an hour (a killed batch's) go at the next
+    intake; a younger one (a write in progress elsewhere) and visible files stay."""
+    month = settings.paths.contenu / "2026-12"
+    archive = intake.archive_folder(settings) / "ab"
+    for folder in (month / "images", archive):
+        folder.mkdir(parents=True, exist_ok=True)
+    old = [month / ".item.md.x1y2.tmp", month / "images" / ".photo.jpg.a1.tmp",
+           archive / ".ab12.eml.q9.tmp"]
+    fresh, visible = month / ".other.md.z3.tmp", month / "old-but-visible.tmp"
+    for path in (*old, fresh, visible):
+        path.write_bytes(b"partial")
+    hour_ago = fresh.stat().st_mtime - fsutil.STALE_SECONDS - 5
+    for path in (*old, visible):
+        os.utime(path, (hour_ago, hour_ago))
+    process_maildir(settings, inbox(tmp_path))
+    assert [p.exists() for p in old] == [False, False, False]
+    assert fresh.exists() and visible.exists()
+    assert not list(month.glob(".*.probe"))      # the age probe leaves nothing either

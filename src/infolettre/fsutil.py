@@ -247,3 +247,65 @@ def _syncfs(path: Path) -> bool:
     finally:
         os.close(fd)
     return True
+
+
+#: A hidden temporary file older than this was left by a write that never finished.
+STALE_SECONDS = 3600
+
+
+def remove_stale_temporaries(roots: list[Path], *, depth: int = 2) -> int:
+    """Delete the hidden ``.<name>.*.tmp`` files a killed write left under ``roots``.
+
+    ``write_durably`` (and a killed intake batch, ``Pending``) leaves such files behind:
+    never visible, never read, but never removed either. Only files older than
+    ``STALE_SECONDS`` go, so a write in progress elsewhere keeps its file; ``depth`` folders
+    down (a month's folder and its ``images/``). Ages are measured against a file written
+    now in the same root, by the same file system's clock: not the injectable clock, which
+    the file system knows nothing of. Return how many were removed.
+    """
+    removed = 0
+    for root in roots:
+        now = _file_system_now(Path(root))
+        if now is None:
+            continue
+        folders = [(Path(root), 0)]
+        while folders:
+            folder, level = folders.pop()
+            try:
+                entries = list(os.scandir(folder))
+            except OSError:
+                continue
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    if level < depth:
+                        folders.append((Path(entry.path), level + 1))
+                elif _stale(entry, now):
+                    try:
+                        os.unlink(entry.path)
+                        removed += 1
+                    except OSError:
+                        continue
+    return removed
+
+
+def _file_system_now(root: Path) -> float | None:
+    """The modification time a file written now in ``root`` gets (None: no such folder)."""
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".", suffix=".probe", dir=root)
+    except OSError:
+        return None
+    try:
+        return os.fstat(fd).st_mtime
+    finally:
+        os.close(fd)
+        os.unlink(probe)
+
+
+def _stale(entry: os.DirEntry, now: float) -> bool:
+    if not (entry.name.startswith(".") and entry.name.endswith(".tmp")):
+        return False
+    try:
+        return (entry.is_file(follow_symlinks=False)
+                and now - entry.stat(follow_symlinks=False).st_mtime >= STALE_SECONDS)
+    except OSError:
+        return False

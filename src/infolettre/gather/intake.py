@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING
 from ..clock import SYSTEM_CLOCK, Clock
 from ..errors import InfolettreError
 from ..events import changes, item_written
+from ..fsutil import remove_stale_temporaries
 from ..i18n import _
 from ..mailbox import DONE_FOLDER, REVIEW_FOLDER, MaildirFolder, Message, Source, each_message
 from ..mailbox import archive as keep_raw
@@ -324,6 +325,9 @@ def run_intake(settings: Settings, source: Source, *, report: IntakeReport | Non
     configured one). A message left where it was is reported as failed, with why.
     """
     report = report if report is not None else IntakeReport()
+    # What a killed batch left (hidden temporary files): the lock is held, nothing of ours
+    # is writing; a file younger than an hour is left alone all the same.
+    remove_stale_temporaries([settings.paths.contenu, archive_folder(settings)])
     with closing(connect(state_file(settings.paths.donnees))) as conn, \
             acknowledging(settings, ack_sender, clock):
         for handled in each_message(source, IntakeHandler(settings, conn, clock, process),
