@@ -4,8 +4,9 @@ Over a real network every command waits a round trip (tens of milliseconds to a 
 mailbox): one FETCH per message costs more than reading it. The intake's batches fetch the
 next messages together (``ImapFolder`` when ``batched``): at most ``GROUP`` of them and,
 by their sizes (``RFC822.SIZE``, asked first for the next ``GROUP``), ``GROUP_BYTES`` — a
-message over that is fetched alone. Two commands for up to 50 messages, not 50. Each is read as one message is (``BODY.PEEK[]``: not
-marked read; only the first ``MAX_MESSAGE_BYTES`` + 1 bytes of a bigger one).
+message over that is fetched alone. Two commands for up to 50 messages, not 50. Each is
+read as one message is (``BODY.PEEK[]``: not marked read; only the first
+``MAX_MESSAGE_BYTES`` + 1 bytes of a bigger one).
 """
 
 from __future__ import annotations

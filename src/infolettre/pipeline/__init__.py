@@ -76,8 +76,9 @@ sys.modules[__name__].__class__ = _Actions
 
 __all__ = [
     "account", "ack_sender", "approve", "backup", "BounceReport", "bounces_of", "build",
-    "check", "CheckResult", "circulation_report", "export_suppressions_csv", "feeds_health", "gather_feeds",
-    "gather_mail", "issue_bounces", "IssueBounces", "list_suppressions", "postal", "prepare",
-    "process_bounces", "publish", "PublishResult", "reach", "reactivate", "remind_silent", "send", "send_test",
-    "sign_in", "status", "StatusReport", "suspend", "unsubscribe", "unsubscribe_link",
-    "unsubscribe_requests", "user_add", "user_list", "user_remove"]
+    "check", "CheckResult", "circulation_report", "export_suppressions_csv", "feeds_health",
+    "gather_feeds", "gather_mail", "issue_bounces", "IssueBounces", "list_suppressions",
+    "postal", "prepare", "process_bounces", "publish", "PublishResult", "reach", "reactivate",
+    "remind_silent", "send", "send_test", "sign_in", "status", "StatusReport", "suspend",
+    "unsubscribe", "unsubscribe_link", "unsubscribe_requests", "user_add", "user_list",
+    "user_remove"]

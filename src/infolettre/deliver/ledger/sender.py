@@ -8,9 +8,10 @@ declares (``Sender.before_content_hook``):
   first byte of the content, which commits the row ``transmis`` with the attempt
   (``Ledger.mark_transmitted``); the verdict then waits for the next commit
   (``Ledger.record_grouped``). The 354's commits of all connections in one turn of the
-  event loop are one commit (``Ledger.transmit``, ``Table.commit_soon``). A message refused before its content, or a sender that
-  accepts the hook but never calls it (the outbox), has its attempt and verdict committed
-  at once (``Ledger.record`` with the claim). One read and one commit per message.
+  event loop are one commit (``Ledger.transmit``, ``Table.commit_soon``). A message
+  refused before its content, or a sender that accepts the hook but never calls it (the
+  outbox), has its attempt and verdict committed at once (``Ledger.record`` with the
+  claim). One read per message, and at most one commit.
 - **lock-step** (any other sender): the attempt is committed first (``Ledger.claim``,
   ``pending``), then the inner sender is called, then its verdict is committed at once.
 
