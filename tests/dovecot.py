@@ -26,7 +26,9 @@ tests are skipped LOUDLY: ``.ci/run`` installs Debian's ``dovecot-imapd``.
 from __future__ import annotations
 
 import grp
+import imaplib
 import os
+import re
 import pwd
 import shutil
 import socket
@@ -228,3 +230,46 @@ def dovecot_server() -> Iterator[DovecotServer]:
         yield server
     finally:
         stop_dovecot(process, folder)
+
+
+# -- the mailbox as a person's mail program sees it (shared by the IMAP tests) --------------
+
+def imap_client(server: DovecotServer) -> imaplib.IMAP4:
+    """A signed-in connection to the test user's mailbox (clear text, loopback only)."""
+    client = imaplib.IMAP4(server.host, server.port, timeout=10)
+    client.login(server.user, server.password)
+    return client
+
+
+def folder_messages(server: DovecotServer, mailbox: str) -> list[bytes]:
+    """The raw messages of a folder given by its encoded IMAP name (SELECT read-only,
+    FETCH), [] if it is absent."""
+    client = imap_client(server)
+    try:
+        typ, _data = client.select(mailbox, readonly=True)
+        if typ != "OK":
+            return []
+        found = []
+        for uid in client.uid("SEARCH", "ALL")[1][0].split():
+            parts = client.uid("FETCH", uid, "(BODY.PEEK[])")[1]
+            found += [p[1] for p in parts if isinstance(p, tuple)]
+        return found
+    finally:
+        client.logout()
+
+
+def empty_mailbox(server: DovecotServer) -> None:
+    """Empty the test user's INBOX and remove every other folder (a fresh mailbox per test)."""
+    client = imap_client(server)
+    try:
+        typ, data = client.select("INBOX")
+        if int(data[0]):
+            client.store("1:*", "+FLAGS.SILENT", r"(\Deleted)")
+            client.expunge()
+        client.close()
+        for line in client.list()[1]:
+            name = re.search(rb'"/" "?(.*?)"?$', line).group(1).decode("ascii")
+            if name != "INBOX":
+                client.delete(f'"{name}"')
+    finally:
+        client.logout()

@@ -74,6 +74,15 @@ class Page(HTMLParser):
             self.headings.append(int(tag[1]))
 
 
+def withdraw_and_republish(settings: Settings, clock: FixedClock, slug: str,
+                           month: str = "2026-12"):
+    """Remove an item from a published issue, a day later approve and publish it again."""
+    (settings.paths.contenu / month / f"{slug}.md").unlink()
+    clock.advance(days=1)
+    pipeline.approve(settings, month, "Julie Roy", clock=clock)
+    return pipeline.publish(settings, month, clock=clock)
+
+
 def pages(site: Path) -> dict[str, Page]:
     """Every HTML page of the site, by path relative to its root."""
     return {p.relative_to(site).as_posix(): Page(p.read_text(encoding="utf-8"))

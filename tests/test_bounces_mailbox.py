@@ -7,8 +7,6 @@ from __future__ import annotations
 import dataclasses
 import email
 import email.policy
-import imaplib
-import re
 from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,6 +30,7 @@ from infolettre.state.secret import load_secret
 from infolettre.state.steps import OK, StepStore
 
 from .dovecot import DovecotServer, dovecot_server  # noqa: F401 - the fixture
+from .dovecot import empty_mailbox, folder_messages, imap_client
 
 DSN = Path(__file__).parent / "data" / "rebonds"
 NOW = datetime(2027, 3, 9, 15, 0, tzinfo=UTC)
@@ -156,43 +155,14 @@ def test_retention_runs_at_each_reading(data):
 
 # -- the real IMAP server ---------------------------------------------------------------------
 
-def _client(server: DovecotServer) -> imaplib.IMAP4:
-    client = imaplib.IMAP4(server.host, server.port, timeout=10)
-    client.login(server.user, server.password)
-    return client
-
-
 def _folder(server: DovecotServer, name: str) -> list[bytes]:
-    client = _client(server)
-    try:
-        typ, _data = client.select(f'"{imap_utf7_encode(name)}"', readonly=True)
-        if typ != "OK":
-            return []
-        found = []
-        for uid in client.uid("SEARCH", "ALL")[1][0].split():
-            parts = client.uid("FETCH", uid, "(BODY.PEEK[])")[1]
-            found += [p[1] for p in parts if isinstance(p, tuple)]
-        return found
-    finally:
-        client.logout()
+    return folder_messages(server, f'"{imap_utf7_encode(name)}"')
 
 
 @pytest.fixture
 def imap_box(dovecot_server: DovecotServer):  # noqa: F811
     """The test user's mailbox, emptied (every folder but INBOX removed)."""
-    client = _client(dovecot_server)
-    try:
-        typ, data = client.select("INBOX")
-        if int(data[0]):
-            client.store("1:*", "+FLAGS.SILENT", r"(\Deleted)")
-            client.expunge()
-        client.close()
-        for line in client.list()[1]:
-            name = re.search(rb'"/" "?(.*?)"?$', line).group(1).decode("ascii")
-            if name != "INBOX":
-                client.delete(f'"{name}"')
-    finally:
-        client.logout()
+    empty_mailbox(dovecot_server)
     return dovecot_server
 
 
@@ -200,7 +170,7 @@ def test_real_imap_server(data, imap_box):
     settings = dataclasses.replace(data, bounces=dataclasses.replace(
         data.bounces, maildir=None, imap_hote=imap_box.host, imap_port=imap_box.port,
         imap_utilisateur=imap_box.user))
-    client = _client(imap_box)
+    client = imap_client(imap_box)
     try:
         for raw in messages(settings).values():
             assert client.append("INBOX", None, None, raw.replace(b"\n", b"\r\n"))[0] == "OK"

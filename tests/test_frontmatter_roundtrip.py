@@ -75,11 +75,16 @@ def test_mail_draft_reads_back_as_meant(settings, monkeypatch):
     assert_reads_back(result.path, settings, dict(draft.front_matter), post.content)
 
 
-def test_feed_draft_with_accents_and_an_event_reads_back_as_meant(settings):
+def _feed_draft(settings):
+    """The sample feed's one entry, as the feed watch makes it a draft."""
     [entry] = parse_feed(RSS.encode(), {"content-type": "application/rss+xml"},
                          FEED.url).entries
-    draft = entry_to_draft(entry, FEED, settings, month=MONTH,
-                           fetched_at=datetime(2026, 11, 20, tzinfo=UTC))
+    return entry_to_draft(entry, FEED, settings, month=MONTH,
+                          fetched_at=datetime(2026, 11, 20, tzinfo=UTC))
+
+
+def test_feed_draft_with_accents_and_an_event_reads_back_as_meant(settings):
+    draft = _feed_draft(settings)
     path = write_draft(settings, MONTH, draft)
     assert draft.front_matter["evenement"]["lieu"] == "Salle à l'Étape"
     assert "titre: 'Épicerie solidaire : « portes ouvertes » à Saint-Gédéon'" in \
@@ -88,10 +93,7 @@ def test_feed_draft_with_accents_and_an_event_reads_back_as_meant(settings):
 
 
 def test_a_note_changes_neither_metadata_nor_content(settings):
-    [entry] = parse_feed(RSS.encode(), {"content-type": "application/rss+xml"},
-                         FEED.url).entries
-    draft = entry_to_draft(entry, FEED, settings, month=MONTH,
-                           fetched_at=datetime(2026, 11, 20, tzinfo=UTC))
+    draft = _feed_draft(settings)
     path = write_draft(settings, MONTH, draft)
     assert add_note(path, "Aussi reçu par courriel de x@y.org : même nouvelle.")
     assert path.read_text(encoding="utf-8").split("\n")[1] == \

@@ -9,7 +9,8 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from infolettre.content import load_month, read_item
-from infolettre.errors import Severity
+
+from .test_store import _errors, _read
 
 GOOD = '''+++
 titre = "Ouverture d'un frigo communautaire à Sainte-Hénédine"
@@ -26,15 +27,6 @@ lieu = "Salle « L'Étape »"
 +++
 Texte en **Markdown**, avec des accents : éàçô.
 '''
-
-
-def _read(project, text, name="item.md"):
-    path = project.write(name, text)
-    return read_item(path, project.settings(), "2026-12")
-
-
-def _errors(problems):
-    return [p for p in problems if p.severity is Severity.ERROR]
 
 
 def test_a_toml_item_is_read_like_a_yaml_one(project):

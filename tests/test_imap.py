@@ -9,7 +9,6 @@ all share one Message-ID, so each APPEND gives its copy its own.
 from __future__ import annotations
 
 import dataclasses
-import imaplib
 import re
 import ssl
 from collections.abc import Iterator
@@ -23,18 +22,13 @@ from infolettre.gather.imap import ENV_PASSWORD, ImapError, imap_utf7_decode, im
 from infolettre.settings import Settings
 
 from .dovecot import DovecotServer, dovecot_server  # noqa: F401 - the fixture
+from .dovecot import empty_mailbox, folder_messages, imap_client
 
 MAIL = Path(__file__).parent / "data" / "mail"
 TRAITE, A_VERIFIER = "Traité", "À vérifier"
 
 
 # -- helpers: the mailbox as a person's mail program sees it ----------------------------------
-
-def _client(server: DovecotServer) -> imaplib.IMAP4:
-    client = imaplib.IMAP4(server.host, server.port, timeout=10)
-    client.login(server.user, server.password)
-    return client
-
 
 def _quoted(folder: str) -> str:
     return f'"{imap_utf7_encode(folder)}"'
@@ -45,7 +39,7 @@ def append(server: DovecotServer, name: str, message_id: str) -> None:
     raw = (MAIL / f"{name}.eml").read_bytes()
     raw = re.sub(rb"(?im)^Message-ID:[^\n]*", f"Message-ID: <{message_id}>".encode(), raw,
                  count=1)
-    client = _client(server)
+    client = imap_client(server)
     try:
         typ, data = client.append("INBOX", None, None, raw)
         assert typ == "OK", data
@@ -55,7 +49,7 @@ def append(server: DovecotServer, name: str, message_id: str) -> None:
 
 def folders(server: DovecotServer) -> set[str]:
     """Return the decoded names of every folder (IMAP LIST)."""
-    client = _client(server)
+    client = imap_client(server)
     try:
         typ, data = client.list()
     finally:
@@ -69,38 +63,13 @@ def folders(server: DovecotServer) -> set[str]:
 
 def messages(server: DovecotServer, folder: str) -> list[bytes]:
     """Return the raw messages of a folder (SELECT read-only, FETCH), [] if it is absent."""
-    client = _client(server)
-    try:
-        typ, _data = client.select(_quoted(folder), readonly=True)
-        if typ != "OK":
-            return []
-        typ, data = client.uid("SEARCH", "ALL")
-        found = []
-        for uid in data[0].split():
-            typ, parts = client.uid("FETCH", uid, "(BODY.PEEK[])")
-            found += [p[1] for p in parts if isinstance(p, tuple)]
-        return found
-    finally:
-        client.logout()
+    return folder_messages(server, _quoted(folder))
 
 
 @pytest.fixture
 def mailbox(dovecot_server: DovecotServer) -> Iterator[DovecotServer]:  # noqa: F811
     """The test user's mailbox, emptied before each test (every folder but INBOX removed)."""
-    client = _client(dovecot_server)
-    try:
-        typ, data = client.select("INBOX")
-        if int(data[0]):
-            client.store("1:*", "+FLAGS.SILENT", r"(\Deleted)")
-            client.expunge()
-        client.close()
-        typ, data = client.list()
-        for line in data:
-            name = re.search(rb'"/" "?(.*?)"?$', line).group(1).decode("ascii")
-            if name != "INBOX":
-                client.delete(f'"{name}"')
-    finally:
-        client.logout()
+    empty_mailbox(dovecot_server)
     yield dovecot_server
 
 
@@ -250,7 +219,7 @@ def test_put_back_from_a_verifier_is_processed_again(intake_settings, mailbox, m
     assert [m.kind for m in run(intake_settings, mailbox).messages] == ["failed"]
     monkeypatch.undo()
     [held] = messages(mailbox, A_VERIFIER)
-    client = _client(mailbox)
+    client = imap_client(mailbox)
     try:
         assert client.append("INBOX", None, None, held)[0] == "OK"
     finally:

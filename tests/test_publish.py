@@ -16,7 +16,7 @@ from infolettre.models import COMPLETE
 from infolettre.pipeline.publish import PUBLISHED
 
 from .site_helpers import (DOCUMENT, DOCUMENT_ITEM, MONTHS, REPO, broken_links, pages,
-                           publish_sample, sample_copy)
+                           publish_sample, sample_copy, withdraw_and_republish)
 from .conftest import SAMPLE_CONFIG
 
 
@@ -152,10 +152,7 @@ def test_a_correction_is_dated_and_the_first_publication_stays(published):
 
 def test_a_withdrawn_item_keeps_its_page_without_its_text(published):
     settings, clock, site = published
-    (settings.paths.contenu / "2026-12" / "frigo-communautaire-lac-etchemin.md").unlink()
-    clock.advance(days=1)
-    pipeline.approve(settings, "2026-12", "Julie Roy", clock=clock)
-    result = pipeline.publish(settings, "2026-12", clock=clock)
+    result = withdraw_and_republish(settings, clock, "frigo-communautaire-lac-etchemin")
     assert result.counts.withdrawn == 1
     text = _item_page(site, "2026-12", "frigo-communautaire-lac-etchemin")
     assert "Ouverture d'un frigo communautaire à Lac-Etchemin" in text

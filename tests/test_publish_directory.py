@@ -14,7 +14,7 @@ from infolettre import permalinks, pipeline
 from infolettre.publish.directory import Listing
 from infolettre.settings import Organization
 
-from .site_helpers import broken_links, pages, publish_sample
+from .site_helpers import broken_links, pages, publish_sample, withdraw_and_republish
 
 ETCHEMINS = "cdc-des-etchemins"
 BELLECHASSE = "cdc-de-bellechasse"
@@ -175,10 +175,7 @@ def test_a_renamed_organization_has_its_new_page_at_the_next_publish(published):
 
 def test_a_withdrawn_item_is_not_listed_but_keeps_its_page(published):
     settings, clock, site = published
-    (settings.paths.contenu / "2026-12" / "frigo-communautaire-lac-etchemin.md").unlink()
-    clock.advance(days=1)
-    pipeline.approve(settings, "2026-12", "Julie Roy", clock=clock)
-    result = pipeline.publish(settings, "2026-12", clock=clock)
+    result = withdraw_and_republish(settings, clock, "frigo-communautaire-lac-etchemin")
     assert result.counts.withdrawn == 1
     assert (site / permalinks.item_page("2026-12", "frigo-communautaire-lac-etchemin")).is_file()
     text = _read(site, permalinks.organization_page(ETCHEMINS))
